@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type { StructuredLogger } from '../protocol/log.ts';
+import { errorField } from '../protocol/log.ts';
+import type { Durability } from '../protocol/pod-env.ts';
+import type { StateStore } from '../state/state-store.ts';
+import { Activation } from './activation.ts';
+import type { IncomingCall, Pending } from './activation.ts';
+import type { Caller } from './caller.ts';
+import type { LoadedAgent } from './loaded-agent.ts';
+import { STATUS_OK } from '../protocol/headers.ts';
+import { isProbe, PROBE_METHOD, splitAddress } from './deadlock.ts';
+import type { Probe } from './deadlock.ts';
+import { errorReply } from './reply.ts';
+import type { Reply } from './reply.ts';
+import { ColonyError } from '../protocol/errors.ts';
+
+export interface CatalogOptions {
+  agent: LoadedAgent;
+  store: StateStore;
+  durability: Durability;
+  caller: Caller;
+  log: StructuredLogger;
+  now?: () => number;
+  turnGraceMs?: number;
+  hookTimeoutMs?: number;
+  maxMailbox?: number;
+}
+
+export const DEFAULT_TURN_GRACE_MS = 2_000;
+export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_MAILBOX = 10_000;
+/** A probe that cannot be delivered within this time is dropped (the deadline still ends the wait). */
+const PROBE_TIMEOUT_MS = 2_000;
+
+export interface CatalogStats {
+  activeInstances: number;
+  inflight: number;
+  queued: number;
+}
+
+/**
+ * The activations of one pod, by key. Creating an activation is synchronous,
+ * so two calls racing for a cold key always share one activation
+ * (single-flight); a key being retired gets its successor only after the old
+ * activation has persisted.
+ */
+export class Catalog {
+  readonly #activations = new Map<string, Activation>();
+  readonly #retiring = new Map<string, Promise<void>>();
+  readonly #options: Required<Omit<CatalogOptions, 'now'>> & { now: () => number };
+  readonly #counters = { inflight: 0, queued: 0 };
+  #latencies: number[] = [];
+  #turns = 0;
+
+  constructor(options: CatalogOptions) {
+    this.#options = {
+      now: Date.now,
+      turnGraceMs: DEFAULT_TURN_GRACE_MS,
+      hookTimeoutMs: DEFAULT_HOOK_TIMEOUT_MS,
+      maxMailbox: DEFAULT_MAX_MAILBOX,
+      ...options,
+    };
+  }
+
+  get size(): number {
+    return this.#activations.size;
+  }
+
+  stats(): CatalogStats {
+    return { activeInstances: this.#activations.size, ...this.#counters };
+  }
+
+  /** Turn latencies and count since the last call; resets them. */
+  takeTurnStats(): { turns: number; latenciesMs: number[] } {
+    const out = { turns: this.#turns, latenciesMs: this.#latencies };
+    this.#turns = 0;
+    this.#latencies = [];
+    return out;
+  }
+
+  dispatch(call: IncomingCall, partition: number): Promise<Reply> {
+    const { agent } = this.#options;
+    if (call.meta.method === PROBE_METHOD) {
+      if (isProbe(call.input)) this.#activations.get(call.meta.key)?.onProbe(call.input);
+      return Promise.resolve({ status: STATUS_OK });
+    }
+    if (!agent.methods.has(call.meta.method)) {
+      const known = [...agent.methods.keys()].join(', ');
+      const error = new ColonyError('not_found', `agent ${agent.name} has no method "${call.meta.method}"; its methods are: ${known}`);
+      return Promise.resolve(errorReply(error));
+    }
+    let activation = this.#activations.get(call.meta.key);
+    if (!activation) {
+      activation = this.#create(call.meta.key, partition);
+      this.#activations.set(call.meta.key, activation);
+    }
+    return activation.enqueue(call);
+  }
+
+  has(key: string): boolean {
+    return this.#activations.has(key);
+  }
+
+  /** Deactivates (onDeactivate, persist, drop) every activation the filter selects. */
+  async deactivateWhere(filter: (activation: Activation) => boolean): Promise<void> {
+    const chosen = [...this.#activations.values()].filter(filter);
+    await Promise.all(chosen.map((activation) => this.#retire(activation)));
+  }
+
+  /** Deactivates activations idle for at least `idleMs`. */
+  async collectIdle(idleMs: number): Promise<number> {
+    const cutoff = this.#options.now() - idleMs;
+    let collected = 0;
+    await this.deactivateWhere((a) => {
+      const idle = a.idle && a.status === 'active' && a.lastUsedAt <= cutoff;
+      if (idle) collected += 1;
+      return idle;
+    });
+    return collected;
+  }
+
+  #retire(activation: Activation): Promise<void> {
+    if (this.#activations.get(activation.key) === activation) this.#activations.delete(activation.key);
+    const retired = activation.deactivate().catch((error: unknown) => {
+      this.#options.log.error(`deactivating ${this.#options.agent.name}/${activation.key} failed`, errorField(error));
+    });
+    const done = retired.finally(() => {
+      if (this.#retiring.get(activation.key) === done) this.#retiring.delete(activation.key);
+    });
+    this.#retiring.set(activation.key, done);
+    return done;
+  }
+
+  #sendProbe(target: string, probe: Probe): void {
+    const { agent, key } = splitAddress(target);
+    const now = this.#options.now();
+    this.#options.caller
+      .call({
+        agent,
+        key,
+        method: PROBE_METHOD,
+        input: probe,
+        deadline: now + PROBE_TIMEOUT_MS,
+        callId: randomUUID(),
+        chain: randomUUID(),
+        depth: 0,
+        oneway: true,
+        caller: probe.path.at(-1) ?? probe.origin,
+      })
+      .catch(() => undefined);
+  }
+
+  #create(key: string, partition: number): Activation {
+    const options = this.#options;
+    return new Activation(key, partition, {
+      agent: options.agent,
+      store: options.store,
+      durability: options.durability,
+      caller: options.caller,
+      log: options.log,
+      now: options.now,
+      turnGraceMs: options.turnGraceMs,
+      hookTimeoutMs: options.hookTimeoutMs,
+      maxMailbox: options.maxMailbox,
+      predecessor: this.#retiring.get(key),
+      counters: this.#counters,
+      sendProbe: (target: string, probe: Probe) => this.#sendProbe(target, probe),
+      onTurn: (latencyMs) => {
+        this.#turns += 1;
+        if (this.#latencies.length < 10_000) this.#latencies.push(latencyMs);
+      },
+      onAbandoned: (abandoned: Activation, orphans: Pending[]) => {
+        if (this.#activations.get(abandoned.key) === abandoned) this.#activations.delete(abandoned.key);
+        for (const orphan of orphans) {
+          void this.dispatch(orphan.call, abandoned.partition).then(orphan.resolve);
+        }
+      },
+    });
+  }
+}

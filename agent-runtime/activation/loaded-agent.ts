@@ -1,0 +1,59 @@
+import type { AgentApiRecord, MethodDescriptor } from '../protocol/registry.ts';
+import { compileInputSchema, type InputValidator } from '../protocol/schema.ts';
+import { isMethodName } from '../protocol/limits.ts';
+import type { AgentContext } from '../sdk/context.ts';
+import type { AnyAgentOptions, MethodFn } from '../sdk/types.ts';
+
+export interface LoadedMethod {
+  name: string;
+  fn: MethodFn<unknown>;
+  validate?: InputValidator | undefined;
+  descriptor: MethodDescriptor;
+}
+
+/** An agent definition checked and prepared for the runtime: methods by name, compiled schemas. */
+export interface LoadedAgent {
+  name: string;
+  initialState: () => unknown;
+  methods: Map<string, LoadedMethod>;
+  onActivate?: ((ctx: AgentContext<unknown>) => void | Promise<void>) | undefined;
+  onDeactivate?: ((ctx: AgentContext<unknown>) => void | Promise<void>) | undefined;
+}
+
+/** Checks a definition and compiles its schemas; throws with a message naming the problem. */
+export function loadAgent(name: string, definition: AnyAgentOptions): LoadedAgent {
+  if (typeof definition.state !== 'function') {
+    throw new Error(`agent ${name}: "state" must be a function that returns the initial state`);
+  }
+  if (typeof definition.methods !== 'object' || definition.methods === null) {
+    throw new Error(`agent ${name}: "methods" must be an object of functions`);
+  }
+  const methods = new Map<string, LoadedMethod>();
+  for (const [methodName, fn] of Object.entries(definition.methods)) {
+    if (typeof fn !== 'function') throw new Error(`agent ${name}: method "${methodName}" is not a function`);
+    if (!isMethodName(methodName)) {
+      throw new Error(`agent ${name}: method name "${methodName}" must match [A-Za-z_][A-Za-z0-9_]* (at most 128 characters)`);
+    }
+    const schema = definition.schemas?.[methodName];
+    const descriptor: MethodDescriptor = schema === undefined ? {} : { input: schema };
+    const validate = schema === undefined ? undefined : compileInputSchema(schema, `${name}.${methodName}`);
+    methods.set(methodName, { name: methodName, fn, validate, descriptor });
+  }
+  for (const schemaName of Object.keys(definition.schemas ?? {})) {
+    if (!methods.has(schemaName)) throw new Error(`agent ${name}: "schemas" names "${schemaName}", which is not a method`);
+  }
+  if (methods.size === 0) throw new Error(`agent ${name}: it has no methods`);
+  return {
+    name,
+    initialState: definition.state,
+    methods,
+    onActivate: definition.onActivate,
+    onDeactivate: definition.onDeactivate,
+  };
+}
+
+export function apiRecordOf(agent: LoadedAgent, namespace: string, now: number): AgentApiRecord {
+  const methods: AgentApiRecord['methods'] = {};
+  for (const [name, method] of agent.methods) methods[name] = method.descriptor;
+  return { namespace, name: agent.name, methods, updatedAt: now };
+}

@@ -1,0 +1,34 @@
+import { ColonyError } from '../protocol/errors.ts';
+import { STATUS_OK } from '../protocol/headers.ts';
+
+/**
+ * The outcome of a turn as it crosses the wire and as it is remembered for
+ * idempotency: a status (`ok` or an error code) and a JSON body.
+ */
+export interface Reply {
+  status: string;
+  /** JSON text; absent for an empty (void) result. */
+  body?: string | undefined;
+}
+
+export function okReply(result: unknown): Reply {
+  const body = result === undefined ? undefined : JSON.stringify(result);
+  return body === undefined ? { status: STATUS_OK } : { status: STATUS_OK, body };
+}
+
+export function errorReply(error: ColonyError): Reply {
+  return { status: error.code, body: JSON.stringify(error.toBody()) };
+}
+
+/** Turns whatever a method threw into the error its caller sees. */
+export function toColonyError(thrown: unknown, where: string): ColonyError {
+  if (thrown instanceof ColonyError) return thrown;
+  if (thrown instanceof Error) return new ColonyError('method_failed', `${where} failed: ${thrown.message}`, { cause: thrown });
+  return new ColonyError('method_failed', `${where} failed: ${String(thrown)}`, { cause: thrown });
+}
+
+/** The reply as a value, or throws the error it carries (for in-process callers). */
+export function unwrapReply(reply: Reply): unknown {
+  if (reply.status === STATUS_OK) return reply.body === undefined ? undefined : JSON.parse(reply.body);
+  throw ColonyError.fromBody(reply.body === undefined ? undefined : JSON.parse(reply.body));
+}

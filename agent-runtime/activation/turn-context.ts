@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import type { StructuredLogger } from '../protocol/log.ts';
+import type { AgentContext, CallOptions } from '../sdk/context.ts';
+import type { AnyAgentDefinition, CallClient, SendClient } from '../sdk/types.ts';
+import type { Caller } from './caller.ts';
+
+/** Who is running and on whose behalf: what a turn passes on to the calls it makes. */
+export interface TurnScope {
+  agent: string;
+  key: string;
+  callId: string;
+  chain: string;
+  depth: number;
+  deadline: number;
+  traceparent?: string | undefined;
+}
+
+/** The instance behind a context: its state, and which instances its running turns wait on. */
+export interface StateHolder {
+  state: unknown;
+  /** A request/reply call to `target` (`agent/key`) starts or ends (for deadlock detection). */
+  waitingOn(target: string, delta: 1 | -1): void;
+}
+
+/** The AgentContext a method receives. */
+export class TurnContext implements AgentContext<unknown> {
+  readonly #holder: StateHolder;
+  readonly #scope: TurnScope;
+  readonly #caller: Caller;
+  readonly #now: () => number;
+  #calls = 0;
+  readonly signal: AbortSignal;
+  readonly log: StructuredLogger;
+
+  constructor(holder: StateHolder, scope: TurnScope, signal: AbortSignal, caller: Caller, log: StructuredLogger, now: () => number) {
+    this.#holder = holder;
+    this.#scope = scope;
+    this.#caller = caller;
+    this.#now = now;
+    this.signal = signal;
+    this.log = log;
+  }
+
+  get agent(): string {
+    return this.#scope.agent;
+  }
+
+  get key(): string {
+    return this.#scope.key;
+  }
+
+  get deadline(): number {
+    return this.#scope.deadline;
+  }
+
+  get callId(): string {
+    return this.#scope.callId;
+  }
+
+  get state(): unknown {
+    return this.#holder.state;
+  }
+
+  set state(value: unknown) {
+    this.#holder.state = value;
+  }
+
+  call<D extends AnyAgentDefinition>(agent: string, key: string, options: CallOptions = {}): CallClient<D> {
+    return this.#client(agent, key, options, false) as CallClient<D>;
+  }
+
+  send<D extends AnyAgentDefinition>(agent: string, key: string, options: CallOptions = {}): SendClient<D> {
+    return this.#client(agent, key, options, true) as SendClient<D>;
+  }
+
+  #client(agent: string, key: string, options: CallOptions, oneway: boolean): object {
+    return new Proxy(
+      {},
+      {
+        get: (_target, property) => {
+          // Not a thenable: `await ctx.call(...)` by mistake must not call a method named "then".
+          if (typeof property !== 'string' || property === 'then') return undefined;
+          return (input?: unknown) => this.#invoke(agent, key, property, input, options, oneway);
+        },
+      },
+    );
+  }
+
+  #invoke(agent: string, key: string, method: string, input: unknown, options: CallOptions, oneway: boolean): Promise<unknown> {
+    const scope = this.#scope;
+    this.#calls += 1;
+    const callId = options.callId ?? (scope.callId ? `${scope.callId}.${this.#calls}` : randomUUID());
+    const deadline =
+      options.timeoutMs === undefined ? scope.deadline : Math.min(scope.deadline, this.#now() + options.timeoutMs);
+    const call = this.#caller.call({
+      agent,
+      key,
+      method,
+      input,
+      deadline,
+      callId,
+      chain: scope.chain,
+      depth: scope.depth + 1,
+      oneway,
+      traceparent: scope.traceparent,
+      caller: `${scope.agent}/${scope.key}`,
+    });
+    if (oneway) return call;
+    const target = `${agent}/${key}`;
+    this.#holder.waitingOn(target, 1);
+    return call.finally(() => this.#holder.waitingOn(target, -1));
+  }
+}

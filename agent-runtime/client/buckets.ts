@@ -1,0 +1,39 @@
+import { Kvm } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { PLACEMENT_BUCKET, REGISTRY_BUCKET, STATE_BUCKET } from '../protocol/subjects.ts';
+
+export interface Buckets {
+  state: KV;
+  placement: KV;
+  registry: KV;
+}
+
+export interface BucketOptions {
+  /** JetStream replicas (1 for one nats-server, 3 for a cluster). */
+  replicas?: number;
+}
+
+/** Opens (creating when missing) the KV buckets Colony uses. Safe to call from every process. */
+export async function openBuckets(nc: NatsConnection, options: BucketOptions = {}): Promise<Buckets> {
+  const kvm = new Kvm(nc);
+  const replicas = options.replicas ?? 1;
+  const open = async (name: string, description: string): Promise<KV> => {
+    try {
+      return await kvm.create(name, { history: 1, replicas, description });
+    } catch (error) {
+      // The bucket exists with settings changed by an operator: use it as it is.
+      try {
+        return await kvm.open(name);
+      } catch {
+        throw new Error(`could not create or open the JetStream KV bucket ${name}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  };
+  const [state, placement, registry] = await Promise.all([
+    open(STATE_BUCKET, 'Colony instance state'),
+    open(PLACEMENT_BUCKET, 'Colony placement tables'),
+    open(REGISTRY_BUCKET, 'Colony agents and their APIs'),
+  ]);
+  return { state, placement, registry };
+}

@@ -1,0 +1,134 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import { readReply, writeCallHeaders } from '../protocol/envelope.ts';
+import type { CallMeta } from '../protocol/envelope.ts';
+import { ColonyError } from '../protocol/errors.ts';
+import { partitionOf } from '../protocol/partition.ts';
+import { requestSubject } from '../protocol/subjects.ts';
+import { isNoResponders, isTimeout } from './nats-errors.ts';
+
+export interface CallRequest extends CallMeta {
+  agent: string;
+  /** The input as JSON bytes (empty for none). */
+  input: Uint8Array;
+}
+
+export interface CallResult {
+  /** The result as JSON bytes (empty for a void result). */
+  data: Uint8Array;
+  attempts: number;
+  /** Time spent waiting for a pod to own the partition (no responders, retryable replies), ms. */
+  waitedMs: number;
+}
+
+/** Tells the client how many partitions an Agent has; undefined for an unknown Agent. */
+export interface PartitionSource {
+  partitionsOf(agent: string): number | undefined;
+}
+
+export interface ClientOptions {
+  namespace: string;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Called once per call when nobody serves its partition (the first time it is seen). */
+  onNoResponders?: (agent: string, partition: number) => void;
+}
+
+export const INITIAL_RETRY_DELAY_MS = 5;
+export const MAX_RETRY_DELAY_MS = 250;
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Calls instances over NATS. While no pod owns the target partition (handoff,
+ * scale from zero, crash) NATS answers "no responders" at once; the client
+ * retries with backoff until the call's deadline, with the same call id.
+ */
+export class ColonyClient {
+  readonly #nc: NatsConnection;
+  readonly #partitions: PartitionSource;
+  readonly #namespace: string;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #onNoResponders: ((agent: string, partition: number) => void) | undefined;
+
+  constructor(nc: NatsConnection, partitions: PartitionSource, options: ClientOptions) {
+    this.#nc = nc;
+    this.#partitions = partitions;
+    this.#namespace = options.namespace;
+    this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#onNoResponders = options.onNoResponders;
+  }
+
+  /** The partition `key` of `agent` lives in, or a not_found error for an unknown Agent. */
+  partitionFor(agent: string, key: string): number {
+    const partitions = this.#partitions.partitionsOf(agent);
+    if (partitions === undefined) {
+      throw new ColonyError('not_found', `there is no agent named "${agent}" in namespace "${this.#namespace}"`);
+    }
+    return partitionOf(key, partitions);
+  }
+
+  async call(request: CallRequest): Promise<CallResult> {
+    const partition = this.partitionFor(request.agent, request.key);
+    const subject = requestSubject(this.#namespace, request.agent, partition);
+    const headers = writeCallHeaders(request);
+    const started = this.#now();
+    let delay = INITIAL_RETRY_DELAY_MS;
+    let attempts = 0;
+    let lastRetryable: ColonyError | undefined;
+    let sawNoResponders = false;
+    for (;;) {
+      const remaining = request.deadline - this.#now();
+      if (remaining <= 0) {
+        throw this.#gaveUp(request, partition, sawNoResponders, lastRetryable, this.#now() - started);
+      }
+      attempts += 1;
+      try {
+        const msg = await this.#nc.request(subject, request.input, { timeout: remaining, headers });
+        return { data: readReply(msg), attempts, waitedMs: attempts > 1 ? this.#now() - started : 0 };
+      } catch (error) {
+        if (isNoResponders(error)) {
+          if (!sawNoResponders) this.#onNoResponders?.(request.agent, partition);
+          sawNoResponders = true;
+        } else if (error instanceof ColonyError && error.retryable) {
+          lastRetryable = error;
+        } else if (error instanceof ColonyError) {
+          throw error;
+        } else if (isTimeout(error)) {
+          throw new ColonyError(
+            'deadline_exceeded',
+            `${request.agent}.${request.method} on ${request.key} did not answer before its deadline`,
+            { cause: error },
+          );
+        } else {
+          throw new ColonyError('unavailable', `calling ${request.agent}.${request.method} failed: ${(error as Error).message}`, {
+            cause: error,
+            retryAfterSeconds: 1,
+          });
+        }
+      }
+      const pause = Math.min(delay * (0.5 + Math.random() / 2), request.deadline - this.#now());
+      if (pause > 0) await this.#sleep(pause);
+      delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+    }
+  }
+
+  #gaveUp(
+    request: CallRequest,
+    partition: number,
+    sawNoResponders: boolean,
+    lastRetryable: ColonyError | undefined,
+    waitedMs: number,
+  ): ColonyError {
+    if (lastRetryable) return lastRetryable;
+    if (sawNoResponders) {
+      return new ColonyError(
+        'unavailable',
+        `no pod of agent "${request.agent}" served partition ${partition} within ${waitedMs} ms; the agent may be scaling from zero, restarting or crash-looping (see \`colony get pods\`)`,
+        { retryAfterSeconds: 1 },
+      );
+    }
+    return new ColonyError('deadline_exceeded', `the deadline of ${request.agent}.${request.method} on ${request.key} had passed before it was sent`);
+  }
+}

@@ -1,0 +1,52 @@
+import type { ColonyClient } from '../client/client.ts';
+import type { IncomingCall } from '../activation/activation.ts';
+import { metaOf } from '../activation/caller.ts';
+import type { Caller, OutgoingCall } from '../activation/caller.ts';
+import { unwrapReply } from '../activation/reply.ts';
+import type { Reply } from '../activation/reply.ts';
+import { decodeJson, encodeJson } from '../protocol/codec.ts';
+import { ColonyError } from '../protocol/errors.ts';
+import { checkInstanceKey } from '../protocol/limits.ts';
+
+export interface HostCallerDeps {
+  agent: string;
+  client: ColonyClient;
+  /** Hands a call to this pod's catalog. */
+  dispatch(call: IncomingCall, partition: number): Promise<Reply>;
+  /** True when this pod serves the partition now. */
+  serves(partition: number): boolean;
+}
+
+/**
+ * Agent-to-agent calls. A call to an instance of this pod's own Agent whose
+ * partition this pod serves is dispatched in-process (the input and output
+ * still go through JSON, so agent code sees the same values either way);
+ * everything else goes over NATS.
+ */
+export class HostCaller implements Caller {
+  readonly #deps: HostCallerDeps;
+
+  constructor(deps: HostCallerDeps) {
+    this.#deps = deps;
+  }
+
+  async call(request: OutgoingCall): Promise<unknown> {
+    const keyProblem = checkInstanceKey(request.key);
+    if (keyProblem) throw new ColonyError('invalid_argument', `call to ${request.agent}.${request.method}: ${keyProblem}`);
+    const { agent, client } = this.#deps;
+    const partition = client.partitionFor(request.agent, request.key);
+    if (request.agent === agent && this.#deps.serves(partition)) {
+      const input = request.input === undefined ? undefined : JSON.parse(JSON.stringify(request.input));
+      const meta = metaOf(request);
+      const reply = this.#deps.dispatch({ meta, input }, partition);
+      if (request.oneway) {
+        void reply;
+        return undefined;
+      }
+      return unwrapReply(await reply);
+    }
+    const result = await client.call({ ...request, input: encodeJson(request.input) });
+    if (request.oneway) return undefined;
+    return decodeJson(result.data, `the reply of ${request.agent}.${request.method}`);
+  }
+}

@@ -1,0 +1,100 @@
+import type { Subscription } from '@nats-io/nats-core';
+import { errorField } from '../protocol/log.ts';
+import type { StructuredLogger } from '../protocol/log.ts';
+import type { PlacementTable } from '../protocol/placement.ts';
+
+export interface OwnershipDeps {
+  podId: string;
+  partitions: number;
+  /** Starts taking calls for a partition. */
+  subscribe(partition: number): Subscription;
+  /** Deactivates (persists and drops) the instances of a partition. */
+  deactivatePartition(partition: number): Promise<void>;
+  /** Called after the set of owned partitions changed (to heartbeat at once). */
+  onChange(): void;
+  log: StructuredLogger;
+}
+
+/**
+ * The pod's side of placement: applies each new placement table by taking the
+ * partitions assigned to this pod and releasing those that are not — a
+ * release stops new calls first, lets queued turns finish, persists and drops
+ * the instances, and only then reports the partition as no longer owned.
+ */
+export class PartitionOwnership {
+  readonly #deps: OwnershipDeps;
+  readonly #serving = new Set<number>();
+  readonly #subscriptions = new Map<number, Subscription>();
+  readonly #releasing = new Map<number, Promise<void>>();
+  #latest: PlacementTable | undefined;
+  #closed = false;
+  epoch = 0;
+
+  constructor(deps: OwnershipDeps) {
+    this.#deps = deps;
+  }
+
+  /** True when calls for `partition` are accepted here right now. */
+  serves(partition: number): boolean {
+    return this.#serving.has(partition);
+  }
+
+  /** Partitions this pod holds: serving, or still releasing. */
+  owned(): number[] {
+    const all = new Set([...this.#serving, ...this.#releasing.keys()]);
+    return [...all].sort((a, b) => a - b);
+  }
+
+  apply(table: PlacementTable): void {
+    if (this.#latest && table.epoch < this.#latest.epoch) return;
+    this.#latest = table;
+    this.epoch = table.epoch;
+    if (table.partitions !== this.#deps.partitions) {
+      this.#deps.log.error(
+        `the placement table has ${table.partitions} partitions but this pod was started with ${this.#deps.partitions}; serving nothing until they agree`,
+      );
+      for (const partition of [...this.#serving]) this.#release(partition);
+      return;
+    }
+    let changed = false;
+    for (let partition = 0; partition < table.partitions; partition += 1) {
+      const mine = table.owners[partition] === this.#deps.podId;
+      if (mine && !this.#closed && !this.#serving.has(partition) && !this.#releasing.has(partition)) {
+        this.#subscriptions.set(partition, this.#deps.subscribe(partition));
+        this.#serving.add(partition);
+        changed = true;
+      } else if (!mine && this.#serving.has(partition)) {
+        this.#release(partition);
+        changed = true;
+      }
+    }
+    if (changed) this.#deps.onChange();
+  }
+
+  /** Releases every partition (drain); resolves when all instances are persisted and dropped. */
+  async releaseAll(): Promise<void> {
+    this.#closed = true;
+    for (const partition of [...this.#serving]) this.#release(partition);
+    await Promise.all([...this.#releasing.values()]);
+  }
+
+  #release(partition: number): void {
+    this.#serving.delete(partition);
+    const subscription = this.#subscriptions.get(partition);
+    this.#subscriptions.delete(partition);
+    const done = (async () => {
+      try {
+        // Drain: calls already delivered to this client are handled; new ones see "no responders" and retry elsewhere.
+        await subscription?.drain();
+      } catch (error) {
+        this.#deps.log.warn(`draining the subscription of partition ${partition} failed`, errorField(error));
+      }
+      await this.#deps.deactivatePartition(partition);
+    })().finally(() => {
+      this.#releasing.delete(partition);
+      this.#deps.onChange();
+      if (this.#latest && !this.#closed) this.apply(this.#latest);
+    });
+    this.#releasing.set(partition, done);
+  }
+}

@@ -1,0 +1,31 @@
+/** Header names of a call and its reply. Values are ASCII; the key is percent-encoded. */
+export const HEADER = {
+  key: 'Colony-Key',
+  method: 'Colony-Method',
+  /** Absolute deadline, milliseconds since the Unix epoch. */
+  deadline: 'Colony-Deadline',
+  /** Idempotency: a call id seen before returns the stored result. */
+  callId: 'Colony-Call-Id',
+  /** The call chain id: calls made while handling a call carry the same chain (reentrancy). */
+  chain: 'Colony-Chain',
+  /** How many calls deep this call is in its chain. */
+  depth: 'Colony-Depth',
+  /** W3C trace context. */
+  traceparent: 'traceparent',
+  /** The instance making the call (`agent/key`, percent-encoded); absent for external callers. */
+  caller: 'Colony-Caller',
+  /** Present (value `1`) on a one-way call: the reply only acknowledges that the call was accepted. */
+  oneway: 'Colony-Oneway',
+  /** On a reply: `ok`, or an error code. */
+  status: 'Colony-Status',
+} as const;
+
+export const STATUS_OK = 'ok';
+
+export function encodeKeyHeader(key: string): string {
+  return encodeURIComponent(key);
+}
+
+export function decodeKeyHeader(value: string): string {
+  return decodeURIComponent(value);
+}

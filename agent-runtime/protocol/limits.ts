@@ -1,0 +1,40 @@
+/** Instance keys are any UTF-8 string up to this many bytes. */
+export const MAX_KEY_BYTES = 256;
+/** Partitions per Agent unless its spec says otherwise. */
+export const DEFAULT_PARTITIONS = 64;
+/** Deadline of a call when the caller does not give one. */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+/** Longest deadline a caller may ask for. */
+export const MAX_CALL_TIMEOUT_MS = 15 * 60_000;
+/** Deepest call chain (A → B → C ...) before a call is refused as runaway recursion. */
+export const MAX_CALL_DEPTH = 64;
+/** Namespace used by `colony dev` and when none is configured. */
+export const DEFAULT_NAMESPACE = 'default';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const METHOD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Agent and namespace names are DNS-1123 labels, as Kubernetes requires. */
+export function isDnsLabel(name: string): boolean {
+  return name.length <= 63 && DNS_LABEL.test(name);
+}
+
+export function isMethodName(name: string): boolean {
+  return name.length <= 128 && METHOD_NAME.test(name);
+}
+
+const encoder = new TextEncoder();
+
+export function keyByteLength(key: string): number {
+  return encoder.encode(key).byteLength;
+}
+
+/** Returns why `key` is not a valid instance key, or undefined when it is. */
+export function checkInstanceKey(key: string): string | undefined {
+  if (key.length === 0) return 'the instance key is empty';
+  const bytes = keyByteLength(key);
+  if (bytes > MAX_KEY_BYTES) {
+    return `the instance key is ${bytes} bytes long; keys may be at most ${MAX_KEY_BYTES} bytes of UTF-8`;
+  }
+  return undefined;
+}

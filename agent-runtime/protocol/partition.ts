@@ -1,0 +1,16 @@
+const encoder = new TextEncoder();
+
+/** FNV-1a, 32 bit, over the UTF-8 bytes of `text`. Stable across processes and releases. */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of encoder.encode(text)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** The partition an instance lives in: hash(placementKey) mod partitions. */
+export function partitionOf(placementKey: string, partitions: number): number {
+  return fnv1a32(placementKey) % partitions;
+}

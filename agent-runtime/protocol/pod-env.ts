@@ -1,0 +1,25 @@
+/**
+ * Environment variables through which a controller (local or Kubernetes)
+ * configures a runtime pod. Defined once, read by the runtime's loadConfig and
+ * written by both drivers.
+ */
+export const POD_ENV = {
+  natsUrl: 'COLONY_NATS_URL',
+  namespace: 'COLONY_NAMESPACE',
+  agent: 'COLONY_AGENT',
+  podId: 'COLONY_POD_ID',
+  module: 'COLONY_AGENT_MODULE',
+  exportName: 'COLONY_AGENT_EXPORT',
+  partitions: 'COLONY_PARTITIONS',
+  durability: 'COLONY_DURABILITY',
+  idleTimeoutMs: 'COLONY_IDLE_TIMEOUT_MS',
+  drainTimeoutMs: 'COLONY_DRAIN_TIMEOUT_MS',
+  healthPort: 'COLONY_HEALTH_PORT',
+  logFormat: 'COLONY_LOG_FORMAT',
+  logLevel: 'COLONY_LOG_LEVEL',
+  /** Local pods only: the pid of `colony dev`; the pod drains and exits when that process is gone. */
+  parentPid: 'COLONY_PARENT_PID',
+} as const;
+
+export const DURABILITY_MODES = ['turn', 'async', 'none'] as const;
+export type Durability = (typeof DURABILITY_MODES)[number];

@@ -1,0 +1,65 @@
+/**
+ * Every NATS subject, KV bucket and KV key that Colony uses is built here and
+ * nowhere else. Namespace and agent names are DNS-1123 labels, so they are
+ * always valid subject tokens.
+ */
+
+const SUBJECT_ROOT = 'colony';
+
+/** Calls to the instances of one partition of an Agent. */
+export function requestSubject(namespace: string, agent: string, partition: number): string {
+  return `${SUBJECT_ROOT}.req.${namespace}.${agent}.${partition}`;
+}
+
+/** Pod heartbeats (with their load report) for one Agent. */
+export function heartbeatSubject(namespace: string, agent: string): string {
+  return `${SUBJECT_ROOT}.ctl.${namespace}.${agent}.heartbeat`;
+}
+
+/** Every pod heartbeat of every Agent in a namespace, for the controller. */
+export function heartbeatWildcard(namespace: string): string {
+  return `${SUBJECT_ROOT}.ctl.${namespace}.*.heartbeat`;
+}
+
+/** Demand for an Agent that has no pod to serve a call (scale from zero). */
+export function demandSubject(namespace: string, agent: string): string {
+  return `${SUBJECT_ROOT}.ctl.${namespace}.${agent}.demand`;
+}
+
+/** Instance state, idempotency results and activation metadata. */
+export const STATE_BUCKET = 'colony_state';
+/** The placement table of each Agent. */
+export const PLACEMENT_BUCKET = 'colony_placement';
+/** What the platform knows about each Agent: its spec summary and its API. */
+export const REGISTRY_BUCKET = 'colony_agents';
+
+/** KV key of an instance's state. The instance key is base64url-encoded: any UTF-8 is allowed. */
+export function stateKey(namespace: string, agent: string, key: string): string {
+  return `${namespace}.${agent}.${Buffer.from(key, 'utf8').toString('base64url')}`;
+}
+
+/** KV key of an Agent's placement table. */
+export function placementKey(namespace: string, agent: string): string {
+  return `${namespace}.${agent}`;
+}
+
+/** KV key of an Agent's spec summary, written by the controller. */
+export function registrySpecKey(namespace: string, agent: string): string {
+  return `spec.${namespace}.${agent}`;
+}
+
+/** KV key of an Agent's API (methods and input schemas), written by its pods. */
+export function registryApiKey(namespace: string, agent: string): string {
+  return `api.${namespace}.${agent}`;
+}
+
+/** Parses a registry KV key back into its parts; undefined when it is not one. */
+export function parseRegistryKey(
+  kvKey: string,
+): { kind: 'spec' | 'api'; namespace: string; agent: string } | undefined {
+  const parts = kvKey.split('.');
+  if (parts.length !== 3) return undefined;
+  const [kind, namespace, agent] = parts as [string, string, string];
+  if (kind !== 'spec' && kind !== 'api') return undefined;
+  return { kind, namespace, agent };
+}

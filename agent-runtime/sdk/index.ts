@@ -1,0 +1,7 @@
+/** The SDK that agent authors import: `import { defineAgent } from 'colony'`. */
+export { defineAgent, isAgentDefinition } from './agent.ts';
+export { AgentError } from './errors.ts';
+export type { AgentErrorCode } from './errors.ts';
+export type { AgentContext, CallOptions, Logger } from './context.ts';
+export type { AgentDefinition, AgentOptions, AnyAgentDefinition, CallClient, JsonValue, SendClient } from './types.ts';
+export type { JsonSchema } from '../protocol/schema.ts';

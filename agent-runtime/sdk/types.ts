@@ -1,0 +1,50 @@
+import type { JsonSchema } from '../protocol/schema.ts';
+import type { AgentContext } from './context.ts';
+
+/** JSON values: what crosses the wire as a method's input and output. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a method's input type is the author's choice.
+export type MethodFn<S> = (ctx: AgentContext<S>, input: any) => unknown;
+
+export interface AgentOptions<S, M extends Record<string, MethodFn<S>>> {
+  /** Creates the state of an instance that has none stored yet. */
+  state: () => S;
+  /** The methods callers can invoke; each takes the context and one JSON input. */
+  methods: M;
+  /** JSON schemas for the inputs of methods; a call whose input fails its schema is refused with 400. */
+  schemas?: { [K in keyof M]?: JsonSchema };
+  /** Runs when the instance is activated, after its state is loaded. */
+  onActivate?: (ctx: AgentContext<S>) => void | Promise<void>;
+  /** Runs before the instance is deactivated (idle, drain); its state change is persisted. */
+  onDeactivate?: (ctx: AgentContext<S>) => void | Promise<void>;
+}
+
+declare const definitionBrand: unique symbol;
+
+/** An agent definition: a value, with no name — the name comes from the Agent manifest. */
+export interface AgentDefinition<S, M extends Record<string, MethodFn<S>>> extends AgentOptions<S, M> {
+  readonly [definitionBrand]: true;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any definition, for constraints.
+export type AnyAgentDefinition = AgentDefinition<any, any>;
+
+/** Any agent's options, as the runtime handles them (state and inputs are opaque JSON there). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the runtime treats state as opaque.
+export type AnyAgentOptions = AgentOptions<any, Record<string, MethodFn<any>>>;
+
+type MethodsOf<D> = D extends AgentDefinition<infer _S, infer M> ? M : never;
+
+type InputOf<F> = F extends (ctx: never, ...rest: infer R) => unknown ? R : never;
+type OutputOf<F> = F extends (...args: never[]) => infer O ? Awaited<O> : never;
+
+/** Typed request/reply client for an agent definition `D`. */
+export type CallClient<D> = {
+  [K in keyof MethodsOf<D>]: (...input: InputOf<MethodsOf<D>[K]>) => Promise<OutputOf<MethodsOf<D>[K]>>;
+};
+
+/** Typed one-way client for an agent definition `D`. */
+export type SendClient<D> = {
+  [K in keyof MethodsOf<D>]: (...input: InputOf<MethodsOf<D>[K]>) => Promise<void>;
+};

@@ -1,0 +1,48 @@
+/**
+ * The value stored in KV for one instance: its state and the replies of the
+ * most recent calls that changed it. Storing both in one write makes a retried
+ * call (same call id) return the first reply instead of running twice, even
+ * across a crash between the write and the reply.
+ */
+export interface StoredReply {
+  /** `ok`, or an error code. */
+  status: string;
+  /** The reply body as JSON text; absent for an empty reply. */
+  body?: string | undefined;
+  /** When the call completed, ms since the epoch. */
+  at: number;
+}
+
+export interface StoredRecord {
+  v: 1;
+  state: unknown;
+  calls: [callId: string, reply: StoredReply][];
+}
+
+/** How many call replies an instance remembers for deduplication. */
+export const IDEMPOTENCY_WINDOW = 64;
+/** How long a remembered reply stays valid, ms (the longest a call may be retried). */
+export const IDEMPOTENCY_TTL_MS = 15 * 60_000;
+
+/** Builds the stored JSON text from the state's JSON text, without serialising the state twice. */
+export function encodeRecord(stateJson: string, calls: Map<string, StoredReply>): string {
+  return `{"v":1,"state":${stateJson},"calls":${JSON.stringify([...calls])}}`;
+}
+
+export function decodeRecord(text: string, where: string): StoredRecord {
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || (parsed as { v?: unknown }).v !== 1) {
+    throw new Error(`the stored record of ${where} has an unknown format (expected {"v":1,...})`);
+  }
+  const record = parsed as StoredRecord;
+  if (!Array.isArray(record.calls)) record.calls = [];
+  return record;
+}
+
+/** Drops remembered replies beyond the window or older than the TTL. */
+export function pruneCalls(calls: Map<string, StoredReply>, now: number): void {
+  for (const [id, reply] of calls) {
+    if (calls.size <= IDEMPOTENCY_WINDOW && now - reply.at <= IDEMPOTENCY_TTL_MS) break;
+    calls.delete(id);
+  }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+/** The `colony` command: dispatches to a subcommand. */
+import { devCommand, DEV_USAGE } from './commands/dev.ts';
+import { invokeCommand, INVOKE_USAGE } from './commands/invoke.ts';
+import { UsageError } from './usage-error.ts';
+
+const USAGE = `colony <command> [options]
+
+Commands:
+  dev [dir]                         run the platform and the agents under [dir] on this machine
+  invoke <agent>/<key> <method> [json]   call a method through the gateway
+
+Run colony <command> --help for the options of a command.
+
+${DEV_USAGE}
+
+${INVOKE_USAGE}`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  dev: devCommand,
+  invoke: invokeCommand,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command "${name}"`, USAGE);
+  await command(rest);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`colony: ${error.message}\n\n${error.usage}\n`);
+    process.exit(2);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`colony: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,142 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../../agent-runtime/protocol/log.ts';
+import { isLogLevel } from '../../agent-runtime/protocol/log.ts';
+import type { LogLine } from '../../agent-runtime/protocol/log.ts';
+import { loadManifests } from '../../controller/spec/manifest.ts';
+import { startPlatform } from '../dev/platform.ts';
+import { formatPodLine } from '../dev/pod-log.ts';
+import { printSummary } from '../dev/summary.ts';
+import { UsageError } from '../usage-error.ts';
+
+export const DEV_USAGE = `colony dev [dir...] [options]
+
+Runs the whole platform on this machine: nats-server with JetStream, one
+runtime process per replica of every Agent manifest under the folders
+(default .), and the HTTP gateway.
+
+Options:
+  --port <n>          gateway port (default 8080; 0 picks a free one)
+  --host <addr>       gateway address (default 127.0.0.1)
+  --data-dir <dir>    where state is kept across runs (default .colony)
+  --nats-url <url>    use this NATS server instead of starting one
+  --log-level <lvl>   pod log level: debug, info, warn, error (default info)
+  --json              print logs as JSON lines instead of formatted text`;
+
+export async function devCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'data-dir': { type: 'string', default: '.colony' },
+      'nats-url': { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${DEV_USAGE}\n`);
+    return;
+  }
+  const dirs = (positionals.length > 0 ? positionals : ['.']).map((dir) => resolve(dir));
+  for (const dir of dirs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder`, DEV_USAGE);
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got ${values.port}`, DEV_USAGE);
+  const logLevel = values['log-level'];
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error`, DEV_USAGE);
+
+  const agents = await loadManifests(dirs);
+  if (agents.length === 0) {
+    throw new UsageError(`no Agent manifests (kind: Agent, apiVersion: colony.dev/v1alpha1) found under ${dirs.join(', ')}`, DEV_USAGE);
+  }
+  const dataDir = resolve(values['data-dir']);
+  await mkdir(dataDir, { recursive: true });
+  const lock = await takeLock(dataDir);
+
+  const color = process.stdout.isTTY && !values.json;
+  const sink = values.json
+    ? (line: LogLine) => process.stdout.write(`${JSON.stringify(line)}\n`)
+    : (line: LogLine) => {
+        const { time, level, msg, ...fields } = line;
+        const extra = Object.entries(fields)
+          .filter(([k]) => k !== 'stack')
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(' ');
+        process.stdout.write(`${time.slice(11, 19)} colony ${level.toUpperCase().slice(0, 3)} ${msg}${extra ? ` ${extra}` : ''}\n`);
+      };
+  const log = createLogger({ level: logLevel, sink });
+  process.stdout.write(`colony dev: starting ${agents.length} agent${agents.length === 1 ? '' : 's'} from ${dirs.join(', ')}\n`);
+  const started = Date.now();
+  const platform = await startPlatform({
+    agents,
+    dataDir,
+    natsUrl: values['nats-url'],
+    gatewayHost: values.host,
+    gatewayPort: port,
+    log,
+    podLogLevel: logLevel,
+    onProgress: (line) => process.stdout.write(`colony dev: ${line}\n`),
+    onPodOutput: (pod, line) => process.stdout.write(`${values.json ? line : formatPodLine(pod, line, color)}\n`),
+  }).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
+  });
+  await printSummary(platform, { dataDir, natsStarted: !values['nats-url'], startedMs: Date.now() - started });
+
+  let stopping = false;
+  await new Promise<void>((done) => {
+    const stop = (signal: string): void => {
+      if (stopping) {
+        process.stdout.write(`colony dev: second ${signal}, exiting now\n`);
+        process.exit(130);
+      }
+      stopping = true;
+      process.stdout.write(`\ncolony dev: stopping (draining pods; ${signal} again to exit at once)\n`);
+      platform
+        .stop()
+        .then(() => lock.release())
+        .then(() => {
+          process.stdout.write('colony dev: stopped\n');
+          done();
+        })
+        .catch((error: unknown) => {
+          process.stderr.write(`colony dev: stopping failed: ${(error as Error).message}\n`);
+          process.exit(1);
+        });
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+/** One `colony dev` per data dir: a second one would fight over nats-server's store. */
+async function takeLock(dataDir: string): Promise<{ release(): Promise<void> }> {
+  const file = join(dataDir, 'colony-dev.pid');
+  if (existsSync(file)) {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      throw new UsageError(
+        `another colony dev (pid ${pid}) is using the data dir ${dataDir}; stop it, or pass a different --data-dir`,
+        DEV_USAGE,
+      );
+    }
+  }
+  await writeFile(file, String(process.pid));
+  return { release: () => rm(file, { force: true }) };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

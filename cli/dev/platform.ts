@@ -1,0 +1,113 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { openBuckets } from '../../agent-runtime/client/buckets.ts';
+import { createLogger } from '../../agent-runtime/protocol/log.ts';
+import type { LogLevel, StructuredLogger } from '../../agent-runtime/protocol/log.ts';
+import { DEFAULT_NAMESPACE } from '../../agent-runtime/protocol/limits.ts';
+import { POD_ENV } from '../../agent-runtime/protocol/pod-env.ts';
+import { Controller } from '../../controller/controller.ts';
+import type { DriverPod } from '../../controller/drivers/driver.ts';
+import { LocalDriver } from '../../controller/drivers/local/local-driver.ts';
+import type { AgentSpec } from '../../controller/spec/agent-spec.ts';
+import { startGateway } from '../../gateway/gateway.ts';
+import { ensureNatsServer, startNatsServer } from '../tools/nats-server.ts';
+import type { RunningNatsServer } from '../tools/nats-server.ts';
+
+export const RUNTIME_ENTRY = fileURLToPath(new URL('../../agent-runtime/host/main.ts', import.meta.url));
+
+export interface PlatformOptions {
+  agents: AgentSpec[];
+  /** Where nats-server keeps JetStream data (`<dataDir>/nats`). */
+  dataDir: string;
+  /** Use this NATS instead of starting nats-server. */
+  natsUrl?: string | undefined;
+  gatewayHost?: string;
+  /** Gateway port; 0 picks a free one. */
+  gatewayPort: number;
+  namespace?: string;
+  log: StructuredLogger;
+  /** Every line a pod writes. */
+  onPodOutput?: (pod: DriverPod, line: string, stream: 'stdout' | 'stderr') => void;
+  podLogLevel?: LogLevel;
+  /** Progress while tools are prepared (building nats-server). */
+  onProgress?: (line: string) => void;
+  /** How long to wait for every Agent to be served, ms. */
+  readyTimeoutMs?: number;
+}
+
+export interface Platform {
+  gatewayUrl: string;
+  natsUrl: string;
+  nc: NatsConnection;
+  controller: Controller;
+  driver: LocalDriver;
+  /** Stops the gateway, drains and stops every pod, then nats-server (when started here). */
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole platform on one machine, as `colony dev` runs it: nats-server
+ * with JetStream, the controller with the local driver (pods are child
+ * processes), and the gateway.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+  const log = options.log;
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => log.warn(`stopping failed: ${(error as Error).message}`));
+    }
+  };
+  try {
+    let natsUrl = options.natsUrl;
+    let server: RunningNatsServer | undefined;
+    if (!natsUrl) {
+      const binary = await ensureNatsServer({ allowPath: true, log: options.onProgress });
+      const storeDir = join(resolve(options.dataDir), 'nats');
+      await mkdir(storeDir, { recursive: true });
+      server = await startNatsServer({ binary, storeDir, detached: true });
+      natsUrl = server.url;
+      const started = server;
+      cleanups.push(() => started.stop());
+      // Last resort when this process exits without stopping (an uncaught error): leave no nats-server behind.
+      process.on('exit', () => started.process.kill('SIGKILL'));
+    }
+    const nc = await connect({ servers: natsUrl, name: 'colony-dev', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    cleanups.push(async () => {
+      await nc.drain().catch(() => undefined);
+    });
+    const buckets = await openBuckets(nc);
+    const controller = new Controller({ nc, buckets, namespace, log: log.child({ component: 'controller' }) });
+    const driver = new LocalDriver({
+      natsUrl,
+      runtimeEntry: RUNTIME_ENTRY,
+      events: { onPodGone: (...args) => controller.onPodGone(...args) },
+      log: log.child({ component: 'local-driver' }),
+      onPodOutput: options.onPodOutput,
+      env: { [POD_ENV.logLevel]: options.podLogLevel ?? 'info' },
+    });
+    controller.attach(driver);
+    await controller.start();
+    cleanups.push(() => controller.stop());
+    await controller.apply(options.agents);
+    const gateway = await startGateway({
+      nc,
+      namespace,
+      host: options.gatewayHost ?? '127.0.0.1',
+      port: options.gatewayPort,
+      log: log.child({ component: 'gateway' }),
+    });
+    cleanups.push(() => gateway.close());
+    await controller.waitSettled(options.readyTimeoutMs ?? 60_000);
+    return { gatewayUrl: gateway.url, natsUrl, nc, controller, driver, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+export { createLogger };

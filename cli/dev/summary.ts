@@ -1,0 +1,44 @@
+import { relative } from 'node:path';
+import type { Platform } from './platform.ts';
+
+interface AgentsResponse {
+  agents: { name: string; methods?: Record<string, unknown> }[];
+}
+
+/** Prints what runs and how to reach it, once the platform is ready. */
+export async function printSummary(
+  platform: Platform,
+  info: { dataDir: string; natsStarted: boolean; startedMs: number },
+): Promise<void> {
+  let methods = new Map<string, string[]>();
+  try {
+    const response = await fetch(`${platform.gatewayUrl}/v1/agents`);
+    const body = (await response.json()) as AgentsResponse;
+    methods = new Map(body.agents.map((a) => [a.name, Object.keys(a.methods ?? {}).sort()]));
+  } catch {
+    // The summary still shows pods without the method lists.
+  }
+  const status = platform.controller.status();
+  const width = Math.max(...status.map((s) => s.name.length));
+  const shown = relative(process.cwd(), info.dataDir);
+  const dataDir = shown === '' ? '.' : shown.startsWith('..') ? info.dataDir : shown;
+  const lines = [
+    '',
+    `Colony is ready (${(info.startedMs / 1000).toFixed(1)} s)`,
+    `  gateway  ${platform.gatewayUrl}`,
+    `  nats     ${platform.natsUrl}${info.natsStarted ? ` (JetStream data in ${dataDir}/nats)` : ''}`,
+    '  agents',
+    ...status.map((s) => {
+      const pods = `${s.readyReplicas}/${s.desiredReplicas} pod${s.desiredReplicas === 1 ? '' : 's'}`;
+      const list = methods.get(s.name);
+      return `    ${s.name.padEnd(width)}  ${pods}  ${s.partitions} partitions  ${list ? `methods: ${list.join(', ')}` : ''}  (${s.origin})`;
+    }),
+  ];
+  const example = status[0];
+  const exampleMethod = example ? methods.get(example.name)?.[0] : undefined;
+  if (example && exampleMethod) {
+    lines.push(`  try      curl -X POST ${platform.gatewayUrl}/v1/agents/${example.name}/alice/${exampleMethod} -H 'content-type: application/json' -d '{}'`);
+  }
+  lines.push('Press Ctrl-C to stop.', '');
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,172 @@
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import type { Buckets } from '../agent-runtime/client/buckets.ts';
+import { errorField } from '../agent-runtime/protocol/log.ts';
+import type { StructuredLogger } from '../agent-runtime/protocol/log.ts';
+import type { PodHeartbeat } from '../agent-runtime/protocol/placement.ts';
+import { heartbeatWildcard, parseRegistryKey } from '../agent-runtime/protocol/subjects.ts';
+import { AgentController } from './agent-controller.ts';
+import type { AgentStatus } from './agent-controller.ts';
+import type { PodDriver } from './drivers/driver.ts';
+import { DEFAULT_POD_TIMEOUT_MS, PodTracker } from './pods/pod-tracker.ts';
+import type { AgentSpec } from './spec/agent-spec.ts';
+
+export interface ControllerOptions {
+  nc: NatsConnection;
+  buckets: Buckets;
+  namespace: string;
+  log: StructuredLogger;
+  now?: () => number;
+  podTimeoutMs?: number;
+  /** How often every Agent is reconciled even without events (pod timeouts), ms. */
+  resyncIntervalMs?: number;
+}
+
+export const DEFAULT_RESYNC_INTERVAL_MS = 1_000;
+
+/**
+ * The control plane of one namespace: one AgentController per Agent, fed by
+ * pod heartbeats and driver events. The driver is attached after construction
+ * because drivers report pod exits back to the controller.
+ */
+export class Controller {
+  readonly #options: ControllerOptions;
+  readonly #now: () => number;
+  readonly #tracker: PodTracker;
+  readonly #agents = new Map<string, AgentController>();
+  #driver: PodDriver | undefined;
+  #subscription: Subscription | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: ControllerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#tracker = new PodTracker(options.podTimeoutMs ?? DEFAULT_POD_TIMEOUT_MS);
+  }
+
+  attach(driver: PodDriver): void {
+    this.#driver = driver;
+  }
+
+  async start(): Promise<void> {
+    const { nc, namespace } = this.#options;
+    this.#subscription = nc.subscribe(heartbeatWildcard(namespace), {
+      callback: (error, msg) => {
+        if (error) {
+          this.#options.log.error('the heartbeat subscription failed', errorField(error));
+          return;
+        }
+        let heartbeat: PodHeartbeat;
+        try {
+          heartbeat = msg.json<PodHeartbeat>();
+        } catch {
+          return;
+        }
+        this.#onHeartbeat(heartbeat);
+      },
+    });
+    this.#timer = setInterval(() => this.#resync(), this.#options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  /** Makes the set of Agents exactly `specs`: adds, updates and removes AgentControllers. */
+  async apply(specs: AgentSpec[]): Promise<void> {
+    const driver = this.#requireDriver();
+    const wanted = new Map(specs.filter((s) => s.namespace === this.#options.namespace).map((s) => [s.name, s]));
+    for (const [name, controller] of this.#agents) {
+      if (!wanted.has(name)) {
+        this.#agents.delete(name);
+        await controller.remove();
+        this.#options.log.info(`agent ${name} removed`);
+      }
+    }
+    for (const [name, spec] of wanted) {
+      const existing = this.#agents.get(name);
+      if (existing) {
+        await existing.update(spec);
+        continue;
+      }
+      const controller = new AgentController(spec, {
+        driver,
+        tracker: this.#tracker,
+        placementKv: this.#options.buckets.placement,
+        registryKv: this.#options.buckets.registry,
+        log: this.#options.log.child({ agent: name }),
+        now: this.#now,
+      });
+      await controller.start();
+      this.#agents.set(name, controller);
+      controller.trigger();
+    }
+    await this.#forgetStaleAgents(new Set(wanted.keys()));
+  }
+
+  /** Removes registry entries of Agents that no longer exist (a previous run had them). */
+  async #forgetStaleAgents(keep: Set<string>): Promise<void> {
+    const registry = this.#options.buckets.registry;
+    const keys = await registry.keys(`*.${this.#options.namespace}.*`);
+    const stale: string[] = [];
+    for await (const key of keys) {
+      const parsed = parseRegistryKey(key);
+      if (parsed && !keep.has(parsed.agent)) stale.push(key);
+    }
+    await Promise.all(stale.map((key) => registry.delete(key)));
+  }
+
+  /** A pod ended: stop routing to it now rather than after the heartbeat timeout. */
+  onPodGone(podId: string, _namespace: string, agent: string, reason: string): void {
+    this.#options.log.debug(`pod ${podId} ${reason}`);
+    this.#tracker.remove(podId);
+    this.#agents.get(agent)?.trigger();
+  }
+
+  #onHeartbeat(heartbeat: PodHeartbeat): void {
+    if (heartbeat.namespace !== this.#options.namespace) return;
+    const changed = this.#tracker.record(heartbeat, this.#now());
+    if (changed) this.#agents.get(heartbeat.agent)?.trigger();
+  }
+
+  #resync(): void {
+    this.#tracker.sweep(this.#now());
+    for (const controller of this.#agents.values()) controller.trigger();
+  }
+
+  status(): AgentStatus[] {
+    return [...this.#agents.values()].map((controller) => controller.status()).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  agent(name: string): AgentController | undefined {
+    return this.#agents.get(name);
+  }
+
+  /** Resolves once every Agent has its pods running and all partitions served; rejects after `timeoutMs`. */
+  async waitSettled(timeoutMs: number): Promise<void> {
+    const deadline = this.#now() + timeoutMs;
+    for (;;) {
+      const pending = [...this.#agents.values()].filter((controller) => !controller.isSettled());
+      if (pending.length === 0) return;
+      if (this.#now() > deadline) {
+        const detail = pending
+          .map((c) => {
+            const s = c.status();
+            return `${s.name}: ${s.readyReplicas}/${s.desiredReplicas} pods ready, ${s.partitionsAssigned}/${s.partitions} partitions served`;
+          })
+          .join('; ');
+        throw new Error(`the platform did not become ready within ${timeoutMs} ms (${detail})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Stops reconciling and stops every pod. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await Promise.all([...this.#agents.values()].map((controller) => controller.halt()));
+    await this.#driver?.stop();
+    this.#subscription?.unsubscribe();
+  }
+
+  #requireDriver(): PodDriver {
+    if (!this.#driver) throw new Error('the controller has no driver; call attach() first');
+    return this.#driver;
+  }
+}

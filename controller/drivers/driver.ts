@@ -1,0 +1,33 @@
+import type { AgentSpec } from '../spec/agent-spec.ts';
+
+/** A pod as its driver knows it (process or Kubernetes pod). */
+export interface DriverPod {
+  podId: string;
+  agent: string;
+  namespace: string;
+  /** When this incarnation started, ms since the epoch. */
+  startedAt: number;
+  restarts: number;
+  /** Driver-specific detail for `colony get pods` (pid, node, phase). */
+  detail: Record<string, unknown>;
+}
+
+/**
+ * How the controller starts and stops pods. Placement, autoscaling and status
+ * are the controller's; a driver only makes the number of pods of an Agent
+ * match what it is told, and reports pods that end.
+ */
+export interface PodDriver {
+  /** Makes `replicas` pods of `spec` run (starting or stopping as needed). */
+  scale(spec: AgentSpec, replicas: number): Promise<void>;
+  /** Stops and forgets every pod of an Agent. */
+  remove(namespace: string, agent: string): Promise<void>;
+  pods(namespace: string, agent: string): DriverPod[];
+  /** Stops every pod (platform shutdown). */
+  stop(): Promise<void>;
+}
+
+export interface DriverEvents {
+  /** A pod ended (exit, crash, deletion); the controller stops routing to it at once. */
+  onPodGone(podId: string, namespace: string, agent: string, reason: string): void;
+}

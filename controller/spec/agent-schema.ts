@@ -1,0 +1,85 @@
+/**
+ * The schema of an Agent manifest's `spec`, written once: `colony dev`
+ * validates manifests with it, and the CRD's openAPIV3Schema is built from it,
+ * so the same YAML is accepted or refused with the same messages everywhere.
+ * It stays within the structural-schema rules of Kubernetes (no $ref, types everywhere).
+ */
+const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+
+const duration = (description: string, fallback: string): Record<string, unknown> => ({
+  type: 'string',
+  pattern: DURATION_PATTERN,
+  default: fallback,
+  description: `${description} A duration such as 500ms, 30s, 5m or 1h.`,
+});
+
+const openObject = (description: string): Record<string, unknown> => ({
+  type: 'object',
+  description,
+  'x-kubernetes-preserve-unknown-fields': true,
+});
+
+export const AGENT_SPEC_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    module: {
+      type: 'string',
+      minLength: 1,
+      description: 'The agent module: a path relative to the manifest (colony dev), inside the image (spec.image), or the ConfigMap key (spec.source).',
+    },
+    export: { type: 'string', minLength: 1, description: 'The export of the module that holds the agent definition; needed only when it exports several.' },
+    image: { type: 'string', minLength: 1, description: 'An image built on the Colony runtime image, with the agent module inside.' },
+    source: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Agent source in a ConfigMap, loaded by the stock runtime image.',
+      properties: {
+        configMapRef: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
+          properties: { name: { type: 'string', minLength: 1 }, key: { type: 'string', minLength: 1 } },
+        },
+      },
+    },
+    partitions: { type: 'integer', minimum: 1, maximum: 4096, default: 64, description: 'Fixed number of partitions; instances are placed by hash(key) mod partitions.' },
+    durability: {
+      type: 'string',
+      enum: ['turn', 'async', 'none'],
+      default: 'turn',
+      description: 'turn: state is persisted before the reply; async: batched in the background; none: memory only.',
+    },
+    idleTimeout: duration('An instance with no calls for this long is deactivated.', '5m'),
+    drainTimeout: duration('How long a stopping pod may take to finish turns and persist.', '30s'),
+    scaling: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        mode: { type: 'string', enum: ['auto', 'manual'], default: 'auto', description: 'manual turns the autoscaler off; replicas then come from spec.scaling.replicas (kubectl scale).' },
+        replicas: { type: 'integer', minimum: 0, description: 'Pods to run in manual mode.' },
+        minReplicas: { type: 'integer', minimum: 0, default: 1, description: 'Fewest pods; 0 allows scale to zero.' },
+        maxReplicas: { type: 'integer', minimum: 1, default: 10, description: 'Most pods.' },
+        targetInflight: { type: 'integer', minimum: 1, default: 100, description: 'Turns in flight per pod the autoscaler aims for.' },
+        targetActiveInstances: { type: 'integer', minimum: 1, default: 100000, description: 'Active instances per pod the autoscaler aims for.' },
+        scaleToZeroAfter: duration('With minReplicas 0, an Agent with no calls for this long has its pods removed.', '5m'),
+      },
+    },
+    env: {
+      type: 'array',
+      description: 'Environment variables of the pods.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: { name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, value: { type: 'string' } },
+      },
+    },
+    resources: openObject('Kubernetes resource requests and limits of each pod, e.g. nvidia.com/gpu.'),
+    nodeSelector: { type: 'object', additionalProperties: { type: 'string' }, description: 'Kubernetes node selector of the pods.' },
+    tolerations: { type: 'array', items: openObject('A Kubernetes toleration.'), description: 'Kubernetes tolerations of the pods.' },
+    affinity: openObject('Kubernetes affinity of the pods.'),
+    serviceAccountName: { type: 'string', description: 'Kubernetes service account of the pods.' },
+  },
+} as const;

@@ -1,0 +1,40 @@
+import type { Durability } from '../../agent-runtime/protocol/pod-env.ts';
+
+export type ScalingMode = 'auto' | 'manual';
+
+export interface ScalingSpec {
+  mode: ScalingMode;
+  replicas: number | undefined;
+  minReplicas: number;
+  maxReplicas: number;
+  targetInflight: number;
+  targetActiveInstances: number;
+  scaleToZeroAfterMs: number;
+}
+
+/** An Agent with every default applied: what controllers and drivers work from. */
+export interface AgentSpec {
+  namespace: string;
+  name: string;
+  /** Where it came from, for messages: a file path, or `namespace/name` on Kubernetes. */
+  origin: string;
+  /** Absolute path of the module (local), or the path inside the image / ConfigMap key. */
+  module: string;
+  exportName: string | undefined;
+  image: string | undefined;
+  source: { configMapRef: { name: string; key: string | undefined } } | undefined;
+  partitions: number;
+  durability: Durability;
+  idleTimeoutMs: number;
+  drainTimeoutMs: number;
+  scaling: ScalingSpec;
+  env: { name: string; value: string }[];
+  /** Kubernetes-only settings, passed through to the pods as they are. */
+  kubernetes: {
+    resources: Record<string, unknown> | undefined;
+    nodeSelector: Record<string, string> | undefined;
+    tolerations: Record<string, unknown>[] | undefined;
+    affinity: Record<string, unknown> | undefined;
+    serviceAccountName: string | undefined;
+  };
+}

@@ -1,0 +1,82 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { CallRequest, CallResult } from '../agent-runtime/client/client.ts';
+import type { RegistryAgent } from '../agent-runtime/client/registry-view.ts';
+import { createLogger } from '../agent-runtime/protocol/log.ts';
+import type { LogLine } from '../agent-runtime/protocol/log.ts';
+import { buildGateway } from './app.ts';
+
+const counter: RegistryAgent = {
+  spec: { namespace: 'default', name: 'counter', partitions: 8, minReplicas: 0, maxReplicas: 1, updatedAt: 0 },
+  api: { namespace: 'default', name: 'counter', methods: { get: {} }, updatedAt: 0 },
+};
+
+/** A gateway whose client runs `call`; the routing and error mapping are real, NATS is not involved. */
+function gatewayWith(call: (request: CallRequest) => Promise<CallResult>) {
+  const lines: LogLine[] = [];
+  const app = buildGateway({
+    client: { call, partitionFor: () => 0 },
+    registry: { get: (name) => (name === 'counter' ? counter : undefined), list: () => [counter] },
+    namespace: 'default',
+    maxPayloadBytes: 1024 * 1024,
+    log: createLogger({ sink: (line) => lines.push(line) }),
+    metricsRegistry: new Registry(),
+    now: () => 1_000_000,
+    newCallId: () => 'call-1',
+  });
+  return { app, lines };
+}
+
+describe('buildGateway', () => {
+  it('builds the call from the request: deadline from the injected clock, call id, chain and depth', async () => {
+    const seen: CallRequest[] = [];
+    const { app } = gatewayWith(async (request) => {
+      seen.push(request);
+      return { data: new TextEncoder().encode('7'), attempts: 1, waitedMs: 0 };
+    });
+    const response = await app.inject({ method: 'POST', url: '/v1/agents/counter/alice/get', headers: { 'x-colony-timeout': '2s' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe('7');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      agent: 'counter',
+      key: 'alice',
+      method: 'get',
+      deadline: 1_002_000,
+      callId: 'call-1',
+      chain: 'call-1',
+      depth: 0,
+      traceparent: undefined,
+    });
+    expect(seen[0]?.input.byteLength).toBe(0);
+    await app.close();
+  });
+
+  it('says how long the call waited for placement', async () => {
+    const { app } = gatewayWith(async () => ({ data: new Uint8Array(0), attempts: 4, waitedMs: 41.6 }));
+    const response = await app.inject({ method: 'POST', url: '/v1/agents/counter/alice/get' });
+    expect(response.statusCode).toBe(204);
+    expect(response.headers['x-colony-wait-ms']).toBe('42');
+    await app.close();
+  });
+
+  it('answers 500 internal for an unexpected error, logs its stack, and keeps serving', async () => {
+    let fail = true;
+    const { app, lines } = gatewayWith(async () => {
+      if (fail) throw new TypeError('something is undefined');
+      return { data: new TextEncoder().encode('1'), attempts: 1, waitedMs: 0 };
+    });
+    const response = await app.inject({ method: 'POST', url: '/v1/agents/counter/alice/get' });
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toEqual({
+      error: { code: 'internal', message: "the gateway failed while handling this request; its logs have the details" },
+    });
+    expect(response.headers['x-colony-call-id']).toBe('call-1');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'error', error: 'something is undefined', url: '/v1/agents/counter/alice/get' });
+    expect(lines[0]?.stack).toContain('TypeError');
+    fail = false;
+    expect((await app.inject({ method: 'POST', url: '/v1/agents/counter/alice/get' })).statusCode).toBe(200);
+    await app.close();
+  });
+});

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { ColonyError } from '../agent-runtime/protocol/errors.ts';
+import type { GatewayDeps } from './deps.ts';
+import { payloadTooLargeError, quote, replyWithError, sendError } from './errors.ts';
+import type { BodyLimits } from './errors.ts';
+import { GatewayMetrics } from './metrics.ts';
+import { registerAgentRoutes } from './routes/agents.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerInvokeRoute } from './routes/invoke.ts';
+
+/** Room left in a NATS message for the call's headers; the body may use the rest of max_payload. */
+export const HEADER_HEADROOM_BYTES = 8 * 1024;
+/**
+ * Longest path parameter the router accepts, characters. find-my-way's
+ * default (100) would turn a long key into a 404; with this limit every key
+ * that fits in a request line reaches checkInstanceKey and gets a clear 400.
+ */
+export const MAX_PARAM_LENGTH = 16 * 1024;
+
+const ROUTES_HINT =
+  'the gateway serves POST /v1/agents/{agent}/{key}/{method}, GET /v1/agents, GET /v1/agents/{agent}, ' +
+  'GET /healthz, GET /readyz and GET /metrics; percent-encode a key that contains "/" (as %2F)';
+
+/**
+ * Bodies up to this size are read in full even when they are over the NATS
+ * limit, so the client gets the 413 instead of a reset connection (HTTP
+ * clients such as fetch fail with EPIPE when the server closes while they are
+ * still sending). Larger ones are cut off at once.
+ */
+export const READ_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/** Keeps the body as the bytes that arrived, whatever its content-type; the invoke route checks it. */
+function keepRawBody(limits: BodyLimits) {
+  return (_request: unknown, body: Buffer | string, done: (error: Error | null, body?: unknown) => void): void => {
+    if (body.length > limits.bodyLimitBytes) done(payloadTooLargeError(limits));
+    else done(null, body);
+  };
+}
+
+export function bodyLimitsFor(maxPayloadBytes: number): BodyLimits {
+  return { maxPayloadBytes, bodyLimitBytes: Math.max(1, maxPayloadBytes - HEADER_HEADROOM_BYTES) };
+}
+
+/**
+ * The gateway's HTTP application, not listening: tests drive it with
+ * `inject()`, startGateway listens. Fastify's own request logging is off;
+ * only unexpected errors are logged, through `deps.log`.
+ */
+export function buildGateway(deps: GatewayDeps): FastifyInstance {
+  const { log, registry, namespace } = deps;
+  const limits = bodyLimitsFor(deps.maxPayloadBytes);
+  const app = Fastify({
+    logger: false,
+    bodyLimit: Math.max(limits.bodyLimitBytes, READ_LIMIT_BYTES),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors raised before routing, such as malformed percent-encoding in the URL.
+    frameworkErrors: (error, _request, reply) => {
+      replyWithError(reply, error, limits, log);
+    },
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, keepRawBody(limits));
+  app.setErrorHandler((error, _request, reply) => replyWithError(reply, error, limits, log));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new ColonyError('not_found', `there is no route ${request.method} ${quote(request.url)}; ${ROUTES_HINT}`)),
+  );
+
+  registerInvokeRoute(app, {
+    client: deps.client,
+    registry,
+    namespace,
+    metrics: new GatewayMetrics(deps.metricsRegistry),
+    now: deps.now ?? Date.now,
+    newCallId: deps.newCallId ?? randomUUID,
+  });
+  registerAgentRoutes(app, { registry, namespace });
+  registerHealthRoutes(app, { isReady: deps.isReady ?? (() => true), metricsRegistry: deps.metricsRegistry });
+  return app;
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_GATEWAY_PORT, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('has defaults for everything', () => {
+    expect(loadConfig({})).toEqual({
+      natsServers: ['nats://127.0.0.1:4222'],
+      namespace: 'default',
+      host: '0.0.0.0',
+      port: DEFAULT_GATEWAY_PORT,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads the environment and freezes the result', () => {
+    const config = loadConfig({
+      COLONY_NATS_URL: 'nats://a:4222, nats://b:4222',
+      COLONY_NAMESPACE: 'team-a',
+      COLONY_GATEWAY_HOST: '127.0.0.1',
+      COLONY_GATEWAY_PORT: '9000',
+      COLONY_LOG_LEVEL: 'debug',
+    });
+    expect(config).toEqual({
+      natsServers: ['nats://a:4222', 'nats://b:4222'],
+      namespace: 'team-a',
+      host: '127.0.0.1',
+      port: 9000,
+      logLevel: 'debug',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.natsServers)).toBe(true);
+  });
+
+  it.each([
+    ['COLONY_GATEWAY_PORT', 'http'],
+    ['COLONY_GATEWAY_PORT', '70000'],
+    ['COLONY_GATEWAY_PORT', '-1'],
+    ['COLONY_NAMESPACE', 'Not_A_Label'],
+    ['COLONY_LOG_LEVEL', 'loud'],
+    ['COLONY_NATS_URL', ' , '],
+  ])('refuses %s=%j, naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});

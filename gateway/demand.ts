@@ -1,0 +1,42 @@
+import { encodeJson } from '../agent-runtime/protocol/codec.ts';
+import { demandSubject } from '../agent-runtime/protocol/subjects.ts';
+
+/** At most one demand signal per Agent in this interval: one wake-up per cold Agent, not one per waiting call. */
+export const DEMAND_INTERVAL_MS = 1_000;
+
+/** What the gateway publishes on demandSubject when nobody serves a partition of an Agent. */
+export interface DemandSignal {
+  namespace: string;
+  agent: string;
+  partition: number;
+  sentAt: number;
+}
+
+/**
+ * Tells the controller that calls are waiting for an Agent no pod serves
+ * (scale from zero, crash). Called by ColonyClient on "no responders";
+ * throttled per Agent, so a burst of calls to a cold Agent sends one signal.
+ */
+export class DemandPublisher {
+  readonly #publish: (subject: string, data: Uint8Array) => void;
+  readonly #namespace: string;
+  readonly #now: () => number;
+  readonly #lastSentAt = new Map<string, number>();
+
+  constructor(publish: (subject: string, data: Uint8Array) => void, namespace: string, now: () => number = Date.now) {
+    this.#publish = publish;
+    this.#namespace = namespace;
+    this.#now = now;
+  }
+
+  /** Publishes a demand signal for `agent` unless one was sent within DEMAND_INTERVAL_MS. Returns whether it did. */
+  signal(agent: string, partition: number): boolean {
+    const now = this.#now();
+    const last = this.#lastSentAt.get(agent);
+    if (last !== undefined && now - last < DEMAND_INTERVAL_MS) return false;
+    this.#lastSentAt.set(agent, now);
+    const signal: DemandSignal = { namespace: this.#namespace, agent, partition, sentAt: now };
+    this.#publish(demandSubject(this.#namespace, agent), encodeJson(signal));
+    return true;
+  }
+}

@@ -1,0 +1,28 @@
+import type { Registry } from 'prom-client';
+import type { ColonyClient } from '../agent-runtime/client/client.ts';
+import type { RegistryView } from '../agent-runtime/client/registry-view.ts';
+import type { StructuredLogger } from '../agent-runtime/protocol/log.ts';
+
+/** What the gateway needs of ColonyClient. */
+export type GatewayClient = Pick<ColonyClient, 'call' | 'partitionFor'>;
+
+/** What the gateway needs of RegistryView. */
+export type GatewayRegistry = Pick<RegistryView, 'get' | 'list'>;
+
+/** Everything buildGateway needs; startGateway builds these from a NATS connection. */
+export interface GatewayDeps {
+  client: GatewayClient;
+  registry: GatewayRegistry;
+  namespace: string;
+  /** The NATS server's max_payload (`nc.info.max_payload`), bytes. */
+  maxPayloadBytes: number;
+  log: StructuredLogger;
+  /** Where the gateway registers its metrics (a fresh Registry per test). */
+  metricsRegistry: Registry;
+  /** True while NATS is connected and the registry view is loaded; /readyz answers 503 otherwise. Default: always ready. */
+  isReady?: () => boolean;
+  /** Clock for call deadlines, ms since the epoch. Default Date.now. */
+  now?: () => number;
+  /** New call ids when the caller gives no Idempotency-Key. Default crypto.randomUUID. */
+  newCallId?: () => string;
+}

@@ -1,0 +1,50 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RegistryAgent } from '../../agent-runtime/client/registry-view.ts';
+import type { MethodDescriptor } from '../../agent-runtime/protocol/registry.ts';
+import type { GatewayRegistry } from '../deps.ts';
+import { unknownAgentError } from '../errors.ts';
+
+/** An Agent as GET /v1/agents describes it. */
+export interface AgentDescription {
+  name: string;
+  partitions: number;
+  minReplicas: number;
+  maxReplicas: number;
+  /** Method name → its input schema; empty until a pod of the Agent has published its API. */
+  methods: Record<string, MethodDescriptor>;
+}
+
+export function describeAgent(entry: RegistryAgent): AgentDescription {
+  const { spec, api } = entry;
+  return {
+    name: spec.name,
+    partitions: spec.partitions,
+    minReplicas: spec.minReplicas,
+    maxReplicas: spec.maxReplicas,
+    methods: api?.methods ?? {},
+  };
+}
+
+export interface AgentRoutesOptions {
+  registry: GatewayRegistry;
+  namespace: string;
+}
+
+interface AgentRoute {
+  Params: { agent: string };
+}
+
+/** GET /v1/agents and GET /v1/agents/:agent — what the registry knows, for people and the CLI. */
+export function registerAgentRoutes(app: FastifyInstance, options: AgentRoutesOptions): void {
+  const { registry, namespace } = options;
+
+  app.get('/v1/agents', async () => ({ agents: registry.list().map(describeAgent) }));
+
+  app.get<AgentRoute>('/v1/agents/:agent', async (request: FastifyRequest<AgentRoute>, _reply: FastifyReply<AgentRoute>) => {
+    const entry = registry.get(request.params.agent);
+    if (entry === undefined) {
+      throw unknownAgentError(request.params.agent, namespace, registry.list().map((known) => known.spec.name));
+    }
+    return describeAgent(entry);
+  });
+}

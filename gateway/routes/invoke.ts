@@ -1,0 +1,86 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
+import { checkInstanceKey, isMethodName } from '../../agent-runtime/protocol/limits.ts';
+import { parseTimeoutMs, readCallId, readTraceparent, REQUEST_HEADER, RESPONSE_HEADER } from '../call-headers.ts';
+import type { GatewayClient, GatewayRegistry } from '../deps.ts';
+import { invalidMethodNameError, JSON_CONTENT_TYPE, unknownAgentError, unknownMethodError } from '../errors.ts';
+import { readInput } from '../input.ts';
+import type { GatewayMetrics } from '../metrics.ts';
+
+/**
+ * POST /v1/agents/:agent/:key/:method — call one method of one instance.
+ *
+ * How the instance key arrives: fastify's router (find-my-way) splits the path
+ * on `/` before it percent-decodes each parameter, so a key is sent as one
+ * encodeURIComponent-encoded segment and arrives decoded: `a%2Fb` is the key
+ * `a/b`, `a%20b` is `a b`, `%C3%A9t%C3%A9` (or raw UTF-8) is `été`, `%25` is
+ * `%`, while `+` stays a plus sign (it means a space only in query strings).
+ * Malformed percent-encoding (`%E0%A4%A`) is a 400 from the router. An empty
+ * segment is the empty key, which checkInstanceKey refuses with a 400. The
+ * keys `.` and `..` reach the route when the request line carries them as
+ * they are, but WHATWG URL clients (fetch, browsers, light-my-request)
+ * resolve dot segments, even percent-encoded ones (`%2E%2E`), before sending,
+ * so from those clients such keys are unreachable (curl --path-as-is works).
+ */
+export const INVOKE_ROUTE = '/v1/agents/:agent/:key/:method';
+
+interface InvokeRoute {
+  Params: { agent: string; key: string; method: string };
+  Body: Buffer | undefined;
+}
+
+export interface InvokeRouteOptions {
+  client: GatewayClient;
+  registry: GatewayRegistry;
+  namespace: string;
+  metrics: GatewayMetrics;
+  now: () => number;
+  newCallId: () => string;
+}
+
+export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOptions): void {
+  const { client, registry, namespace, metrics, now, newCallId } = options;
+
+  // The hot path: registry lookups and header parsing, then one NATS request.
+  // The result bytes go back to the caller as they came from the pod.
+  const invoke = async (request: FastifyRequest<InvokeRoute>, reply: FastifyReply<InvokeRoute>): Promise<FastifyReply<InvokeRoute>> => {
+    const { agent, key, method } = request.params;
+    const entry = registry.get(agent);
+    if (entry === undefined) throw unknownAgentError(agent, namespace, registry.list().map((known) => known.spec.name));
+    const keyProblem = checkInstanceKey(key);
+    if (keyProblem !== undefined) throw new ColonyError('invalid_argument', keyProblem);
+    if (!isMethodName(method)) throw invalidMethodNameError(agent, method);
+    // Without an API record (no pod has published one yet) the runtime answers for unknown methods.
+    if (entry.api !== undefined && !Object.hasOwn(entry.api.methods, method)) {
+      throw unknownMethodError(agent, method, Object.keys(entry.api.methods));
+    }
+    const headers = request.headers;
+    const timeoutMs = parseTimeoutMs(headers[REQUEST_HEADER.timeout]);
+    const callId = readCallId(headers[REQUEST_HEADER.idempotencyKey], newCallId);
+    const input = readInput(request.body, headers[REQUEST_HEADER.contentType]);
+    reply.header(RESPONSE_HEADER.callId, callId);
+    const result = await client.call({
+      agent,
+      key,
+      method,
+      input,
+      deadline: now() + timeoutMs,
+      callId,
+      chain: callId,
+      depth: 0,
+      traceparent: readTraceparent(headers[REQUEST_HEADER.traceparent]),
+    });
+    if (result.waitedMs > 0) reply.header(RESPONSE_HEADER.waitMs, String(Math.round(result.waitedMs)));
+    if (result.data.byteLength === 0) return reply.code(204).send();
+    return reply.header('content-type', JSON_CONTENT_TYPE).send(result.data);
+  };
+
+  // After the response is sent, so it adds nothing to the caller's latency.
+  const observe = (request: FastifyRequest<InvokeRoute>, reply: FastifyReply<InvokeRoute>, done: () => void): void => {
+    const { agent, method } = request.params;
+    metrics.observe(registry.get(agent), agent, method, reply.statusCode, reply.elapsedTime / 1_000);
+    done();
+  };
+
+  app.post<InvokeRoute>(INVOKE_ROUTE, { onResponse: observe }, invoke);
+}

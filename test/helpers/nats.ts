@@ -1,0 +1,55 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { ensureNatsServer, startNatsServer } from '../../cli/tools/nats-server.ts';
+import type { RunningNatsServer } from '../../cli/tools/nats-server.ts';
+
+export interface TestNats {
+  url: string;
+  port: number;
+  storeDir: string;
+  /** Stops the server, keeping its store (for restart). */
+  stop(): Promise<void>;
+  /** SIGKILLs the server, keeping its store. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and store. */
+  restart(): Promise<void>;
+  /** A client connection, closed by `close()`. */
+  connect(): Promise<NatsConnection>;
+  /** Stops the server, closes every connection made by `connect()` and deletes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * A real nats-server with JetStream, on a free port with a temporary store,
+ * for one test suite. Always the pinned release (COLONY_NATS_SERVER overrides).
+ */
+export async function startTestNats(): Promise<TestNats> {
+  const binary = await ensureNatsServer({ allowPath: false });
+  const storeDir = await mkdtemp(join(tmpdir(), 'colony-nats-'));
+  let server: RunningNatsServer = await startNatsServer({ binary, storeDir });
+  const port = server.port;
+  const connections: NatsConnection[] = [];
+  return {
+    url: server.url,
+    port,
+    storeDir,
+    stop: () => server.stop(),
+    kill: () => server.kill(),
+    restart: async () => {
+      server = await startNatsServer({ binary, storeDir, port });
+    },
+    connect: async () => {
+      const nc = await connect({ servers: server.url, name: 'colony-test' });
+      connections.push(nc);
+      return nc;
+    },
+    close: async () => {
+      await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
+      await server.stop();
+      await rm(storeDir, { recursive: true, force: true });
+    },
+  };
+}
