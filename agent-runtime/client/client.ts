@@ -4,7 +4,8 @@ import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { partitionOf } from '../protocol/partition.ts';
 import { requestSubject } from '../protocol/subjects.ts';
-import { isNoResponders, isTimeout } from './nats-errors.ts';
+import { CLOSED, NO_RESPONDERS, RequestMux, TIMED_OUT } from './request-mux.ts';
+import { WriteCoalescer } from './write-coalescer.ts';
 
 export interface CallRequest extends CallMeta {
   agent: string;
@@ -44,20 +45,22 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * retries with backoff until the call's deadline, with the same call id.
  */
 export class ColonyClient {
-  readonly #nc: NatsConnection;
   readonly #partitions: PartitionSource;
   readonly #namespace: string;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #onNoResponders: ((agent: string, partition: number) => void) | undefined;
+  readonly #writes: WriteCoalescer;
+  readonly #mux: RequestMux;
 
   constructor(nc: NatsConnection, partitions: PartitionSource, options: ClientOptions) {
-    this.#nc = nc;
     this.#partitions = partitions;
     this.#namespace = options.namespace;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#onNoResponders = options.onNoResponders;
+    this.#writes = new WriteCoalescer(nc);
+    this.#mux = new RequestMux(nc);
   }
 
   /** The partition `key` of `agent` lives in, or a not_found error for an unknown Agent. */
@@ -84,28 +87,23 @@ export class ColonyClient {
         throw this.#gaveUp(request, partition, sawNoResponders, lastRetryable, this.#now() - started);
       }
       attempts += 1;
-      try {
-        const msg = await this.#nc.request(subject, request.input, { timeout: remaining, headers });
-        return { data: readReply(msg), attempts, waitedMs: attempts > 1 ? this.#now() - started : 0 };
-      } catch (error) {
-        if (isNoResponders(error)) {
-          if (!sawNoResponders) this.#onNoResponders?.(request.agent, partition);
-          sawNoResponders = true;
-        } else if (error instanceof ColonyError && error.retryable) {
+      this.#writes.hold();
+      const outcome = await this.#mux.request(subject, request.input, headers, remaining);
+      if (outcome === NO_RESPONDERS) {
+        if (!sawNoResponders) this.#onNoResponders?.(request.agent, partition);
+        sawNoResponders = true;
+      } else if (outcome === TIMED_OUT) {
+        throw new ColonyError('deadline_exceeded', `${request.agent}.${request.method} on ${request.key} did not answer before its deadline`);
+      } else if (outcome === CLOSED) {
+        throw new ColonyError('unavailable', `calling ${request.agent}.${request.method} failed: the NATS connection is closed`, {
+          retryAfterSeconds: 1,
+        });
+      } else {
+        try {
+          return { data: readReply(outcome), attempts, waitedMs: attempts > 1 ? this.#now() - started : 0 };
+        } catch (error) {
+          if (!(error instanceof ColonyError) || !error.retryable) throw error;
           lastRetryable = error;
-        } else if (error instanceof ColonyError) {
-          throw error;
-        } else if (isTimeout(error)) {
-          throw new ColonyError(
-            'deadline_exceeded',
-            `${request.agent}.${request.method} on ${request.key} did not answer before its deadline`,
-            { cause: error },
-          );
-        } else {
-          throw new ColonyError('unavailable', `calling ${request.agent}.${request.method} failed: ${(error as Error).message}`, {
-            cause: error,
-            retryAfterSeconds: 1,
-          });
         }
       }
       const pause = Math.min(delay * (0.5 + Math.random() / 2), request.deadline - this.#now());

@@ -8,11 +8,12 @@ import type { Reply } from '../activation/reply.ts';
 import { openBuckets } from '../client/buckets.ts';
 import { ColonyClient } from '../client/client.ts';
 import { RegistryView } from '../client/registry-view.ts';
+import { WriteCoalescer } from '../client/write-coalescer.ts';
 import { startHealthServer } from '../health/health-server.ts';
 import type { HealthServer } from '../health/health-server.ts';
 import { PartitionOwnership } from '../placement/ownership.ts';
 import { decodeJson } from '../protocol/codec.ts';
-import { errorReplyHeaders, OK_REPLY_HEADERS, readCallHeaders } from '../protocol/envelope.ts';
+import { errorReplyHeaders, readCallHeaders } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { STATUS_OK } from '../protocol/headers.ts';
 import { errorField } from '../protocol/log.ts';
@@ -57,6 +58,7 @@ export class Host {
   #placementKv!: KV;
   #health: HealthServer | undefined;
   #meter = new LoadMeter();
+  readonly #writes: WriteCoalescer;
   #timers: NodeJS.Timeout[] = [];
   #stopping: Promise<void> | undefined;
 
@@ -67,6 +69,7 @@ export class Host {
     this.#now = deps.now ?? Date.now;
     this.#agent = loadAgent(config.agent, deps.definition);
     this.#startedAt = this.#now();
+    this.#writes = new WriteCoalescer(deps.nc);
   }
 
   static async start(config: Readonly<HostConfig>, deps: HostDeps): Promise<Host> {
@@ -222,7 +225,10 @@ export class Host {
       });
       return;
     }
-    void reply.then((r) => respond(msg, r));
+    void reply.then((r) => {
+      this.#writes.hold();
+      respond(msg, r);
+    });
   }
 
   #heartbeat(): void {
@@ -299,9 +305,9 @@ export class Host {
 
 function respond(msg: Msg, reply: Reply): void {
   const data = reply.body === undefined ? EMPTY : encoder.encode(reply.body);
-  const headers = reply.status === STATUS_OK ? OK_REPLY_HEADERS : errorReplyHeaders(reply.status);
   try {
-    msg.respond(data, { headers });
+    // A success carries no headers (see readReply); an error names its code in Colony-Status.
+    msg.respond(data, reply.status === STATUS_OK ? undefined : { headers: errorReplyHeaders(reply.status) });
   } catch {
     // The connection is closing; the caller retries or times out.
   }

@@ -44,6 +44,8 @@ export interface Platform {
   nc: NatsConnection;
   controller: Controller;
   driver: LocalDriver;
+  /** The nats-server process, when this platform started one. */
+  natsPid: number | undefined;
   /** Stops the gateway, drains and stops every pod, then nats-server (when started here). */
   stop(): Promise<void>;
 }
@@ -76,9 +78,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       // Last resort when this process exits without stopping (an uncaught error): leave no nats-server behind.
       process.on('exit', () => started.process.kill('SIGKILL'));
     }
-    const nc = await connect({ servers: natsUrl, name: 'colony-dev', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const connectOptions = { servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true };
+    const nc = await connect({ ...connectOptions, name: 'colony-dev' });
     cleanups.push(async () => {
       await nc.drain().catch(() => undefined);
+    });
+    // The gateway gets a connection of its own, as it has in a cluster: its traffic never queues behind the controller's.
+    const gatewayNc = await connect({ ...connectOptions, name: 'colony-gateway' });
+    cleanups.push(async () => {
+      await gatewayNc.drain().catch(() => undefined);
     });
     const buckets = await openBuckets(nc);
     const controller = new Controller({ nc, buckets, namespace, log: log.child({ component: 'controller' }) });
@@ -95,7 +103,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     cleanups.push(() => controller.stop());
     await controller.apply(options.agents);
     const gateway = await startGateway({
-      nc,
+      nc: gatewayNc,
       namespace,
       host: options.gatewayHost ?? '127.0.0.1',
       port: options.gatewayPort,
@@ -103,7 +111,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     cleanups.push(() => gateway.close());
     await controller.waitSettled(options.readyTimeoutMs ?? 60_000);
-    return { gatewayUrl: gateway.url, natsUrl, nc, controller, driver, stop: stopAll };
+    return { gatewayUrl: gateway.url, natsUrl, nc, controller, driver, natsPid: server?.process.pid, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,0 +1,78 @@
+import { createInbox } from '@nats-io/nats-core';
+import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/nats-core';
+
+export type MuxOutcome = Msg | typeof NO_RESPONDERS | typeof TIMED_OUT | typeof CLOSED;
+
+export const NO_RESPONDERS = Symbol('no responders');
+export const TIMED_OUT = Symbol('timed out');
+export const CLOSED = Symbol('connection closed');
+
+interface Waiting {
+  resolve: (outcome: MuxOutcome) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Request/reply over one wildcard inbox subscription, as nats.js's own
+ * `request` does, but without its per-request Error objects (a stack capture
+ * for the timeout, another for every cancellation): on the gateway's hot path
+ * those cost more than the rest of the client. Outcomes are values, not
+ * exceptions: the caller decides what a timeout or "no responders" means.
+ */
+export class RequestMux {
+  readonly #nc: NatsConnection;
+  readonly #prefix: string;
+  readonly #waiting = new Map<string, Waiting>();
+  #subscribed = false;
+  #next = 0;
+
+  constructor(nc: NatsConnection) {
+    this.#nc = nc;
+    this.#prefix = `${createInbox()}.`;
+  }
+
+  request(subject: string, data: Uint8Array, headers: MsgHdrs, timeoutMs: number): Promise<MuxOutcome> {
+    if (!this.#subscribed) this.#subscribe();
+    this.#next = (this.#next + 1) % Number.MAX_SAFE_INTEGER;
+    const token = this.#next.toString(36);
+    return new Promise<MuxOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(token);
+        resolve(TIMED_OUT);
+      }, timeoutMs);
+      this.#waiting.set(token, { resolve, timer });
+      try {
+        this.#nc.publish(subject, data, { reply: this.#prefix + token, headers });
+      } catch {
+        clearTimeout(timer);
+        this.#waiting.delete(token);
+        resolve(CLOSED);
+      }
+    });
+  }
+
+  #subscribe(): void {
+    this.#subscribed = true;
+    const subscription = this.#nc.subscribe(`${this.#prefix}*`, {
+      callback: (error, msg) => {
+        if (error) return;
+        const token = msg.subject.slice(this.#prefix.length);
+        const waiting = this.#waiting.get(token);
+        if (!waiting) return;
+        this.#waiting.delete(token);
+        clearTimeout(waiting.timer);
+        // The server answers a request nobody subscribes to with an empty 503 status message.
+        const noResponders = msg.data.byteLength === 0 && msg.headers?.code === 503;
+        waiting.resolve(noResponders ? NO_RESPONDERS : msg);
+      },
+    });
+    void subscription.closed.then(() => {
+      this.#subscribed = false;
+      for (const [token, waiting] of this.#waiting) {
+        this.#waiting.delete(token);
+        clearTimeout(waiting.timer);
+        waiting.resolve(CLOSED);
+      }
+    });
+  }
+}
