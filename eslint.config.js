@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.colony/', '.scratch/', 'coverage/', 'charts/'] },
+  { ignores: ['node_modules/', '.colony/', '.scratch/', 'coverage/', 'charts/', 'test/fixtures/broken/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

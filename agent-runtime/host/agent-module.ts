@@ -17,7 +17,11 @@ export async function importAgentDefinition(modulePath: string, exportName?: str
   try {
     module = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
   } catch (cause) {
-    throw new Error(`agent module ${absolute} failed to load: ${(cause as Error).message}`, { cause });
+    const message = (cause as Error).message;
+    const hint = /Cannot use import statement outside a module|Unexpected token 'export'/.test(message)
+      ? `; the module uses import/export but its package.json makes it CommonJS (npm init writes "type": "commonjs"): set "type": "module" in the nearest package.json, or name the file .mts`
+      : '';
+    throw new Error(`agent module ${absolute} failed to load: ${message}${hint}`, { cause });
   }
   if (exportName) {
     const value = module[exportName];

@@ -7,6 +7,7 @@ import { isLogLevel } from '../../agent-runtime/protocol/log.ts';
 import type { LogLine } from '../../agent-runtime/protocol/log.ts';
 import { loadManifests } from '../../controller/spec/manifest.ts';
 import { startPlatform } from '../dev/platform.ts';
+import { checkAgentCode } from '../dev/preflight.ts';
 import { formatPodLine } from '../dev/pod-log.ts';
 import { printSummary } from '../dev/summary.ts';
 import { UsageError } from '../usage-error.ts';
@@ -56,6 +57,7 @@ export async function devCommand(argv: string[]): Promise<void> {
   if (agents.length === 0) {
     throw new UsageError(`no Agent manifests (kind: Agent, apiVersion: colony.dev/v1alpha1) found under ${dirs.join(', ')}`, DEV_USAGE);
   }
+  await checkAgentCode(agents);
   const dataDir = resolve(values['data-dir']);
   await mkdir(dataDir, { recursive: true });
   const lock = await takeLock(dataDir);

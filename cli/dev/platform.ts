@@ -102,12 +102,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await controller.start();
     cleanups.push(() => controller.stop());
     await controller.apply(options.agents);
+    const host = options.gatewayHost ?? '127.0.0.1';
     const gateway = await startGateway({
       nc: gatewayNc,
       namespace,
-      host: options.gatewayHost ?? '127.0.0.1',
+      host,
       port: options.gatewayPort,
       log: log.child({ component: 'gateway' }),
+    }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new Error(`the gateway cannot listen on ${host}:${options.gatewayPort}: the port is in use; stop what uses it, or pass --port (0 picks a free one)`, { cause: error });
+      }
+      throw error;
     });
     cleanups.push(() => gateway.close());
     await controller.waitSettled(options.readyTimeoutMs ?? 60_000);

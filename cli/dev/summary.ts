@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import type { Platform } from './platform.ts';
 
 interface AgentsResponse {
-  agents: { name: string; methods?: Record<string, unknown> }[];
+  agents: { name: string; methods?: Record<string, { input?: { required?: unknown[] } | boolean }> }[];
 }
 
 /** Prints what runs and how to reach it, once the platform is ready. */
@@ -11,10 +11,19 @@ export async function printSummary(
   info: { dataDir: string; natsStarted: boolean; startedMs: number },
 ): Promise<void> {
   let methods = new Map<string, string[]>();
+  let example: string | undefined;
   try {
     const response = await fetch(`${platform.gatewayUrl}/v1/agents`);
     const body = (await response.json()) as AgentsResponse;
     methods = new Map(body.agents.map((a) => [a.name, Object.keys(a.methods ?? {}).sort()]));
+    // Suggest a call that needs no input, so the printed curl works as it is.
+    for (const agent of body.agents) {
+      const free = Object.entries(agent.methods ?? {}).find(([, m]) => typeof m.input !== 'object' || !m.input.required?.length);
+      if (free) {
+        example = `${agent.name}/alice/${free[0]}`;
+        break;
+      }
+    }
   } catch {
     // The summary still shows pods without the method lists.
   }
@@ -34,11 +43,7 @@ export async function printSummary(
       return `    ${s.name.padEnd(width)}  ${pods}  ${s.partitions} partitions  ${list ? `methods: ${list.join(', ')}` : ''}  (${s.origin})`;
     }),
   ];
-  const example = status[0];
-  const exampleMethod = example ? methods.get(example.name)?.[0] : undefined;
-  if (example && exampleMethod) {
-    lines.push(`  try      curl -X POST ${platform.gatewayUrl}/v1/agents/${example.name}/alice/${exampleMethod} -H 'content-type: application/json' -d '{}'`);
-  }
+  if (example) lines.push(`  try      curl -X POST ${platform.gatewayUrl}/v1/agents/${example}`);
   lines.push('Press Ctrl-C to stop.', '');
   process.stdout.write(`${lines.join('\n')}\n`);
 }
