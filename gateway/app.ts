@@ -8,7 +8,7 @@ import type { BodyLimits } from './errors.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
 import { registerHealthRoutes } from './routes/health.ts';
-import { registerInvokeRoute } from './routes/invoke.ts';
+import { observeFailedInvoke, registerInvokeRoute } from './routes/invoke.ts';
 
 /** Room left in a NATS message for the call's headers; the body may use the rest of max_payload. */
 export const HEADER_HEADROOM_BYTES = 8 * 1024;
@@ -63,7 +63,11 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, keepRawBody(limits));
-  app.setErrorHandler((error, _request, reply) => replyWithError(reply, error, limits, log));
+  const metrics = new GatewayMetrics(deps.metricsRegistry);
+  app.setErrorHandler((error, request, reply) => {
+    replyWithError(reply, error, limits, log);
+    observeFailedInvoke(request, reply.statusCode, reply.elapsedTime, metrics, registry);
+  });
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, new ColonyError('not_found', `there is no route ${request.method} ${quote(request.url)}; ${ROUTES_HINT}`)),
   );
@@ -72,7 +76,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     client: deps.client,
     registry,
     namespace,
-    metrics: new GatewayMetrics(deps.metricsRegistry),
+    metrics,
     now: deps.now ?? Date.now,
     newCallId: deps.newCallId ?? randomUUID,
   });

