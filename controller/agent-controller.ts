@@ -6,7 +6,7 @@ import type { AgentSpecRecord } from '../agent-runtime/protocol/registry.ts';
 import { placementKey, registrySpecKey } from '../agent-runtime/protocol/subjects.ts';
 import type { PodDriver } from './drivers/driver.ts';
 import { planPlacement, sameOwners } from './placement/plan.ts';
-import type { PodTracker } from './pods/pod-tracker.ts';
+import type { PodTracker, TrackedPod } from './pods/pod-tracker.ts';
 import type { AgentSpec } from './spec/agent-spec.ts';
 
 export interface AgentControllerDeps {
@@ -21,11 +21,23 @@ export interface AgentControllerDeps {
 export interface PodStatus {
   podId: string;
   state: PodState | 'pending';
+  /** Chosen for removal: its partitions are moving away. */
+  leaving: boolean;
   owned: number;
   load: LoadReport | undefined;
   startedAt: number | undefined;
   restarts: number;
   detail: Record<string, unknown>;
+}
+
+/** Most recent scaling decisions kept per Agent, for status. */
+export const MAX_DECISIONS = 20;
+
+export interface ScalingDecision {
+  at: number;
+  from: number;
+  to: number;
+  reason: string;
 }
 
 export interface AgentStatus {
@@ -38,6 +50,7 @@ export interface AgentStatus {
   partitionsAssigned: number;
   activeInstances: number;
   pods: PodStatus[];
+  decisions: ScalingDecision[];
 }
 
 /** How many pods an Agent should have. (The autoscaler replaces this for `mode: auto` with load.) */
@@ -59,6 +72,10 @@ export class AgentController {
   #running: Promise<void> | undefined;
   #again = false;
   #removed = false;
+  /** Pods chosen for removal: their partitions are moved away, then they are stopped. */
+  readonly #leaving = new Set<string>();
+  #lastDesired: number | undefined;
+  readonly #decisions: ScalingDecision[] = [];
 
   constructor(spec: AgentSpec, deps: AgentControllerDeps) {
     this.spec = spec;
@@ -125,15 +142,64 @@ export class AgentController {
   async #reconcile(): Promise<void> {
     const { spec } = this;
     const { driver, tracker, now } = this.#deps;
-    await driver.scale(spec, desiredReplicas(spec));
-    const live = tracker.live(spec.namespace, spec.name, now());
-    const eligible = live.filter((pod) => pod.heartbeat.state === 'running').map((pod) => pod.podId);
+    const at = now();
+    const desired = this.#desired(at);
+    const live = tracker.live(spec.namespace, spec.name, at);
+    const liveById = new Map(live.map((pod) => [pod.podId, pod]));
+    const existing = driver.pods(spec.namespace, spec.name).map((pod) => pod.podId);
+    for (const podId of this.#leaving) if (!existing.includes(podId)) this.#leaving.delete(podId);
+    this.#chooseLeaving(existing, desired, liveById);
+    // A leaving pod is removed once it holds no partition (it released them all) or is not live.
+    const removable = [...this.#leaving].filter((podId) => (liveById.get(podId)?.heartbeat.owned.length ?? 0) === 0);
+    for (const podId of removable) this.#leaving.delete(podId);
+    await driver.scale(spec, desired + this.#leaving.size, removable);
+
+    const eligible = live.filter((pod) => pod.heartbeat.state === 'running' && !this.#leaving.has(pod.podId)).map((pod) => pod.podId);
     const holding = new Map(live.map((pod) => [pod.podId, pod.heartbeat.owned]));
     const current =
       this.#table && this.#table.partitions === spec.partitions ? this.#table.owners : new Array<string | null>(spec.partitions).fill(null);
     const owners = planPlacement({ partitions: spec.partitions, owners: current, eligible, holding });
     if (this.#table && this.#table.partitions === spec.partitions && sameOwners(owners, this.#table.owners)) return;
     await this.#writeTable(owners);
+  }
+
+  /** How many pods the Agent should have now; records a decision when it changes. */
+  #desired(now: number): number {
+    const replicas = desiredReplicas(this.spec);
+    if (replicas !== this.#lastDesired) {
+      this.#record(now, this.#lastDesired ?? 0, replicas, this.spec.scaling.mode === 'manual' ? 'manual replicas' : 'minimum replicas');
+      this.#lastDesired = replicas;
+    }
+    return replicas;
+  }
+
+  #record(at: number, from: number, to: number, reason: string): void {
+    this.#decisions.push({ at, from, to, reason });
+    if (this.#decisions.length > MAX_DECISIONS) this.#decisions.shift();
+    this.#deps.log.info(`${this.spec.name}: ${from} → ${to} pods: ${reason}`);
+  }
+
+  /**
+   * Scale-down: mark the least busy pods as leaving (their partitions move away
+   * first); scale-up while pods are leaving: keep the most recently marked ones.
+   */
+  #chooseLeaving(existing: string[], desired: number, live: Map<string, TrackedPod>): void {
+    const staying = existing.filter((podId) => !this.#leaving.has(podId));
+    if (staying.length > desired) {
+      const busy = (podId: string): number[] => {
+        const load = live.get(podId)?.heartbeat.load;
+        return [(load?.inflight ?? 0) + (load?.queued ?? 0), load?.activeInstances ?? 0, live.get(podId)?.heartbeat.owned.length ?? 0];
+      };
+      const byIdleness = [...staying].sort((a, b) => {
+        const [x, y] = [busy(a), busy(b)];
+        for (let i = 0; i < x.length; i += 1) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+        return (live.get(b)?.heartbeat.startedAt ?? 0) - (live.get(a)?.heartbeat.startedAt ?? 0);
+      });
+      for (const podId of byIdleness.slice(0, staying.length - desired)) this.#leaving.add(podId);
+    } else if (staying.length < desired) {
+      const reprieved = [...this.#leaving].slice(-(desired - staying.length));
+      for (const podId of reprieved) this.#leaving.delete(podId);
+    }
   }
 
   async #writeTable(owners: (string | null)[]): Promise<void> {
@@ -181,6 +247,7 @@ export class AgentController {
       return {
         podId: pod.podId,
         state: tracked?.heartbeat.state ?? 'pending',
+        leaving: this.#leaving.has(pod.podId),
         owned: tracked?.heartbeat.owned.length ?? 0,
         load: tracked?.heartbeat.load,
         startedAt: pod.startedAt,
@@ -195,11 +262,12 @@ export class AgentController {
       name: spec.name,
       origin: spec.origin,
       desiredReplicas: desiredReplicas(spec),
-      readyReplicas: pods.filter((pod) => pod.state === 'running').length,
+      readyReplicas: pods.filter((pod) => pod.state === 'running' && !pod.leaving).length,
       partitions: spec.partitions,
       partitionsAssigned: assigned,
       activeInstances: pods.reduce((sum, pod) => sum + (pod.load?.activeInstances ?? 0), 0),
       pods,
+      decisions: [...this.#decisions],
     };
   }
 

@@ -4,6 +4,7 @@ import type { NatsConnection, Status } from '@nats-io/nats-core';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { openBuckets } from '../agent-runtime/client/buckets.ts';
 import { ColonyClient } from '../agent-runtime/client/client.ts';
+import { PlacementView } from '../agent-runtime/client/placement-view.ts';
 import { RegistryView } from '../agent-runtime/client/registry-view.ts';
 import { errorField } from '../agent-runtime/protocol/log.ts';
 import type { StructuredLogger } from '../agent-runtime/protocol/log.ts';
@@ -85,6 +86,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const buckets = await openBuckets(nc);
   const registry = new RegistryView(buckets.registry, namespace);
   await registry.start();
+  const placement = new PlacementView(buckets.placement, namespace);
+  await placement.start();
   const connection = watchConnection(nc);
   const demand = new DemandPublisher((subject, data) => {
     try {
@@ -95,6 +98,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   }, namespace);
   const client = new ColonyClient(nc, registry, {
     namespace,
+    placement,
     onNoResponders: (agent, partition) => {
       demand.signal(agent, partition);
     },
@@ -119,6 +123,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     closing = true;
     closed ??= closeHttp(app).finally(() => {
       registry.stop();
+      placement.stop();
       connection.stop();
     });
     return closed;

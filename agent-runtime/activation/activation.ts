@@ -30,6 +30,7 @@ export type ActivationStatus = 'loading' | 'active' | 'deactivating' | 'closed' 
 
 /** What an activation needs from its catalog. */
 export interface ActivationDeps {
+  podId: string;
   agent: LoadedAgent;
   store: StateStore;
   durability: Durability;
@@ -65,6 +66,7 @@ const DEADLINE = Symbol('deadline');
 export class Activation {
   readonly key: string;
   readonly partition: number;
+  readonly activationId: string;
   state: unknown;
   status: ActivationStatus = 'loading';
   lastUsedAt: number;
@@ -85,9 +87,10 @@ export class Activation {
   /** Instances (`agent/key`) the running turns of this activation wait on, with counts. */
   #waitingOn: Map<string, number> | undefined;
 
-  constructor(key: string, partition: number, deps: ActivationDeps) {
+  constructor(key: string, partition: number, activationId: string, deps: ActivationDeps) {
     this.key = key;
     this.partition = partition;
+    this.activationId = activationId;
     this.#deps = deps;
     this.#where = `${deps.agent.name}/${key}`;
     this.lastUsedAt = deps.now();
@@ -111,6 +114,10 @@ export class Activation {
     if (count > 0) this.#waitingOn.set(target, count);
     else this.#waitingOn.delete(target);
     if (delta === 1) this.#probeIfBlocking();
+  }
+
+  get podId(): string {
+    return this.#deps.podId;
   }
 
   /** `agent/key` of this instance. */
@@ -473,7 +480,12 @@ export class Activation {
   /** Writes the latest state if it is dirty; writes of one instance never overlap. */
   async #flush(): Promise<void> {
     while (this.#writing) await this.#writing;
-    if (!this.#dirty || this.status === 'abandoned') return;
+    if (!this.#dirty) return;
+    if (this.status === 'abandoned') {
+      throw new ColonyError('unavailable', `${this.#where} was dropped by its pod before its state was written; retry the call`, {
+        retryAfterSeconds: 1,
+      });
+    }
     this.#dirty = false;
     const json = encodeRecord(this.#persistedJson, this.#calls);
     this.#writing = this.#deps.store.save(this.key, json, this.#revision).then(
@@ -491,6 +503,22 @@ export class Activation {
 
   #rollback(): void {
     this.state = JSON.parse(this.#persistedJson);
+  }
+
+  /**
+   * Drops this activation without persisting anything (the pod is no longer
+   * sure it owns the key): queued calls fail with `error`, running turns can
+   * no longer write.
+   */
+  discard(error: ColonyError): void {
+    if (this.status === 'abandoned') return;
+    this.status = 'abandoned';
+    const reply = errorReply(error);
+    for (const pending of this.#queue.splice(0)) {
+      this.#deps.counters.queued -= 1;
+      pending.resolve(reply);
+    }
+    this.#notifyIdle();
   }
 
   /** Stops this activation for good; the catalog routes its queued calls to a fresh one. */

@@ -15,6 +15,8 @@ import type { Reply } from './reply.ts';
 import { ColonyError } from '../protocol/errors.ts';
 
 export interface CatalogOptions {
+  /** The pod this catalog runs in (activation ids start with it). */
+  podId?: string;
   agent: LoadedAgent;
   store: StateStore;
   durability: Durability;
@@ -50,11 +52,13 @@ export class Catalog {
   readonly #options: Required<Omit<CatalogOptions, 'now'>> & { now: () => number };
   readonly #counters = { inflight: 0, queued: 0 };
   #latencies: number[] = [];
+  #created = 0;
   #turns = 0;
 
   constructor(options: CatalogOptions) {
     this.#options = {
       now: Date.now,
+      podId: 'local',
       turnGraceMs: DEFAULT_TURN_GRACE_MS,
       hookTimeoutMs: DEFAULT_HOOK_TIMEOUT_MS,
       maxMailbox: DEFAULT_MAX_MAILBOX,
@@ -107,6 +111,14 @@ export class Catalog {
     await Promise.all(chosen.map((activation) => this.#retire(activation)));
   }
 
+  /** Drops every activation without persisting (the pod lost track of what it owns). Returns how many. */
+  discardAll(error: ColonyError): number {
+    const all = [...this.#activations.values()];
+    this.#activations.clear();
+    for (const activation of all) activation.discard(error);
+    return all.length;
+  }
+
   /** Deactivates activations idle for at least `idleMs`. */
   async collectIdle(idleMs: number): Promise<number> {
     const cutoff = this.#options.now() - idleMs;
@@ -152,7 +164,9 @@ export class Catalog {
 
   #create(key: string, partition: number): Activation {
     const options = this.#options;
-    return new Activation(key, partition, {
+    this.#created += 1;
+    return new Activation(key, partition, `${options.podId}/${this.#created}`, {
+      podId: options.podId,
       agent: options.agent,
       store: options.store,
       durability: options.durability,

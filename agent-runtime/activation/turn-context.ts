@@ -18,6 +18,8 @@ export interface TurnScope {
 /** The instance behind a context: its state, and which instances its running turns wait on. */
 export interface StateHolder {
   state: unknown;
+  readonly podId: string;
+  readonly activationId: string;
   /** A request/reply call to `target` (`agent/key`) starts or ends (for deadlock detection). */
   waitingOn(target: string, delta: 1 | -1): void;
 }
@@ -55,6 +57,14 @@ export class TurnContext implements AgentContext<unknown> {
 
   get callId(): string {
     return this.#scope.callId;
+  }
+
+  get podId(): string {
+    return this.#holder.podId;
+  }
+
+  get activationId(): string {
+    return this.#holder.activationId;
   }
 
   get state(): unknown {

@@ -6,6 +6,7 @@ import { partitionOf } from '../protocol/partition.ts';
 import { requestSubject } from '../protocol/subjects.ts';
 import { CLOSED, NO_RESPONDERS, RequestMux, TIMED_OUT } from './request-mux.ts';
 import { WriteCoalescer } from './write-coalescer.ts';
+import type { PlacementView } from './placement-view.ts';
 
 export interface CallRequest extends CallMeta {
   agent: string;
@@ -32,6 +33,12 @@ export interface ClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Called once per call when nobody serves its partition (the first time it is seen). */
   onNoResponders?: (agent: string, partition: number) => void;
+  /**
+   * The placement tables: when the owner of a partition changes, calls waiting
+   * on the old owner are sent again (same call id), so a call on a pod that
+   * died is retried at once instead of waiting for its deadline.
+   */
+  placement?: PlacementView;
 }
 
 export const INITIAL_RETRY_DELAY_MS = 5;
@@ -61,6 +68,9 @@ export class ColonyClient {
     this.#onNoResponders = options.onNoResponders;
     this.#writes = new WriteCoalescer(nc);
     this.#mux = new RequestMux(nc);
+    options.placement?.onOwnerChange((agent, partitions) => {
+      for (const partition of partitions) this.#mux.resend(`${agent}/${partition}`);
+    });
   }
 
   /** The partition `key` of `agent` lives in, or a not_found error for an unknown Agent. */
@@ -88,7 +98,7 @@ export class ColonyClient {
       }
       attempts += 1;
       this.#writes.hold();
-      const outcome = await this.#mux.request(subject, request.input, headers, remaining);
+      const outcome = await this.#mux.request(subject, request.input, headers, remaining, `${request.agent}/${partition}`);
       if (outcome === NO_RESPONDERS) {
         if (!sawNoResponders) this.#onNoResponders?.(request.agent, partition);
         sawNoResponders = true;

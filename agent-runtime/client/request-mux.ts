@@ -10,6 +10,11 @@ export const CLOSED = Symbol('connection closed');
 interface Waiting {
   resolve: (outcome: MuxOutcome) => void;
   timer: NodeJS.Timeout;
+  /** What to publish again if the request may have been lost (see resend). */
+  subject: string;
+  data: Uint8Array;
+  headers: MsgHdrs;
+  tag: string | undefined;
 }
 
 /**
@@ -31,7 +36,8 @@ export class RequestMux {
     this.#prefix = `${createInbox()}.`;
   }
 
-  request(subject: string, data: Uint8Array, headers: MsgHdrs, timeoutMs: number): Promise<MuxOutcome> {
+  /** Publishes a request and waits for its first reply. `tag` groups requests for resend. */
+  request(subject: string, data: Uint8Array, headers: MsgHdrs, timeoutMs: number, tag?: string): Promise<MuxOutcome> {
     if (!this.#subscribed) this.#subscribe();
     this.#next = (this.#next + 1) % Number.MAX_SAFE_INTEGER;
     const token = this.#next.toString(36);
@@ -40,7 +46,7 @@ export class RequestMux {
         this.#waiting.delete(token);
         resolve(TIMED_OUT);
       }, timeoutMs);
-      this.#waiting.set(token, { resolve, timer });
+      this.#waiting.set(token, { resolve, timer, subject, data, headers, tag });
       try {
         this.#nc.publish(subject, data, { reply: this.#prefix + token, headers });
       } catch {
@@ -49,6 +55,26 @@ export class RequestMux {
         resolve(CLOSED);
       }
     });
+  }
+
+  /**
+   * Publishes again every request waiting under `tag`, with the same reply
+   * subject: used when the pod that had its partition is gone, so the request
+   * reaches the next owner (or finds nobody and is retried) instead of waiting
+   * for a reply that will never come. The first reply wins.
+   */
+  resend(tag: string): number {
+    let count = 0;
+    for (const [token, waiting] of this.#waiting) {
+      if (waiting.tag !== tag) continue;
+      try {
+        this.#nc.publish(waiting.subject, waiting.data, { reply: this.#prefix + token, headers: waiting.headers });
+        count += 1;
+      } catch {
+        // Closed: the subscription's close resolves everything waiting.
+      }
+    }
+    return count;
   }
 
   #subscribe(): void {

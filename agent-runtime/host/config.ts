@@ -8,6 +8,13 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
 export const DEFAULT_HEALTH_PORT = 8081;
+/**
+ * A pod that finds its event loop did not run for this long (SIGSTOP, a VM
+ * pause, a long synchronous turn) drops its activations and re-reads the
+ * placement table before it serves again. It must stay well under the
+ * controller's pod timeout (5 s), which is when others may take over its partitions.
+ */
+export const DEFAULT_STALL_LIMIT_MS = 2_000;
 
 /** Everything a runtime pod needs to know, read once from its environment. */
 export interface HostConfig {
@@ -25,6 +32,7 @@ export interface HostConfig {
   /** Port of /healthz and /readyz; 0 picks a free one. */
   healthPort: number;
   logLevel: LogLevel;
+  stallLimitMs: number;
 }
 
 export class ConfigError extends Error {
@@ -79,5 +87,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<HostConfig> {
     heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
     healthPort: integer(env, POD_ENV.healthPort, DEFAULT_HEALTH_PORT, 0),
     logLevel,
+    stallLimitMs: integer(env, POD_ENV.stallLimitMs, DEFAULT_STALL_LIMIT_MS, 100),
   });
 }

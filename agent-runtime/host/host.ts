@@ -7,6 +7,7 @@ import { errorReply } from '../activation/reply.ts';
 import type { Reply } from '../activation/reply.ts';
 import { openBuckets } from '../client/buckets.ts';
 import { ColonyClient } from '../client/client.ts';
+import { PlacementView } from '../client/placement-view.ts';
 import { RegistryView } from '../client/registry-view.ts';
 import { WriteCoalescer } from '../client/write-coalescer.ts';
 import { startHealthServer } from '../health/health-server.ts';
@@ -32,6 +33,8 @@ const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 /** How often the pod re-reads its placement table besides watching it (a safety net for lost watch updates). */
 const TABLE_POLL_INTERVAL_MS = 2_000;
+/** How often the pod notes that its event loop is running (to notice when it was paused). */
+const TICK_INTERVAL_MS = 100;
 
 export interface HostDeps {
   nc: NatsConnection;
@@ -55,12 +58,17 @@ export class Host {
   #catalog!: Catalog;
   #ownership!: PartitionOwnership;
   #registry!: RegistryView;
+  #placementView!: PlacementView;
   #placementKv!: KV;
   #health: HealthServer | undefined;
   #meter = new LoadMeter();
   readonly #writes: WriteCoalescer;
   #timers: NodeJS.Timeout[] = [];
   #stopping: Promise<void> | undefined;
+  /** Last time the event loop ran a timer; a call that finds this old means the pod was paused. */
+  #lastTick = Date.now();
+  /** Set while the pod re-checks what it owns after a pause or a reconnect: it serves nothing meanwhile. */
+  #revalidating: Promise<void> | undefined;
 
   private constructor(config: Readonly<HostConfig>, deps: HostDeps) {
     this.#config = config;
@@ -92,13 +100,15 @@ export class Host {
     this.#placementKv = buckets.placement;
     this.#registry = new RegistryView(buckets.registry, config.namespace);
     await this.#registry.start();
+    this.#placementView = new PlacementView(buckets.placement, config.namespace);
+    await this.#placementView.start();
     const client = new ColonyClient(
       this.#nc,
       {
         // This pod always knows its own partition count, even before the controller publishes it.
         partitionsOf: (agent) => (agent === config.agent ? config.partitions : this.#registry.partitionsOf(agent)),
       },
-      { namespace: config.namespace, now: this.#now },
+      { namespace: config.namespace, now: this.#now, placement: this.#placementView },
     );
     const caller = new HostCaller({
       agent: config.agent,
@@ -108,6 +118,7 @@ export class Host {
       serves: (partition) => this.#ownership.serves(partition),
     });
     this.#catalog = new Catalog({
+      podId: config.podId,
       agent: this.#agent,
       store: new KvStateStore(buckets.state, config.namespace, config.agent),
       durability: config.durability,
@@ -135,6 +146,8 @@ export class Host {
     this.#every(config.heartbeatIntervalMs, () => this.#heartbeat());
     this.#every(TABLE_POLL_INTERVAL_MS, () => void this.#readTable());
     this.#every(Math.max(250, Math.min(config.idleTimeoutMs / 2, 30_000)), () => void this.#collectIdle());
+    this.#every(TICK_INTERVAL_MS, () => this.#tick());
+    void this.#watchConnection();
     this.#log.info('pod started', {
       pid: process.pid,
       agent: config.agent,
@@ -148,6 +161,39 @@ export class Host {
     const timer = setInterval(fn, ms);
     timer.unref();
     this.#timers.push(timer);
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    const gap = now - this.#lastTick;
+    this.#lastTick = now;
+    if (gap > this.#config.stallLimitMs) this.#revalidate(`the pod's event loop did not run for ${gap} ms`);
+  }
+
+  /** After a reconnect the pod may have missed table updates, and may have been declared dead. */
+  async #watchConnection(): Promise<void> {
+    for await (const status of this.#nc.status()) {
+      if (status.type === 'reconnect') this.#revalidate('the NATS connection was re-established');
+    }
+  }
+
+  /**
+   * The pod may have been declared dead while it was paused or cut off, and
+   * its partitions given to others: stop serving, drop every activation
+   * without writing (their state may be stale), re-read the placement table,
+   * and serve again only what it says.
+   */
+  #revalidate(reason: string): void {
+    if (this.#revalidating || this.#state !== 'running') return;
+    this.#ownership.dropAll();
+    const dropped = this.#catalog.discardAll(
+      new ColonyError('unavailable', `pod ${this.#config.podId} is re-checking which partitions it owns; retry`, { retryAfterSeconds: 1 }),
+    );
+    this.#log.warn(`${reason}; dropped ${dropped} instances without writing and re-reading the placement table before serving again`);
+    this.#revalidating = this.#readTable().finally(() => {
+      this.#revalidating = undefined;
+      this.#lastTick = Date.now();
+    });
   }
 
   #readiness(): { ready: boolean; detail: Record<string, unknown> } {
@@ -200,7 +246,10 @@ export class Host {
     let call;
     try {
       const meta = readCallHeaders(msg.headers);
-      if (!this.#ownership.serves(partition)) {
+      // Checked before anything runs: calls queued in the socket while the pod was paused must not run here
+      // when the pod may have been declared dead meanwhile.
+      if (Date.now() - this.#lastTick > this.#config.stallLimitMs) this.#revalidate('a call arrived after the pod was paused');
+      if (this.#revalidating || !this.#ownership.serves(partition)) {
         throw new ColonyError('unavailable', `pod ${this.#config.podId} is handing partition ${partition} over; retry`, {
           retryAfterSeconds: 1,
         });
@@ -293,6 +342,7 @@ export class Host {
     for (const timer of this.#timers) clearInterval(timer);
     this.#stopWatch();
     this.#registry.stop();
+    this.#placementView.stop();
     await this.#health?.close();
     try {
       await this.#nc.drain();

@@ -71,6 +71,19 @@ export class PartitionOwnership {
     if (changed) this.#deps.onChange();
   }
 
+  /**
+   * Stops serving everything at once, without draining (the pod may have been
+   * declared dead while it was paused or cut off); `apply` of a fresh table
+   * takes back what is still this pod's.
+   */
+  dropAll(): void {
+    for (const subscription of this.#subscriptions.values()) subscription.unsubscribe();
+    this.#subscriptions.clear();
+    this.#serving.clear();
+    this.#latest = undefined;
+    this.#deps.onChange();
+  }
+
   /** Releases every partition (drain); resolves when all instances are persisted and dropped. */
   async releaseAll(): Promise<void> {
     this.#closed = true;

@@ -17,6 +17,8 @@ export const POD_ENV = {
   healthPort: 'COLONY_HEALTH_PORT',
   logFormat: 'COLONY_LOG_FORMAT',
   logLevel: 'COLONY_LOG_LEVEL',
+  /** A pod whose event loop stalled this long re-checks its partitions before serving (see DEFAULT_STALL_LIMIT_MS). */
+  stallLimitMs: 'COLONY_STALL_LIMIT_MS',
   /** Local pods only: the pid of `colony dev`; the pod drains and exits when that process is gone. */
   parentPid: 'COLONY_PARENT_PID',
 } as const;

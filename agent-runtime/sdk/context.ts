@@ -41,6 +41,10 @@ export interface AgentContext<S> {
   readonly deadline: number;
   /** Id of the call this turn handles (empty in lifecycle hooks). */
   readonly callId: string;
+  /** The pod this instance runs on (for logs and diagnostics). */
+  readonly podId: string;
+  /** Unique id of this activation: it changes each time the instance is activated again. */
+  readonly activationId: string;
   /** A typed client that calls methods of another instance and waits for the result. */
   call<D extends AnyAgentDefinition>(agent: string, key: string, options?: CallOptions): CallClient<D>;
   /** A typed client that sends one-way messages to another instance; resolves once sent. */

@@ -18,8 +18,13 @@ export interface DriverPod {
  * match what it is told, and reports pods that end.
  */
 export interface PodDriver {
-  /** Makes `replicas` pods of `spec` run (starting or stopping as needed). */
-  scale(spec: AgentSpec, replicas: number): Promise<void>;
+  /**
+   * Makes `replicas` pods of `spec` run. The pods in `remove` (already
+   * drained by the controller) are the ones to stop; they do not count
+   * towards `replicas`. Returns once the change is started, not finished:
+   * pods that end are reported through DriverEvents.onPodGone.
+   */
+  scale(spec: AgentSpec, replicas: number, remove?: readonly string[]): Promise<void>;
   /** Stops and forgets every pod of an Agent. */
   remove(namespace: string, agent: string): Promise<void>;
   pods(namespace: string, agent: string): DriverPod[];

@@ -8,7 +8,7 @@ import type { ColonyDev } from '../helpers/colony-dev.ts';
 /** Pids of the running pods of `agent`, from colony dev's log ("pod started ... pid=123"). */
 function podPids(dev: ColonyDev, agent: string): number[] {
   const pids: number[] = [];
-  const pattern = new RegExp(`${agent}-\\d+-[0-9a-f]+ INF pod started pid=(\\d+)`, 'g');
+  const pattern = new RegExp(`${agent}-[0-9a-f]+ INF pod started pid=(\\d+)`, 'g');
   for (const match of dev.output().matchAll(pattern)) pids.push(Number(match[1]));
   return pids;
 }
@@ -68,7 +68,7 @@ describe('pods stopping and crashing', () => {
     const response = await inFlight;
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ turns: 1 });
-    await dev.waitFor(/faulty-\d+-[0-9a-f]+ INF stopped/);
+    await dev.waitFor(/faulty-[0-9a-f]+ INF stopped/);
     // The local driver restarts the pod; the next call waits for it and sees the persisted state.
     const after = await dev.call('faulty', 'drainee', 'turns', undefined, { 'x-colony-timeout': '20s' });
     expect(after.status).toBe(200);
@@ -94,8 +94,8 @@ describe('pods stopping and crashing', () => {
     })();
     await new Promise((resolve) => setTimeout(resolve, 300));
     process.kill(before.at(-1) as number, 'SIGKILL');
-    await dev.waitFor(/pod counter-\d+-[0-9a-f]+ exited unexpectedly with signal SIGKILL/);
-    await dev.waitFor(new RegExp(`counter-\\d+-[0-9a-f]+ INF pod started pid=(?!(?:${before.join("|")})\\b)\\d+`));
+    await dev.waitFor(/pod counter-[0-9a-f]+ exited unexpectedly with signal SIGKILL/);
+    await dev.waitFor(new RegExp(`counter-[0-9a-f]+ INF pod started pid=(?!(?:${before.join("|")})\\b)\\d+`));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     running = false;
     await load;

@@ -27,78 +27,119 @@ export const RESTART_BACKOFF_RESET_MS = 30_000;
 /** Lines of a pod's stderr kept to explain its crash. */
 const STDERR_TAIL_LINES = 20;
 
-interface Slot {
-  slot: number;
-  spec: AgentSpec;
-  child: ChildProcess | undefined;
-  pod: DriverPod | undefined;
-  crashes: number;
-  restarts: number;
-  stopping: boolean;
-  restartTimer: NodeJS.Timeout | undefined;
+interface LocalPod {
+  pod: DriverPod;
+  child: ChildProcess;
   exited: Promise<void>;
+  stopping: boolean;
   stderrTail: string[];
+}
+
+interface LocalAgent {
+  spec: AgentSpec;
+  replicas: number;
+  pods: Map<string, LocalPod>;
+  crashes: number;
+  restartTimer: NodeJS.Timeout | undefined;
+  restarts: number;
+  removed: boolean;
 }
 
 /** Runs pods as child processes of this machine (`colony dev`). */
 export class LocalDriver implements PodDriver {
   readonly #options: LocalDriverOptions;
-  /** `namespace/agent` → slots, index = slot number. */
-  readonly #agents = new Map<string, Slot[]>();
+  /** `namespace/agent` → its pods. */
+  readonly #agents = new Map<string, LocalAgent>();
 
   constructor(options: LocalDriverOptions) {
     this.#options = options;
   }
 
-  async scale(spec: AgentSpec, replicas: number): Promise<void> {
+  async scale(spec: AgentSpec, replicas: number, remove: readonly string[] = []): Promise<void> {
     const id = `${spec.namespace}/${spec.name}`;
-    const slots = this.#agents.get(id) ?? [];
-    this.#agents.set(id, slots);
-    while (slots.length < replicas) {
-      const slot = this.#newSlot(slots.length, spec);
-      slots.push(slot);
-      this.#launch(slot);
+    let agent = this.#agents.get(id);
+    if (!agent) {
+      agent = { spec, replicas, pods: new Map(), crashes: 0, restartTimer: undefined, restarts: 0, removed: false };
+      this.#agents.set(id, agent);
     }
-    const removed = slots.splice(replicas);
-    await Promise.all(removed.map((slot) => this.#stopSlot(slot)));
-    for (const slot of slots) slot.spec = spec;
+    agent.spec = spec;
+    agent.replicas = replicas;
+    const stopping = remove.flatMap((podId) => {
+      const pod = agent.pods.get(podId);
+      return pod ? [this.#stopPod(agent, pod)] : [];
+    });
+    // Fewer pods wanted than the controller chose to remove: stop the newest extras.
+    const running = [...agent.pods.values()].filter((pod) => !pod.stopping);
+    const extra = running.length - replicas;
+    if (extra > 0) {
+      const newest = running.sort((a, b) => b.pod.startedAt - a.pod.startedAt).slice(0, extra);
+      stopping.push(...newest.map((pod) => this.#stopPod(agent, pod)));
+    }
+    if (!agent.restartTimer) this.#fill(agent);
+    // Stopping pods drain in the background; their exit is reported through onPodGone.
+    void Promise.all(stopping);
   }
 
-  async remove(namespace: string, agent: string): Promise<void> {
-    const id = `${namespace}/${agent}`;
-    const slots = this.#agents.get(id) ?? [];
+  async remove(namespace: string, agentName: string): Promise<void> {
+    const id = `${namespace}/${agentName}`;
+    const agent = this.#agents.get(id);
+    if (!agent) return;
     this.#agents.delete(id);
-    await Promise.all(slots.map((slot) => this.#stopSlot(slot)));
+    agent.removed = true;
+    clearTimeout(agent.restartTimer);
+    await Promise.all([...agent.pods.values()].map((pod) => this.#stopPod(agent, pod)));
   }
 
-  pods(namespace: string, agent: string): DriverPod[] {
-    return (this.#agents.get(`${namespace}/${agent}`) ?? []).flatMap((slot) => (slot.pod ? [slot.pod] : []));
+  pods(namespace: string, agentName: string): DriverPod[] {
+    const agent = this.#agents.get(`${namespace}/${agentName}`);
+    return agent ? [...agent.pods.values()].map((pod) => pod.pod) : [];
   }
 
   async stop(): Promise<void> {
-    const all = [...this.#agents.values()].flat();
+    const all = [...this.#agents.values()];
     this.#agents.clear();
-    await Promise.all(all.map((slot) => this.#stopSlot(slot)));
+    await Promise.all(
+      all.map(async (agent) => {
+        agent.removed = true;
+        clearTimeout(agent.restartTimer);
+        await Promise.all([...agent.pods.values()].map((pod) => this.#stopPod(agent, pod)));
+      }),
+    );
   }
 
-  #newSlot(index: number, spec: AgentSpec): Slot {
-    return {
-      slot: index,
-      spec,
-      child: undefined,
-      pod: undefined,
-      crashes: 0,
-      restarts: 0,
-      stopping: false,
-      restartTimer: undefined,
-      exited: Promise.resolve(),
-      stderrTail: [],
-    };
+  /** Kills every pod at once (the parent is exiting without a drain). */
+  killAll(): void {
+    for (const agent of this.#agents.values()) {
+      agent.removed = true;
+      for (const pod of agent.pods.values()) {
+        pod.stopping = true;
+        pod.child.kill('SIGKILL');
+      }
+    }
   }
 
-  #launch(slot: Slot): void {
-    const { spec } = slot;
-    const podId = `${spec.name}-${slot.slot}-${randomBytes(3).toString('hex')}`;
+  /** Sends a signal to one pod (fault tests, debugging). Returns false for an unknown pod. */
+  signal(podId: string, signal: NodeJS.Signals): boolean {
+    for (const agent of this.#agents.values()) {
+      const pod = agent.pods.get(podId);
+      if (pod) return pod.child.kill(signal);
+    }
+    return false;
+  }
+
+  /** Starts pods until the Agent has as many running (not stopping) as it should. */
+  #fill(agent: LocalAgent): void {
+    if (agent.removed) return;
+    let running = [...agent.pods.values()].filter((pod) => !pod.stopping).length;
+    while (running < agent.replicas) {
+      this.#launch(agent);
+      running += 1;
+    }
+  }
+
+  #launch(agent: LocalAgent): void {
+    const { spec } = agent;
+    const podId = `${spec.name}-${randomBytes(3).toString('hex')}`;
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
       ...this.#options.env,
@@ -118,91 +159,65 @@ export class LocalDriver implements PodDriver {
     if (spec.exportName) env[POD_ENV.exportName] = spec.exportName;
     // Own process group: Ctrl-C in a terminal reaches colony dev only, which then drains the pods in order.
     const child = spawn(process.execPath, [this.#options.runtimeEntry], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const startedAt = Date.now();
     const pod: DriverPod = {
       podId,
       agent: spec.name,
       namespace: spec.namespace,
-      startedAt,
-      restarts: slot.restarts,
-      detail: { pid: child.pid, slot: slot.slot },
+      startedAt: Date.now(),
+      restarts: agent.restarts,
+      detail: { pid: child.pid },
     };
-    slot.child = child;
-    slot.pod = pod;
-    slot.stderrTail = [];
+    const local: LocalPod = { pod, child, exited: Promise.resolve(), stopping: false, stderrTail: [] };
+    agent.pods.set(podId, local);
     const output = this.#options.onPodOutput;
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => output?.(pod, line, 'stdout'));
     createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
-      slot.stderrTail.push(line);
-      if (slot.stderrTail.length > STDERR_TAIL_LINES) slot.stderrTail.shift();
+      local.stderrTail.push(line);
+      if (local.stderrTail.length > STDERR_TAIL_LINES) local.stderrTail.shift();
       output?.(pod, line, 'stderr');
     });
-    slot.exited = new Promise<void>((resolve) => {
-      child.on('error', (error) => {
-        this.#options.log.error(`pod ${podId} could not start: ${error.message}`);
-      });
+    local.exited = new Promise<void>((resolve) => {
+      child.on('error', (error) => this.#options.log.error(`pod ${podId} could not start: ${error.message}`));
       child.on('exit', (code, signal) => {
         resolve();
-        this.#onExit(slot, pod, code, signal, Date.now() - startedAt);
+        this.#onExit(agent, local, code, signal);
       });
     });
   }
 
-  #onExit(slot: Slot, pod: DriverPod, code: number | null, signal: NodeJS.Signals | null, ranMs: number): void {
-    if (slot.pod === pod) {
-      slot.pod = undefined;
-      slot.child = undefined;
-    }
+  #onExit(agent: LocalAgent, local: LocalPod, code: number | null, signal: NodeJS.Signals | null): void {
+    const { pod } = local;
+    agent.pods.delete(pod.podId);
     const how = signal ? `signal ${signal}` : `code ${code}`;
     this.#options.events.onPodGone(pod.podId, pod.namespace, pod.agent, `exited with ${how}`);
-    if (slot.stopping) return;
-    slot.crashes = ranMs >= RESTART_BACKOFF_RESET_MS ? 1 : slot.crashes + 1;
-    const delay = Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_INITIAL_MS * 2 ** (slot.crashes - 1));
-    const tail = slot.stderrTail.length > 0 ? `; its last output:\n    ${slot.stderrTail.join('\n    ')}` : '';
+    if (local.stopping || agent.removed) return;
+    const ranMs = Date.now() - pod.startedAt;
+    agent.crashes = ranMs >= RESTART_BACKOFF_RESET_MS ? 1 : agent.crashes + 1;
+    const delay = Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_INITIAL_MS * 2 ** (agent.crashes - 1));
+    const tail = local.stderrTail.length > 0 ? `; its last output:\n    ${local.stderrTail.join('\n    ')}` : '';
     this.#options.log.error(`pod ${pod.podId} exited unexpectedly with ${how}; restarting in ${delay} ms${tail}`, {
       pod: pod.podId,
       agent: pod.agent,
     });
-    slot.restartTimer = setTimeout(() => {
-      slot.restartTimer = undefined;
-      if (slot.stopping) return;
-      slot.restarts += 1;
-      this.#launch(slot);
+    clearTimeout(agent.restartTimer);
+    agent.restartTimer = setTimeout(() => {
+      agent.restartTimer = undefined;
+      agent.restarts += 1;
+      this.#fill(agent);
     }, delay);
   }
 
-  async #stopSlot(slot: Slot): Promise<void> {
-    slot.stopping = true;
-    clearTimeout(slot.restartTimer);
-    const child = slot.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  async #stopPod(agent: LocalAgent, local: LocalPod): Promise<void> {
+    local.stopping = true;
+    const { child } = local;
+    if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    const graceMs = slot.spec.drainTimeoutMs + 5_000;
+    const graceMs = agent.spec.drainTimeoutMs + 5_000;
     const force = setTimeout(() => {
-      this.#options.log.warn(`pod ${slot.pod?.podId} did not stop within ${graceMs} ms of SIGTERM; killing it`);
+      this.#options.log.warn(`pod ${local.pod.podId} did not stop within ${graceMs} ms of SIGTERM; killing it`);
       child.kill('SIGKILL');
     }, graceMs);
-    await slot.exited;
+    await local.exited;
     clearTimeout(force);
-  }
-
-  /** Kills every pod at once (the parent is exiting without a drain). */
-  killAll(): void {
-    for (const slots of this.#agents.values()) {
-      for (const slot of slots) {
-        slot.stopping = true;
-        slot.child?.kill('SIGKILL');
-      }
-    }
-  }
-
-  /** Sends a signal to one pod (fault tests, `colony dev` debugging). */
-  signal(podId: string, signal: NodeJS.Signals): boolean {
-    for (const slots of this.#agents.values()) {
-      for (const slot of slots) {
-        if (slot.pod?.podId === podId && slot.child) return slot.child.kill(signal);
-      }
-    }
-    return false;
   }
 }

@@ -1,0 +1,64 @@
+import type { KV, KvEntry } from '@nats-io/kv';
+import type { QueuedIterator } from '@nats-io/nats-core';
+import type { PlacementTable } from '../protocol/placement.ts';
+
+/** Partitions of an Agent whose owner changed between two tables. */
+export type OwnerChange = (agent: string, partitions: number[]) => void;
+
+/**
+ * Follows the placement tables of every Agent in a namespace, so a caller
+ * learns when the pod that had a partition lost it (moved, drained, died).
+ */
+export class PlacementView {
+  readonly #kv: KV;
+  readonly #namespace: string;
+  readonly #tables = new Map<string, PlacementTable>();
+  readonly #listeners: OwnerChange[] = [];
+  #watch: QueuedIterator<KvEntry> | undefined;
+
+  constructor(kv: KV, namespace: string) {
+    this.#kv = kv;
+    this.#namespace = namespace;
+  }
+
+  async start(): Promise<void> {
+    const watch = await this.#kv.watch({ key: `${this.#namespace}.*` });
+    this.#watch = watch;
+    void (async () => {
+      for await (const entry of watch) {
+        if (entry.operation !== 'PUT') continue;
+        try {
+          this.#apply(entry.json<PlacementTable>());
+        } catch {
+          // A malformed table is the controller's problem; callers keep the last good one.
+        }
+      }
+    })();
+  }
+
+  stop(): void {
+    this.#watch?.stop();
+  }
+
+  onOwnerChange(listener: OwnerChange): void {
+    this.#listeners.push(listener);
+  }
+
+  owner(agent: string, partition: number): string | null | undefined {
+    return this.#tables.get(agent)?.owners[partition];
+  }
+
+  #apply(table: PlacementTable): void {
+    const previous = this.#tables.get(table.agent);
+    if (previous && previous.epoch >= table.epoch) return;
+    this.#tables.set(table.agent, table);
+    if (!previous) return;
+    const changed: number[] = [];
+    for (let p = 0; p < table.owners.length; p += 1) {
+      const before = previous.owners[p] ?? null;
+      if (before !== null && before !== (table.owners[p] ?? null)) changed.push(p);
+    }
+    if (changed.length === 0) return;
+    for (const listener of this.#listeners) listener(table.agent, changed);
+  }
+}

@@ -1,0 +1,59 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../agent-runtime/protocol/log.ts';
+import type { AgentSpec } from '../../controller/spec/agent-spec.ts';
+import { loadManifests } from '../../controller/spec/manifest.ts';
+import { startPlatform } from '../../cli/dev/platform.ts';
+import type { Platform } from '../../cli/dev/platform.ts';
+import { EXAMPLES_DIR } from '../helpers/colony-dev.ts';
+import { startLoad } from '../helpers/load.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Live rebalancing: pods come and go under load and no call fails. */
+describe('scaling under load', () => {
+  let platform: Platform;
+  let dataDir: string;
+  let counter: AgentSpec;
+
+  const scaleTo = async (replicas: number): Promise<void> => {
+    counter = { ...counter, scaling: { ...counter.scaling, mode: 'manual', replicas } };
+    await platform.controller.apply([counter]);
+    await platform.controller.waitSettled(30_000);
+    const status = platform.controller.status()[0];
+    expect(status?.pods.filter((pod) => !pod.leaving && pod.state === 'running')).toHaveLength(replicas);
+  };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'colony-scaling-'));
+    const specs = await loadManifests(join(EXAMPLES_DIR, 'counter'));
+    counter = specs[0] as AgentSpec;
+    platform = await startPlatform({ agents: specs, dataDir, gatewayPort: 0, log: createLogger({ level: 'warn' }) });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('scales 1 → 4 → 1 with zero failed calls and every increment counted once', async () => {
+    const keys = Array.from({ length: 16 }, (_, i) => `scale-${i}`);
+    const load = startLoad(platform.gatewayUrl, { agent: 'counter', method: 'increment', keys, workers: 6 });
+    await sleep(500);
+    await scaleTo(4);
+    await sleep(1_000);
+    await scaleTo(1);
+    await sleep(500);
+    await load.stop();
+    expect(load.failures).toEqual([]);
+    expect(load.sent).toBeGreaterThan(100);
+    for (const key of keys) {
+      const response = await fetch(`${platform.gatewayUrl}/v1/agents/counter/${key}/get`, { method: 'POST' });
+      expect(await response.json()).toEqual({ count: load.acknowledged.get(key) ?? 0 });
+    }
+    const decisions = platform.controller.status()[0]?.decisions.map((d) => `${d.from}→${d.to}`);
+    expect(decisions).toEqual(expect.arrayContaining(['1→4', '4→1']));
+  });
+});
