@@ -1,7 +1,12 @@
 import type { KV } from '@nats-io/kv';
 import { errorField } from '../agent-runtime/protocol/log.ts';
 import type { StructuredLogger } from '../agent-runtime/protocol/log.ts';
-import type { LoadReport, PlacementTable, PodState } from '../agent-runtime/protocol/placement.ts';
+import type { LoadReport, PlacementTable, PodHeartbeat, PodState } from '../agent-runtime/protocol/placement.ts';
+import { decideScale, INITIAL_AUTOSCALER_STATE } from './autoscaler/autoscaler.ts';
+import type { AutoscalerState } from './autoscaler/autoscaler.ts';
+import { trimLoadHistory } from './autoscaler/load-window.ts';
+import type { LoadSample } from './autoscaler/load-window.ts';
+import type { AutoscalerTunables } from './autoscaler/tunables.ts';
 import type { AgentSpecRecord } from '../agent-runtime/protocol/registry.ts';
 import { placementKey, registrySpecKey } from '../agent-runtime/protocol/subjects.ts';
 import type { PodDriver } from './drivers/driver.ts';
@@ -11,6 +16,7 @@ import type { AgentSpec } from './spec/agent-spec.ts';
 
 export interface AgentControllerDeps {
   driver: PodDriver;
+  tunables: Readonly<AutoscalerTunables>;
   tracker: PodTracker;
   placementKv: KV;
   registryKv: KV;
@@ -45,6 +51,8 @@ export interface AgentStatus {
   name: string;
   origin: string;
   desiredReplicas: number;
+  /** Why the autoscaler wants that many (its latest sentence). */
+  reason: string;
   readyReplicas: number;
   partitions: number;
   partitionsAssigned: number;
@@ -53,11 +61,6 @@ export interface AgentStatus {
   decisions: ScalingDecision[];
 }
 
-/** How many pods an Agent should have. (The autoscaler replaces this for `mode: auto` with load.) */
-export function desiredReplicas(spec: AgentSpec): number {
-  if (spec.scaling.mode === 'manual') return spec.scaling.replicas ?? spec.scaling.minReplicas;
-  return Math.max(spec.scaling.minReplicas, 0);
-}
 
 /**
  * Reconciles one Agent: the driver runs the right number of pods, and the
@@ -74,7 +77,12 @@ export class AgentController {
   #removed = false;
   /** Pods chosen for removal: their partitions are moved away, then they are stopped. */
   readonly #leaving = new Set<string>();
-  #lastDesired: number | undefined;
+  /** The replicas of the last decision; undefined until the first one (after a restart: what runs). */
+  #replicas: number | undefined;
+  #reason = 'starting';
+  #autoscaler: AutoscalerState = INITIAL_AUTOSCALER_STATE;
+  #history: LoadSample[] = [];
+  #demandAt: number | undefined;
   readonly #decisions: ScalingDecision[] = [];
 
   constructor(spec: AgentSpec, deps: AgentControllerDeps) {
@@ -163,20 +171,51 @@ export class AgentController {
     await this.#writeTable(owners);
   }
 
-  /** How many pods the Agent should have now; records a decision when it changes. */
+  /** A pod's load report, kept for the autoscaler. */
+  recordLoad(heartbeat: PodHeartbeat, receivedAt: number): void {
+    this.#history.push({ podId: heartbeat.podId, at: receivedAt, load: heartbeat.load });
+  }
+
+  /** A call waits for this Agent and no pod serves it: wake it now. */
+  demand(at: number): void {
+    this.#demandAt = at;
+    this.trigger();
+  }
+
+  /** How many pods the Agent should have now (the autoscaler); records a decision when it changes. */
   #desired(now: number): number {
-    const replicas = desiredReplicas(this.spec);
-    if (replicas !== this.#lastDesired) {
-      this.#record(now, this.#lastDesired ?? 0, replicas, this.spec.scaling.mode === 'manual' ? 'manual replicas' : 'minimum replicas');
-      this.#lastDesired = replicas;
-    }
-    return replicas;
+    const { spec } = this;
+    const { tracker, driver, tunables } = this.#deps;
+    this.#history = trimLoadHistory(this.#history, now, tunables);
+    const previous = this.#replicas ?? driver.pods(spec.namespace, spec.name).length;
+    const readyPods = tracker
+      .live(spec.namespace, spec.name, now)
+      .filter((pod) => pod.heartbeat.state === 'running' && !this.#leaving.has(pod.podId))
+      .map((pod) => pod.podId);
+    const decision = decideScale(
+      {
+        scaling: spec.scaling,
+        partitions: spec.partitions,
+        samples: this.#history,
+        readyPods,
+        previousReplicas: previous,
+        demandAt: this.#demandAt,
+        state: this.#autoscaler,
+        now,
+      },
+      tunables,
+    );
+    this.#autoscaler = decision.state;
+    this.#reason = decision.reason;
+    if (decision.replicas !== previous || this.#replicas === undefined) this.#record(now, previous, decision.replicas, decision.reason);
+    this.#replicas = decision.replicas;
+    return decision.replicas;
   }
 
   #record(at: number, from: number, to: number, reason: string): void {
     this.#decisions.push({ at, from, to, reason });
     if (this.#decisions.length > MAX_DECISIONS) this.#decisions.shift();
-    this.#deps.log.info(`${this.spec.name}: ${from} → ${to} pods: ${reason}`);
+    if (from !== to) this.#deps.log.info(`${this.spec.name}: ${from} → ${to} pods: ${reason}`);
   }
 
   /**
@@ -261,7 +300,8 @@ export class AgentController {
       namespace: spec.namespace,
       name: spec.name,
       origin: spec.origin,
-      desiredReplicas: desiredReplicas(spec),
+      desiredReplicas: this.#replicas ?? 0,
+      reason: this.#reason,
       readyReplicas: pods.filter((pod) => pod.state === 'running' && !pod.leaving).length,
       partitions: spec.partitions,
       partitionsAssigned: assigned,
@@ -274,6 +314,7 @@ export class AgentController {
   /** True when every partition is served by a running pod (or the Agent is meant to have none). */
   isSettled(): boolean {
     const status = this.status();
+    if (this.#replicas === undefined) return false;
     if (status.desiredReplicas === 0) return status.pods.length === 0;
     return status.readyReplicas >= status.desiredReplicas && status.partitionsAssigned === status.partitions;
   }

@@ -2,8 +2,10 @@ import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Buckets } from '../agent-runtime/client/buckets.ts';
 import { errorField } from '../agent-runtime/protocol/log.ts';
 import type { StructuredLogger } from '../agent-runtime/protocol/log.ts';
-import type { PodHeartbeat } from '../agent-runtime/protocol/placement.ts';
-import { heartbeatWildcard, parseRegistryKey } from '../agent-runtime/protocol/subjects.ts';
+import type { DemandSignal, PodHeartbeat } from '../agent-runtime/protocol/placement.ts';
+import { demandWildcard, heartbeatWildcard, parseRegistryKey } from '../agent-runtime/protocol/subjects.ts';
+import { autoscalerTunables } from './autoscaler/tunables.ts';
+import type { AutoscalerTunables } from './autoscaler/tunables.ts';
 import { AgentController } from './agent-controller.ts';
 import type { AgentStatus } from './agent-controller.ts';
 import type { PodDriver } from './drivers/driver.ts';
@@ -17,8 +19,10 @@ export interface ControllerOptions {
   log: StructuredLogger;
   now?: () => number;
   podTimeoutMs?: number;
-  /** How often every Agent is reconciled even without events (pod timeouts), ms. */
+  /** How often every Agent is reconciled even without events (pod timeouts, the autoscaler), ms. */
   resyncIntervalMs?: number;
+  /** Autoscaler knobs (tests shorten its windows). */
+  autoscaler?: Partial<AutoscalerTunables>;
 }
 
 export const DEFAULT_RESYNC_INTERVAL_MS = 1_000;
@@ -34,13 +38,15 @@ export class Controller {
   readonly #tracker: PodTracker;
   readonly #agents = new Map<string, AgentController>();
   #driver: PodDriver | undefined;
-  #subscription: Subscription | undefined;
+  #subscriptions: Subscription[] = [];
+  readonly #tunables: Readonly<AutoscalerTunables>;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: ControllerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#tracker = new PodTracker(options.podTimeoutMs ?? DEFAULT_POD_TIMEOUT_MS);
+    this.#tunables = autoscalerTunables(options.autoscaler);
   }
 
   attach(driver: PodDriver): void {
@@ -49,7 +55,18 @@ export class Controller {
 
   async start(): Promise<void> {
     const { nc, namespace } = this.#options;
-    this.#subscription = nc.subscribe(heartbeatWildcard(namespace), {
+    const demand = nc.subscribe(demandWildcard(namespace), {
+      callback: (error, msg) => {
+        if (error) return;
+        try {
+          const signal = msg.json<DemandSignal>();
+          if (signal.namespace === namespace) this.#agents.get(signal.agent)?.demand(this.#now());
+        } catch {
+          // Not a demand signal: ignore.
+        }
+      },
+    });
+    const heartbeats = nc.subscribe(heartbeatWildcard(namespace), {
       callback: (error, msg) => {
         if (error) {
           this.#options.log.error('the heartbeat subscription failed', errorField(error));
@@ -64,6 +81,7 @@ export class Controller {
         this.#onHeartbeat(heartbeat);
       },
     });
+    this.#subscriptions.push(demand, heartbeats);
     this.#timer = setInterval(() => this.#resync(), this.#options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS);
     this.#timer.unref();
   }
@@ -87,6 +105,7 @@ export class Controller {
       }
       const controller = new AgentController(spec, {
         driver,
+        tunables: this.#tunables,
         tracker: this.#tracker,
         placementKv: this.#options.buckets.placement,
         registryKv: this.#options.buckets.registry,
@@ -121,8 +140,11 @@ export class Controller {
 
   #onHeartbeat(heartbeat: PodHeartbeat): void {
     if (heartbeat.namespace !== this.#options.namespace) return;
-    const changed = this.#tracker.record(heartbeat, this.#now());
-    if (changed) this.#agents.get(heartbeat.agent)?.trigger();
+    const now = this.#now();
+    const changed = this.#tracker.record(heartbeat, now);
+    const agent = this.#agents.get(heartbeat.agent);
+    agent?.recordLoad(heartbeat, now);
+    if (changed) agent?.trigger();
   }
 
   #resync(): void {
@@ -162,7 +184,7 @@ export class Controller {
     clearInterval(this.#timer);
     await Promise.all([...this.#agents.values()].map((controller) => controller.halt()));
     await this.#driver?.stop();
-    this.#subscription?.unsubscribe();
+    for (const subscription of this.#subscriptions) subscription.unsubscribe();
   }
 
   #requireDriver(): PodDriver {

@@ -1,16 +1,10 @@
 import { encodeJson } from '../agent-runtime/protocol/codec.ts';
 import { demandSubject } from '../agent-runtime/protocol/subjects.ts';
+import type { DemandSignal } from '../agent-runtime/protocol/placement.ts';
 
 /** At most one demand signal per Agent in this interval: one wake-up per cold Agent, not one per waiting call. */
 export const DEMAND_INTERVAL_MS = 1_000;
 
-/** What the gateway publishes on demandSubject when nobody serves a partition of an Agent. */
-export interface DemandSignal {
-  namespace: string;
-  agent: string;
-  partition: number;
-  sentAt: number;
-}
 
 /**
  * Tells the controller that calls are waiting for an Agent no pod serves

@@ -1,24 +1,33 @@
+import { randomUUID } from 'node:crypto';
 import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { errorField } from '../protocol/log.ts';
 import type { StructuredLogger } from '../protocol/log.ts';
 import type { Durability } from '../protocol/pod-env.ts';
+import { nextDueAfterFire, reminderCallId } from '../reminders/reminder.ts';
+import type { ReminderEntry } from '../reminders/reminder.ts';
+import type { WakeEntry } from '../reminders/wake-index.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { encodeRecord, pruneCalls } from '../state/stored-record.ts';
-import type { StoredReply } from '../state/stored-record.ts';
 import type { Caller } from './caller.ts';
-import type { LoadedAgent } from './loaded-agent.ts';
-import { errorReply, okReply, toColonyError } from './reply.ts';
-import type { Reply } from './reply.ts';
 import { stepProbe } from './deadlock.ts';
 import type { Probe } from './deadlock.ts';
+import { ActivationTimers, RemindersApi, TasksApi } from './instance-api.ts';
+import { InstanceRecord } from './instance-record.ts';
+import type { LoadedAgent } from './loaded-agent.ts';
+import { errorReply, okReply, toColonyError, unwrapReply } from './reply.ts';
+import type { Reply } from './reply.ts';
+import { TaskRunner } from './task-runner.ts';
 import { TurnContext } from './turn-context.ts';
-import type { TurnScope } from './turn-context.ts';
+import type { StateHolder, TurnScope } from './turn-context.ts';
 
-/** A call delivered to an instance. */
+/** Internal method of a call that wakes an instance for its due reminders and tasks. */
+export const WAKE_METHOD = '$wake';
+
+/** A call delivered to an instance. `run`, for calls made inside the pod, replaces the method. */
 export interface IncomingCall {
   meta: CallMeta;
   input: unknown;
+  run?: ((ctx: TurnContext) => unknown) | undefined;
 }
 
 /**
@@ -27,6 +36,13 @@ export interface IncomingCall {
  * any → abandoned (a turn hung past its deadline, or its state could not be written).
  */
 export type ActivationStatus = 'loading' | 'active' | 'deactivating' | 'closed' | 'failed' | 'abandoned';
+
+/** Keeps the durable wake-up index of the pod's partitions (see reminders/scheduler.ts). */
+export interface WakeHooks {
+  update(key: string, partition: number, entry: WakeEntry): Promise<void>;
+  /** The reminder time last indexed for `key` (undefined: nothing indexed). */
+  indexedReminderAt(key: string): number | null | undefined;
+}
 
 /** What an activation needs from its catalog. */
 export interface ActivationDeps {
@@ -37,9 +53,10 @@ export interface ActivationDeps {
   caller: Caller;
   log: StructuredLogger;
   now: () => number;
+  wake: WakeHooks;
   /** How long a turn may run past its deadline before its activation is abandoned. */
   turnGraceMs: number;
-  /** Longest time onDeactivate may take. */
+  /** Longest time onDeactivate, and stopping background tasks, may take. */
   hookTimeoutMs: number;
   maxMailbox: number;
   /** Calls waiting for this activation to finish being retired, before it loads. */
@@ -57,29 +74,29 @@ export interface Pending {
 }
 
 const DEADLINE = Symbol('deadline');
+const INTERNAL_TURN_TIMEOUT_MS = 30_000;
 
 /**
- * One virtual agent instance in memory: its state, its mailbox, and the turns
- * it runs one at a time (except calls along the call chain of the running turn,
- * which run at once so that A → B → A does not deadlock).
+ * One virtual agent instance in memory: its durable record, its mailbox, and
+ * the turns it runs one at a time (except calls along the call chain of the
+ * running turn, which run at once so that A → B → A does not deadlock).
  */
-export class Activation {
+export class Activation implements StateHolder {
   readonly key: string;
   readonly partition: number;
   readonly activationId: string;
-  state: unknown;
   status: ActivationStatus = 'loading';
   lastUsedAt: number;
+  readonly reminders: RemindersApi;
+  readonly timers: ActivationTimers;
+  readonly tasks: TasksApi;
 
   readonly #deps: ActivationDeps;
   readonly #where: string;
+  readonly #record: InstanceRecord;
+  readonly #taskRunner: TaskRunner;
   readonly #queue: Pending[] = [];
-  readonly #calls = new Map<string, StoredReply>();
   readonly #ready: Promise<void>;
-  #persistedJson = 'null';
-  #revision = 0;
-  #dirty = false;
-  #writing: Promise<void> | undefined;
   #pumping = false;
   #runningChain: string | undefined;
   #inTurn = 0;
@@ -94,14 +111,51 @@ export class Activation {
     this.#deps = deps;
     this.#where = `${deps.agent.name}/${key}`;
     this.lastUsedAt = deps.now();
+    this.#record = new InstanceRecord(this.#where);
+    const record = (): InstanceRecord => this.#record;
+    this.reminders = new RemindersApi(record, deps.agent, deps.durability, deps.now);
+    this.timers = new ActivationTimers(deps.agent, (name, method, input) => this.#fireTimer(name, method, input));
+    this.#taskRunner = new TaskRunner({
+      agent: deps.agent,
+      key,
+      holder: this,
+      caller: deps.caller,
+      log: deps.log,
+      now: deps.now,
+      turn: (fn) => this.#internalTurn(fn),
+      recorded: () => this.#record.tasks,
+    });
+    this.tasks = new TasksApi(record, deps.agent, (name) => this.#taskRunner.running(name), deps.now);
     this.#ready = this.#load();
     // Loading errors are delivered to the queued calls by #pump; never unhandled.
     this.#ready.catch(() => undefined);
   }
 
+  get state(): unknown {
+    return this.#record.state;
+  }
+
+  set state(value: unknown) {
+    this.#record.state = value;
+  }
+
+  get podId(): string {
+    return this.#deps.podId;
+  }
+
+  /** `agent/key` of this instance. */
+  get address(): string {
+    return this.#where;
+  }
+
   /** True when nothing runs and nothing waits. */
   get idle(): boolean {
     return this.#inTurn === 0 && this.#queue.length === 0 && !this.#pumping;
+  }
+
+  /** Idle, with no timer pending and no background task: it may be deactivated. */
+  get collectible(): boolean {
+    return this.idle && this.timers.size === 0 && this.#taskRunner.size === 0 && this.#record.tasks.size === 0;
   }
 
   get queued(): number {
@@ -114,50 +168,6 @@ export class Activation {
     if (count > 0) this.#waitingOn.set(target, count);
     else this.#waitingOn.delete(target);
     if (delta === 1) this.#probeIfBlocking();
-  }
-
-  get podId(): string {
-    return this.#deps.podId;
-  }
-
-  /** `agent/key` of this instance. */
-  get address(): string {
-    return this.#where;
-  }
-
-  /**
-   * While this instance waits on others and calls from other instances wait
-   * on it, it may close a wait cycle: probe along what it waits on.
-   */
-  #probeIfBlocking(): void {
-    if (!this.#waitingOn || this.#waitingOn.size === 0) return;
-    if (!this.#queue.some((pending) => pending.call.meta.caller && !pending.call.meta.oneway)) return;
-    for (const target of this.#waitingOn.keys()) this.#deps.sendProbe(target, { origin: this.#where, path: [] });
-  }
-
-  /** Handles a deadlock probe (see deadlock.ts). */
-  onProbe(probe: Probe): void {
-    if (this.#inTurn === 0) return;
-    const step = stepProbe(probe, this.#where, this.#waitingOn?.keys() ?? []);
-    if (step.kind === 'forward') {
-      for (const target of step.to) this.#deps.sendProbe(target, step.probe);
-    } else if (step.kind === 'cycle') {
-      this.#refuseQueuedFrom(step.from, `a wait cycle of ${probe.path.length + 1} instances (${[this.#where, ...probe.path].join(' → ')} → ${this.#where})`);
-    }
-  }
-
-  #refuseQueuedFrom(caller: string, cycle: string): void {
-    const error = new ColonyError(
-      'aborted',
-      `deadlock avoided: ${cycle}; the call of ${caller} to ${this.#where} was refused, retry it`,
-    );
-    for (let i = this.#queue.length - 1; i >= 0; i -= 1) {
-      const pending = this.#queue[i] as Pending;
-      if (pending.call.meta.caller !== caller || pending.call.meta.oneway) continue;
-      this.#queue.splice(i, 1);
-      this.#deps.counters.queued -= 1;
-      pending.resolve(errorReply(error));
-    }
   }
 
   /** Accepts a call into the mailbox (or runs it at once when it belongs to the running chain). */
@@ -194,23 +204,6 @@ export class Activation {
     });
   }
 
-  /**
-   * A call from an instance that the running turn is itself waiting on closes a
-   * cycle of two call chains that would wait for each other until their
-   * deadlines. The incoming call is refused with `aborted`: the caller's turn
-   * can roll back (releasing its instance, so this turn's call goes through)
-   * and its client can retry. When both sides detect the cycle at once, both
-   * are refused.
-   */
-  #deadlock(call: IncomingCall): ColonyError | undefined {
-    const { caller, chain, oneway } = call.meta;
-    if (!caller || oneway || this.#inTurn === 0 || chain === this.#runningChain || !this.#waitingOn?.has(caller)) return undefined;
-    return new ColonyError(
-      'aborted',
-      `deadlock avoided: ${this.#where} is waiting on ${caller}, which called it back from another call chain; the call of ${caller} was refused, retry it`,
-    );
-  }
-
   /** Resolves when the mailbox is empty and no turn runs. */
   whenIdle(): Promise<void> {
     if (this.idle) return Promise.resolve();
@@ -218,62 +211,74 @@ export class Activation {
   }
 
   /**
-   * Runs onDeactivate and persists. The catalog has already stopped routing
-   * calls here; calls still in the mailbox run first.
+   * Stops timers and background tasks, runs onDeactivate and persists. The
+   * catalog has already stopped routing calls here; calls still in the
+   * mailbox run first.
    */
   async deactivate(): Promise<void> {
     if (this.status !== 'active' && this.status !== 'loading') return;
     this.status = 'deactivating';
     await this.#ready.catch(() => undefined);
+    this.timers.clear();
+    await this.#taskRunner.stop(this.#deps.hookTimeoutMs);
     await this.whenIdle();
     if (this.status !== 'deactivating') return;
     const hook = this.#deps.agent.onDeactivate;
     if (hook) {
-      const deadline = this.#deps.now() + this.#deps.hookTimeoutMs;
-      const outcome = await this.#runHook(hook, deadline, 'onDeactivate');
-      if (outcome instanceof ColonyError) this.#deps.log.error(outcome.message, { key: this.key });
-      else await this.#commit('', undefined);
+      const committed = await this.#runTurn(this.#hookScope('onDeactivate'), hook, () => undefined);
+      if (!committed) this.#deps.log.warn(`onDeactivate of ${this.#where} failed; its state change was discarded`, { key: this.key });
     }
     try {
-      await this.#flush();
+      await this.#record.flush(this.#deps.store, this.key);
     } catch (error) {
       this.#deps.log.error(`could not persist the state of ${this.#where} while deactivating`, { key: this.key, ...errorField(error) });
     }
     if (this.status === 'deactivating') this.status = 'closed';
   }
 
+  /**
+   * Drops this activation without persisting anything (the pod is no longer
+   * sure it owns the key): queued calls fail with `error`, running turns can
+   * no longer write, timers and tasks stop.
+   */
+  discard(error: ColonyError): void {
+    if (this.status === 'abandoned') return;
+    this.status = 'abandoned';
+    this.#record.close();
+    this.timers.clear();
+    void this.#taskRunner.stop(0);
+    const reply = errorReply(error);
+    for (const pending of this.#queue.splice(0)) {
+      this.#deps.counters.queued -= 1;
+      pending.resolve(reply);
+    }
+    this.#notifyIdle();
+  }
+
+  /** Handles a deadlock probe (see deadlock.ts). */
+  onProbe(probe: Probe): void {
+    if (this.#inTurn === 0) return;
+    const step = stepProbe(probe, this.#where, this.#waitingOn?.keys() ?? []);
+    if (step.kind === 'forward') {
+      for (const target of step.to) this.#deps.sendProbe(target, step.probe);
+    } else if (step.kind === 'cycle') {
+      this.#refuseQueuedFrom(step.from, `a wait cycle of ${probe.path.length + 1} instances (${[this.#where, ...probe.path].join(' → ')} → ${this.#where})`);
+    }
+  }
+
   async #load(): Promise<void> {
     if (this.#deps.predecessor) await this.#deps.predecessor;
-    const { agent, store } = this.#deps;
-    let loaded;
-    try {
-      loaded = await store.load(this.key);
-    } catch (cause) {
-      throw new ColonyError('unavailable', `could not load the state of ${this.#where}: ${(cause as Error).message}`, {
-        cause,
-        retryAfterSeconds: 1,
-      });
-    }
-    this.#revision = loaded.revision;
-    if (loaded.record) {
-      this.state = loaded.record.state;
-      for (const [id, reply] of loaded.record.calls) this.#calls.set(id, reply);
-      this.#persistedJson = JSON.stringify(this.state) ?? 'null';
-    } else {
-      try {
-        this.state = agent.initialState();
-        this.#persistedJson = JSON.stringify(this.state) ?? 'null';
-      } catch (cause) {
-        throw new ColonyError('method_failed', `the state factory of agent ${agent.name} failed: ${(cause as Error).message}`, { cause });
-      }
-    }
+    const { agent } = this.#deps;
+    await this.#record.load(this.#deps.store, this.key, agent.initialState);
     if (agent.onActivate) {
-      const outcome = await this.#runHook(agent.onActivate, this.#deps.now() + this.#deps.hookTimeoutMs, 'onActivate');
-      if (outcome instanceof ColonyError) throw outcome;
-      const committed = await this.#commit('', undefined);
-      if (committed && committed.status !== 'ok') throw new ColonyError('unavailable', `${this.#where}: onActivate could not persist`);
+      let failure: ColonyError | undefined;
+      const committed = await this.#runTurn(this.#hookScope('onActivate'), agent.onActivate, (reply) => {
+        if (reply.status !== 'ok') failure = ColonyError.fromBody(reply.body === undefined ? undefined : JSON.parse(reply.body));
+      });
+      if (!committed) throw failure ?? new ColonyError('method_failed', `onActivate of ${this.#where} failed`);
     }
     if (this.status === 'loading') this.status = 'active';
+    this.#taskRunner.sync();
   }
 
   async #pump(): Promise<void> {
@@ -314,55 +319,81 @@ export class Activation {
   }
 
   async #execute(pending: Pending): Promise<void> {
-    const { meta, input } = pending.call;
+    const { meta, input, run } = pending.call;
     const deps = this.#deps;
     if (this.status === 'abandoned') {
       deps.onAbandoned(this, [pending]);
       return;
     }
-    const remembered = meta.callId ? this.#calls.get(meta.callId) : undefined;
+    if (meta.method === WAKE_METHOD) {
+      await this.#wake(pending);
+      return;
+    }
+    const remembered = this.#record.remembered(meta.callId);
     if (remembered) {
       pending.resolve({ status: remembered.status, body: remembered.body });
       return;
     }
-    const startedAt = deps.now();
-    if (startedAt >= meta.deadline) {
-      pending.resolve(errorReply(this.#deadlineError(meta, 'waiting in the mailbox')));
+    if (deps.now() >= meta.deadline) {
+      pending.resolve(errorReply(this.#deadlineError(meta.method, 'waiting in the mailbox')));
       return;
     }
-    const method = deps.agent.methods.get(meta.method);
-    if (!method) {
-      pending.resolve(errorReply(new ColonyError('not_found', `agent ${deps.agent.name} has no method "${meta.method}"`)));
-      return;
-    }
-    const problem = method.validate?.(input);
-    if (problem) {
-      pending.resolve(errorReply(new ColonyError('invalid_argument', `invalid input for ${deps.agent.name}.${meta.method}: ${problem}`)));
-      return;
-    }
-
-    this.#inTurn += 1;
-    this.#runningChain = meta.chain;
-    deps.counters.inflight += 1;
-    const abort = new AbortController();
-    const scope: TurnScope = { ...meta, agent: deps.agent.name };
-    const log = deps.log.child({ key: this.key, method: meta.method, callId: meta.callId });
-    const ctx = new TurnContext(this, scope, abort.signal, deps.caller, log, deps.now);
-    const where = `${deps.agent.name}.${meta.method} on ${this.key}`;
-    const run = (async () => method.fn(ctx, input))();
-    try {
-      const outcome = await raceDeadline(run, meta.deadline - startedAt, abort);
-      if (outcome === DEADLINE) {
-        pending.resolve(errorReply(this.#deadlineError(meta, 'running')));
-        await this.#afterDeadline(run, where);
+    let body = run;
+    if (!body) {
+      const method = deps.agent.methods.get(meta.method);
+      if (!method) {
+        pending.resolve(errorReply(new ColonyError('not_found', `agent ${deps.agent.name} has no method "${meta.method}"`)));
         return;
       }
-      pending.resolve(await this.#commit(meta.callId, okReply(outcome)));
+      const problem = method.validate?.(input);
+      if (problem) {
+        pending.resolve(errorReply(new ColonyError('invalid_argument', `invalid input for ${deps.agent.name}.${meta.method}: ${problem}`)));
+        return;
+      }
+      body = (ctx) => method.fn(ctx, input);
+    }
+    await this.#runTurn({ ...meta, agent: deps.agent.name }, body, pending.resolve, meta.method);
+  }
+
+  /**
+   * Runs one turn: the body with a context, then the commit. Calls `respond`
+   * exactly once (at the deadline, if the body is late). Resolves true when
+   * the turn committed.
+   */
+  async #runTurn(
+    scope: TurnScope,
+    body: (ctx: TurnContext) => unknown,
+    respond: (reply: Reply) => void,
+    label = 'turn',
+    beforeCommit?: () => void,
+  ): Promise<boolean> {
+    const deps = this.#deps;
+    const startedAt = deps.now();
+    this.#inTurn += 1;
+    this.#runningChain = scope.chain;
+    deps.counters.inflight += 1;
+    const abort = new AbortController();
+    const log = deps.log.child({ key: this.key, method: label, callId: scope.callId });
+    const ctx = new TurnContext(this, scope, abort.signal, deps.caller, log, deps.now);
+    const where = `${deps.agent.name}.${label} on ${this.key}`;
+    const run = (async () => body(ctx))();
+    try {
+      const outcome = await raceDeadline(run, scope.deadline - startedAt, abort);
+      if (outcome === DEADLINE) {
+        respond(errorReply(this.#deadlineError(label, 'running')));
+        await this.#afterDeadline(run, where);
+        return false;
+      }
+      beforeCommit?.();
+      const reply = await this.#commit(scope.callId, okReply(outcome));
+      respond(reply);
+      return reply.status === 'ok';
     } catch (thrown) {
-      this.#rollback();
+      this.#record.rollback();
       const error = toColonyError(thrown, where);
       if (error.code === 'method_failed' || error.code === 'internal') log.warn(error.message, errorField(thrown));
-      pending.resolve(errorReply(error));
+      respond(errorReply(error));
+      return false;
     } finally {
       deps.counters.inflight -= 1;
       this.#inTurn -= 1;
@@ -371,6 +402,88 @@ export class Activation {
       deps.onTurn(this.lastUsedAt - startedAt);
       this.#notifyIdle();
     }
+  }
+
+  /** Fires the due reminders, each as its own turn, and makes sure tasks run. */
+  async #wake(pending: Pending): Promise<void> {
+    const now = this.#deps.now();
+    const due = [...this.#record.reminders].filter(([, entry]) => entry.dueAt <= now).sort((a, b) => a[1].dueAt - b[1].dueAt);
+    let failure: Reply | undefined;
+    for (const [name, entry] of due) {
+      const method = this.#deps.agent.methods.get(entry.method);
+      const advance = (): void => this.#advanceReminder(name, entry, now);
+      if (!method) {
+        this.#deps.log.error(`reminder "${name}" of ${this.#where} names method "${entry.method}", which no longer exists; it is dropped`);
+        this.#record.reminders.delete(name);
+        await this.#commit('', { status: 'ok' });
+        continue;
+      }
+      const callId = reminderCallId(name, entry.dueAt);
+      const scope: TurnScope = {
+        agent: this.#deps.agent.name,
+        key: this.key,
+        callId,
+        chain: callId,
+        depth: 0,
+        deadline: now + INTERNAL_TURN_TIMEOUT_MS,
+        reminder: { name, dueAt: entry.dueAt },
+      };
+      if (this.#record.remembered(callId)) {
+        advance();
+        await this.#commit('', { status: 'ok' });
+        continue;
+      }
+      const input = entry.input === undefined ? undefined : JSON.parse(JSON.stringify(entry.input));
+      const committed = await this.#runTurn(scope, (ctx) => method.fn(ctx, input), (reply) => (failure = reply), `reminder ${name}`, advance);
+      if (!committed) break;
+      failure = undefined;
+    }
+    this.#taskRunner.sync();
+    await this.#syncWake();
+    pending.resolve(failure ?? { status: 'ok' });
+  }
+
+  /** After a fire, a one-shot reminder ends and a periodic one moves to its next time (unless the turn changed it). */
+  #advanceReminder(name: string, entry: ReminderEntry, firedAt: number): void {
+    if (this.#record.reminders.get(name) !== entry) return;
+    const next = nextDueAfterFire(entry, firedAt);
+    if (next === undefined) this.#record.reminders.delete(name);
+    else this.#record.reminders.set(name, { ...entry, dueAt: next });
+  }
+
+  #fireTimer(name: string, method: string, input: unknown): void {
+    const now = this.#deps.now();
+    const meta: CallMeta = { key: this.key, method, deadline: now + INTERNAL_TURN_TIMEOUT_MS, callId: '', chain: `timer:${randomUUID()}`, depth: 0 };
+    void this.enqueue({ meta, input }).then((reply) => {
+      if (reply.status !== 'ok') this.#deps.log.warn(`timer "${name}" of ${this.#where} failed`, { key: this.key, status: reply.status, body: reply.body });
+    });
+  }
+
+  /** A turn on behalf of this pod (a background task's update): queued like a call. */
+  async #internalTurn<T>(fn: (ctx: TurnContext) => T | Promise<T>): Promise<T> {
+    const now = this.#deps.now();
+    const meta: CallMeta = { key: this.key, method: 'task', deadline: now + INTERNAL_TURN_TIMEOUT_MS, callId: '', chain: `task:${randomUUID()}`, depth: 0 };
+    let result: T | undefined;
+    const reply = await this.enqueue({
+      meta,
+      input: undefined,
+      run: async (ctx) => {
+        result = await fn(ctx);
+      },
+    });
+    unwrapReply(reply);
+    return result as T;
+  }
+
+  #hookScope(name: string): TurnScope {
+    return {
+      agent: this.#deps.agent.name,
+      key: this.key,
+      callId: '',
+      chain: `${name}:${this.#where}`,
+      depth: 0,
+      deadline: this.#deps.now() + this.#deps.hookTimeoutMs,
+    };
   }
 
   /** A turn outlived its deadline: its caller got 504; its state change is discarded. */
@@ -391,79 +504,58 @@ export class Activation {
       this.#abandon();
       return;
     }
-    this.#rollback();
+    this.#record.rollback();
   }
 
-  #deadlineError(meta: CallMeta, phase: string): ColonyError {
+  #deadlineError(label: string, phase: string): ColonyError {
     return new ColonyError(
       'deadline_exceeded',
-      `${this.#deps.agent.name}.${meta.method} on ${this.key} passed its deadline while ${phase}; its state change, if any, was discarded`,
+      `${this.#deps.agent.name}.${label} on ${this.key} passed its deadline while ${phase}; its state change, if any, was discarded`,
     );
   }
 
-  async #runHook(
-    hook: (ctx: TurnContext) => void | Promise<void>,
-    deadline: number,
-    name: string,
-  ): Promise<ColonyError | undefined> {
-    const abort = new AbortController();
-    const scope: TurnScope = {
-      agent: this.#deps.agent.name,
-      key: this.key,
-      callId: '',
-      chain: `${name}:${this.#where}`,
-      depth: 0,
-      deadline,
-    };
-    const log = this.#deps.log.child({ key: this.key, hook: name });
-    const ctx = new TurnContext(this, scope, abort.signal, this.#deps.caller, log, this.#deps.now);
-    try {
-      const outcome = await raceDeadline((async () => hook(ctx))(), deadline - this.#deps.now(), abort);
-      if (outcome === DEADLINE) return new ColonyError('deadline_exceeded', `${name} of ${this.#where} passed its deadline`);
-      return undefined;
-    } catch (thrown) {
-      this.#rollback();
-      return toColonyError(thrown, `${name} of ${this.#where}`);
-    }
-  }
-
   /**
-   * Ends a turn: if the state changed, remembers the reply under the call id
-   * and persists as the durability mode says. Returns the reply to send.
+   * Ends a turn: if the record changed, remembers the reply under the call id
+   * and persists as the durability mode says; keeps the wake-up index right.
+   * Returns the reply to send.
    */
-  async #commit(callId: string, reply: Reply | undefined): Promise<Reply> {
-    let stateJson: string;
+  async #commit(callId: string, reply: Reply): Promise<Reply> {
+    let change;
     try {
-      stateJson = JSON.stringify(this.state) ?? 'null';
-    } catch (cause) {
-      this.#rollback();
-      return errorReply(
-        new ColonyError('method_failed', `the state of ${this.#where} is not JSON-serialisable: ${(cause as Error).message}`, { cause }),
-      );
+      change = this.#record.change();
+    } catch (error) {
+      this.#record.rollback();
+      return errorReply(toColonyError(error, this.#where));
     }
-    const result = reply ?? { status: 'ok' };
-    if (stateJson === this.#persistedJson) return result;
-    const now = this.#deps.now();
-    if (callId) {
-      this.#calls.set(callId, { status: result.status, body: result.body, at: now });
-      pruneCalls(this.#calls, now);
+    if (!change) return reply;
+    const durable = this.#deps.durability !== 'none';
+    if (durable) {
+      // The index must never be later than the state: write it first when this turn makes the instance due earlier.
+      try {
+        await this.#indexBeforeWrite();
+      } catch (cause) {
+        this.#record.rollback();
+        return errorReply(new ColonyError('unavailable', `could not record the reminders of ${this.#where}: ${(cause as Error).message}`, { cause, retryAfterSeconds: 1 }));
+      }
     }
-    this.#persistedJson = stateJson;
-    if (this.#deps.durability === 'none') return result;
-    this.#dirty = true;
+    this.#record.accept(change, callId, reply, this.#deps.now());
+    this.#taskRunner.sync();
+    if (!durable) return reply;
     if (this.#deps.durability === 'async') {
-      this.#flush().catch((error: unknown) => {
-        this.#deps.log.error(`could not persist the state of ${this.#where} (durability: async); acknowledged changes may be lost`, {
-          key: this.key,
-          ...errorField(error),
+      this.#record
+        .flush(this.#deps.store, this.key)
+        .then(() => this.#syncWake())
+        .catch((error: unknown) => {
+          this.#deps.log.error(`could not persist the state of ${this.#where} (durability: async); acknowledged changes may be lost`, {
+            key: this.key,
+            ...errorField(error),
+          });
+          this.#abandon();
         });
-        this.#abandon();
-      });
-      return result;
+      return reply;
     }
     try {
-      await this.#flush();
-      return result;
+      await this.#record.flush(this.#deps.store, this.key);
     } catch (cause) {
       this.#abandon();
       if (cause instanceof ColonyError) return errorReply(cause);
@@ -475,60 +567,76 @@ export class Activation {
         ),
       );
     }
+    await this.#syncWake();
+    return reply;
   }
 
-  /** Writes the latest state if it is dirty; writes of one instance never overlap. */
-  async #flush(): Promise<void> {
-    while (this.#writing) await this.#writing;
-    if (!this.#dirty) return;
-    if (this.status === 'abandoned') {
-      throw new ColonyError('unavailable', `${this.#where} was dropped by its pod before its state was written; retry the call`, {
-        retryAfterSeconds: 1,
-      });
+  async #indexBeforeWrite(): Promise<void> {
+    const wanted = this.#record.wakeEntry();
+    const indexed = this.#deps.wake.indexedReminderAt(this.key);
+    const earlier = wanted.reminderAt !== null && (indexed === undefined || indexed === null || wanted.reminderAt < indexed);
+    if (earlier || (wanted.tasks && indexed === undefined)) await this.#deps.wake.update(this.key, this.partition, wanted);
+  }
+
+  /** Writes the exact wake-up entry after a successful write (a failure only delays reminders until the next one). */
+  async #syncWake(): Promise<void> {
+    if (this.#deps.durability === 'none' || this.status === 'abandoned') return;
+    try {
+      await this.#deps.wake.update(this.key, this.partition, this.#record.wakeEntry());
+    } catch (error) {
+      this.#deps.log.warn(`could not update the wake-up index of ${this.#where}`, { key: this.key, ...errorField(error) });
     }
-    this.#dirty = false;
-    const json = encodeRecord(this.#persistedJson, this.#calls);
-    this.#writing = this.#deps.store.save(this.key, json, this.#revision).then(
-      (revision) => {
-        this.#revision = revision;
-        this.#writing = undefined;
-      },
-      (error: unknown) => {
-        this.#writing = undefined;
-        throw error;
-      },
-    );
-    await this.#writing;
-  }
-
-  #rollback(): void {
-    this.state = JSON.parse(this.#persistedJson);
-  }
-
-  /**
-   * Drops this activation without persisting anything (the pod is no longer
-   * sure it owns the key): queued calls fail with `error`, running turns can
-   * no longer write.
-   */
-  discard(error: ColonyError): void {
-    if (this.status === 'abandoned') return;
-    this.status = 'abandoned';
-    const reply = errorReply(error);
-    for (const pending of this.#queue.splice(0)) {
-      this.#deps.counters.queued -= 1;
-      pending.resolve(reply);
-    }
-    this.#notifyIdle();
   }
 
   /** Stops this activation for good; the catalog routes its queued calls to a fresh one. */
   #abandon(): void {
     if (this.status === 'abandoned') return;
     this.status = 'abandoned';
+    this.#record.close();
+    this.timers.clear();
+    void this.#taskRunner.stop(0);
     const orphans = this.#queue.splice(0);
     this.#deps.counters.queued -= orphans.length;
     this.#deps.onAbandoned(this, orphans);
     this.#notifyIdle();
+  }
+
+  /**
+   * While this instance waits on others and calls from other instances wait
+   * on it, it may close a wait cycle: probe along what it waits on.
+   */
+  #probeIfBlocking(): void {
+    if (!this.#waitingOn || this.#waitingOn.size === 0) return;
+    if (!this.#queue.some((pending) => pending.call.meta.caller && !pending.call.meta.oneway)) return;
+    for (const target of this.#waitingOn.keys()) this.#deps.sendProbe(target, { origin: this.#where, path: [] });
+  }
+
+  #refuseQueuedFrom(caller: string, cycle: string): void {
+    const error = new ColonyError('aborted', `deadlock avoided: ${cycle}; the call of ${caller} to ${this.#where} was refused, retry it`);
+    for (let i = this.#queue.length - 1; i >= 0; i -= 1) {
+      const pending = this.#queue[i] as Pending;
+      if (pending.call.meta.caller !== caller || pending.call.meta.oneway) continue;
+      this.#queue.splice(i, 1);
+      this.#deps.counters.queued -= 1;
+      pending.resolve(errorReply(error));
+    }
+  }
+
+  /**
+   * A call from an instance that the running turn is itself waiting on closes a
+   * cycle of two call chains that would wait for each other until their
+   * deadlines. The incoming call is refused with `aborted`: the caller's turn
+   * can roll back (releasing its instance, so this turn's call goes through)
+   * and its client can retry. When both sides detect the cycle at once, both
+   * are refused.
+   */
+  #deadlock(call: IncomingCall): ColonyError | undefined {
+    const { caller, chain, oneway } = call.meta;
+    if (!caller || oneway || this.#inTurn === 0 || chain === this.#runningChain || !this.#waitingOn?.has(caller)) return undefined;
+    return new ColonyError(
+      'aborted',
+      `deadlock avoided: ${this.#where} is waiting on ${caller}, which called it back from another call chain; the call of ${caller} was refused, retry it`,
+    );
   }
 }
 

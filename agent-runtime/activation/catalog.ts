@@ -3,8 +3,9 @@ import type { StructuredLogger } from '../protocol/log.ts';
 import { errorField } from '../protocol/log.ts';
 import type { Durability } from '../protocol/pod-env.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { Activation } from './activation.ts';
-import type { IncomingCall, Pending } from './activation.ts';
+import { Activation, WAKE_METHOD } from './activation.ts';
+import type { IncomingCall, Pending, WakeHooks } from './activation.ts';
+import type { WakeEntry } from '../reminders/wake-index.ts';
 import type { Caller } from './caller.ts';
 import type { LoadedAgent } from './loaded-agent.ts';
 import { STATUS_OK } from '../protocol/headers.ts';
@@ -17,6 +18,8 @@ import { ColonyError } from '../protocol/errors.ts';
 export interface CatalogOptions {
   /** The pod this catalog runs in (activation ids start with it). */
   podId?: string;
+  /** The wake-up index of reminders and tasks; without one they only last as long as the pod. */
+  wake?: WakeHooks;
   agent: LoadedAgent;
   store: StateStore;
   durability: Durability;
@@ -59,6 +62,7 @@ export class Catalog {
     this.#options = {
       now: Date.now,
       podId: 'local',
+      wake: new MemoryWakeHooks(),
       turnGraceMs: DEFAULT_TURN_GRACE_MS,
       hookTimeoutMs: DEFAULT_HOOK_TIMEOUT_MS,
       maxMailbox: DEFAULT_MAX_MAILBOX,
@@ -88,7 +92,7 @@ export class Catalog {
       if (isProbe(call.input)) this.#activations.get(call.meta.key)?.onProbe(call.input);
       return Promise.resolve({ status: STATUS_OK });
     }
-    if (!agent.methods.has(call.meta.method)) {
+    if (call.meta.method !== WAKE_METHOD && !agent.methods.has(call.meta.method)) {
       const known = [...agent.methods.keys()].join(', ');
       const error = new ColonyError('not_found', `agent ${agent.name} has no method "${call.meta.method}"; its methods are: ${known}`);
       return Promise.resolve(errorReply(error));
@@ -124,7 +128,7 @@ export class Catalog {
     const cutoff = this.#options.now() - idleMs;
     let collected = 0;
     await this.deactivateWhere((a) => {
-      const idle = a.idle && a.status === 'active' && a.lastUsedAt <= cutoff;
+      const idle = a.collectible && a.status === 'active' && a.lastUsedAt <= cutoff;
       if (idle) collected += 1;
       return idle;
     });
@@ -167,6 +171,7 @@ export class Catalog {
     this.#created += 1;
     return new Activation(key, partition, `${options.podId}/${this.#created}`, {
       podId: options.podId,
+      wake: options.wake,
       agent: options.agent,
       store: options.store,
       durability: options.durability,
@@ -190,5 +195,19 @@ export class Catalog {
         }
       },
     });
+  }
+}
+
+/** Wake-up hooks that only remember, for catalogs without a durable index (unit tests). */
+export class MemoryWakeHooks implements WakeHooks {
+  readonly entries = new Map<string, WakeEntry>();
+
+  async update(key: string, _partition: number, entry: WakeEntry): Promise<void> {
+    if (entry.reminderAt === null && !entry.tasks) this.entries.delete(key);
+    else this.entries.set(key, entry);
+  }
+
+  indexedReminderAt(key: string): number | null | undefined {
+    return this.entries.get(key)?.reminderAt;
   }
 }

@@ -1,7 +1,7 @@
 import type { AgentApiRecord, MethodDescriptor } from '../protocol/registry.ts';
 import { compileInputSchema, type InputValidator } from '../protocol/schema.ts';
 import { isMethodName } from '../protocol/limits.ts';
-import type { AgentContext } from '../sdk/context.ts';
+import type { AgentContext, TaskContext } from '../sdk/context.ts';
 import type { AnyAgentOptions, MethodFn } from '../sdk/types.ts';
 
 export interface LoadedMethod {
@@ -18,6 +18,7 @@ export interface LoadedAgent {
   methods: Map<string, LoadedMethod>;
   onActivate?: ((ctx: AgentContext<unknown>) => void | Promise<void>) | undefined;
   onDeactivate?: ((ctx: AgentContext<unknown>) => void | Promise<void>) | undefined;
+  tasks: Map<string, (ctx: TaskContext<unknown>, input: unknown) => Promise<void>>;
 }
 
 /** Checks a definition and compiles its schemas; throws with a message naming the problem. */
@@ -43,12 +44,18 @@ export function loadAgent(name: string, definition: AnyAgentOptions): LoadedAgen
     if (!methods.has(schemaName)) throw new Error(`agent ${name}: "schemas" names "${schemaName}", which is not a method`);
   }
   if (methods.size === 0) throw new Error(`agent ${name}: it has no methods`);
+  const tasks = new Map<string, (ctx: TaskContext<unknown>, input: unknown) => Promise<void>>();
+  for (const [taskName, fn] of Object.entries(definition.tasks ?? {})) {
+    if (typeof fn !== 'function') throw new Error(`agent ${name}: task "${taskName}" is not a function`);
+    tasks.set(taskName, fn as (ctx: TaskContext<unknown>, input: unknown) => Promise<void>);
+  }
   return {
     name,
     initialState: definition.state,
     methods,
     onActivate: definition.onActivate,
     onDeactivate: definition.onDeactivate,
+    tasks,
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StructuredLogger } from '../protocol/log.ts';
-import type { AgentContext, CallOptions } from '../sdk/context.ts';
+import type { AgentContext, CallOptions, Reminders, Tasks, Timers } from '../sdk/context.ts';
 import type { AnyAgentDefinition, CallClient, SendClient } from '../sdk/types.ts';
 import type { Caller } from './caller.ts';
 
@@ -13,6 +13,8 @@ export interface TurnScope {
   depth: number;
   deadline: number;
   traceparent?: string | undefined;
+  /** Set when the turn was started by a reminder. */
+  reminder?: { name: string; dueAt: number } | undefined;
 }
 
 /** The instance behind a context: its state, and which instances its running turns wait on. */
@@ -20,6 +22,9 @@ export interface StateHolder {
   state: unknown;
   readonly podId: string;
   readonly activationId: string;
+  readonly reminders: Reminders;
+  readonly timers: Timers;
+  readonly tasks: Tasks;
   /** A request/reply call to `target` (`agent/key`) starts or ends (for deadlock detection). */
   waitingOn(target: string, delta: 1 | -1): void;
 }
@@ -61,6 +66,22 @@ export class TurnContext implements AgentContext<unknown> {
 
   get podId(): string {
     return this.#holder.podId;
+  }
+
+  get reminders(): Reminders {
+    return this.#holder.reminders;
+  }
+
+  get timers(): Timers {
+    return this.#holder.timers;
+  }
+
+  get tasks(): Tasks {
+    return this.#holder.tasks;
+  }
+
+  get reminder(): { name: string; dueAt: number } | undefined {
+    return this.#scope.reminder;
   }
 
   get activationId(): string {

@@ -1,12 +1,13 @@
 import { Kvm } from '@nats-io/kv';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { PLACEMENT_BUCKET, REGISTRY_BUCKET, STATE_BUCKET } from '../protocol/subjects.ts';
+import { PLACEMENT_BUCKET, REGISTRY_BUCKET, STATE_BUCKET, WAKE_BUCKET } from '../protocol/subjects.ts';
 
 export interface Buckets {
   state: KV;
   placement: KV;
   registry: KV;
+  wake: KV;
 }
 
 export interface BucketOptions {
@@ -30,10 +31,11 @@ export async function openBuckets(nc: NatsConnection, options: BucketOptions = {
       }
     }
   };
-  const [state, placement, registry] = await Promise.all([
+  const [state, placement, registry, wake] = await Promise.all([
     open(STATE_BUCKET, 'Colony instance state'),
     open(PLACEMENT_BUCKET, 'Colony placement tables'),
     open(REGISTRY_BUCKET, 'Colony agents and their APIs'),
+    open(WAKE_BUCKET, 'Colony instances to wake: due reminders, tasks to resume'),
   ]);
-  return { state, placement, registry };
+  return { state, placement, registry, wake };
 }

@@ -33,6 +33,14 @@ export interface LoadReport {
   rssBytes: number;
 }
 
+/** Published by the gateway (on demandSubject) when calls wait for an Agent that no pod serves. */
+export interface DemandSignal {
+  namespace: string;
+  agent: string;
+  partition: number;
+  sentAt: number;
+}
+
 /** Published by every pod every second, and at once when its ownership changes. */
 export interface PodHeartbeat {
   namespace: string;

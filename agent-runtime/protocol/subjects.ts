@@ -26,16 +26,38 @@ export function demandSubject(namespace: string, agent: string): string {
   return `${SUBJECT_ROOT}.ctl.${namespace}.${agent}.demand`;
 }
 
+/** Demand signals for every Agent in a namespace, for the controller. */
+export function demandWildcard(namespace: string): string {
+  return `${SUBJECT_ROOT}.ctl.${namespace}.*.demand`;
+}
+
 /** Instance state, idempotency results and activation metadata. */
 export const STATE_BUCKET = 'colony_state';
 /** The placement table of each Agent. */
 export const PLACEMENT_BUCKET = 'colony_placement';
 /** What the platform knows about each Agent: its spec summary and its API. */
 export const REGISTRY_BUCKET = 'colony_agents';
+/** Which instances must be woken, and when (due reminders, background tasks to resume). */
+export const WAKE_BUCKET = 'colony_wake';
 
 /** KV key of an instance's state. The instance key is base64url-encoded: any UTF-8 is allowed. */
 export function stateKey(namespace: string, agent: string, key: string): string {
   return `${namespace}.${agent}.${Buffer.from(key, 'utf8').toString('base64url')}`;
+}
+
+/** KV key of an instance's wake-up entry; grouped by partition so its owner can list them. */
+export function wakeKey(namespace: string, agent: string, partition: number, key: string): string {
+  return `${namespace}.${agent}.${partition}.${Buffer.from(key, 'utf8').toString('base64url')}`;
+}
+
+/** KV filter matching every wake-up entry of one partition. */
+export function wakeFilter(namespace: string, agent: string, partition: number): string {
+  return `${namespace}.${agent}.${partition}.*`;
+}
+
+/** The instance key of a wake-up entry's KV key. */
+export function keyOfWakeKey(kvKey: string): string {
+  return Buffer.from(kvKey.slice(kvKey.lastIndexOf('.') + 1), 'base64url').toString('utf8');
 }
 
 /** KV key of an Agent's placement table. */

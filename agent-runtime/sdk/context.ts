@@ -1,4 +1,4 @@
-import type { AnyAgentDefinition, CallClient, SendClient } from './types.ts';
+import type { AnyAgentDefinition, CallClient, JsonValue, SendClient } from './types.ts';
 
 /** Structured logging for agent code; fields end up as JSON next to the message. */
 export interface Logger {
@@ -17,6 +17,75 @@ export interface CallOptions {
    * repeats the same ids and each callee runs at most once.
    */
   callId?: string;
+}
+
+export interface ReminderOptions {
+  /** The method of this agent to call when the reminder is due. */
+  method: string;
+  /** Its input. */
+  input?: JsonValue;
+  /** When: an absolute time (ms since the epoch, or a Date)… */
+  at?: number | Date;
+  /** …or a delay from now, ms. */
+  afterMs?: number;
+  /** Repeat every this many ms after the first fire. Missed fires (pod down) collapse into one. */
+  everyMs?: number;
+}
+
+export interface ReminderInfo {
+  name: string;
+  method: string;
+  input?: unknown;
+  /** When it is due next, ms since the epoch. */
+  dueAt: number;
+  everyMs?: number;
+}
+
+/**
+ * Durable reminders: stored with the instance's state (set or cancelled when
+ * the turn commits; a turn that fails changes none), owned with its
+ * partition, fired even when the instance is not active, surviving restarts
+ * and moves. A fire runs the method as a turn with call id
+ * `reminder:<name>:<dueAt>`, so no fire runs twice; a fire that fails is
+ * retried with backoff until it succeeds or is cancelled.
+ */
+export interface Reminders {
+  set(name: string, options: ReminderOptions): void;
+  /** Returns whether there was such a reminder. */
+  cancel(name: string): boolean;
+  get(name: string): ReminderInfo | undefined;
+  list(): ReminderInfo[];
+}
+
+export interface TimerOptions {
+  method: string;
+  input?: JsonValue;
+  afterMs: number;
+  everyMs?: number;
+}
+
+/**
+ * In-memory timers of this activation: they fire turns on this instance
+ * while it stays active (a pending timer keeps it resident) and are gone
+ * when it is deactivated or moves. Use reminders for what must survive.
+ */
+export interface Timers {
+  set(name: string, options: TimerOptions): void;
+  cancel(name: string): boolean;
+  has(name: string): boolean;
+}
+
+/**
+ * Background tasks: long-running functions of this instance (declared in the
+ * definition's `tasks`) that run outside turns, with no time limit. Starting
+ * one is recorded with the state when the turn commits; it keeps the instance
+ * resident; on drain its signal is aborted, and the next owner of the
+ * partition starts it again (it should resume from state). It ends when its
+ * function returns.
+ */
+export interface Tasks {
+  start(name: string, input?: JsonValue): void;
+  running(name: string): boolean;
 }
 
 /**
@@ -45,8 +114,32 @@ export interface AgentContext<S> {
   readonly podId: string;
   /** Unique id of this activation: it changes each time the instance is activated again. */
   readonly activationId: string;
+  /** Durable reminders of this instance. */
+  readonly reminders: Reminders;
+  /** In-memory timers of this activation. */
+  readonly timers: Timers;
+  /** Background tasks of this instance. */
+  readonly tasks: Tasks;
+  /** Set when this turn was started by a reminder. */
+  readonly reminder: { name: string; dueAt: number } | undefined;
   /** A typed client that calls methods of another instance and waits for the result. */
   call<D extends AnyAgentDefinition>(agent: string, key: string, options?: CallOptions): CallClient<D>;
   /** A typed client that sends one-way messages to another instance; resolves once sent. */
+  send<D extends AnyAgentDefinition>(agent: string, key: string, options?: CallOptions): SendClient<D>;
+}
+
+/** What a background task gets: no state of its own; it changes state through turns. */
+export interface TaskContext<S> {
+  readonly agent: string;
+  readonly key: string;
+  readonly podId: string;
+  readonly log: Logger;
+  /** Aborted when the instance is deactivated or its pod drains: return soon; the task resumes elsewhere. */
+  readonly signal: AbortSignal;
+  /** Runs `fn` as a turn of the instance (queued like a call), persists the change, and returns fn's result. */
+  update<T>(fn: (state: S) => T | Promise<T>): Promise<T>;
+  /** A copy of the state, read in a turn. */
+  read(): Promise<S>;
+  call<D extends AnyAgentDefinition>(agent: string, key: string, options?: CallOptions): CallClient<D>;
   send<D extends AnyAgentDefinition>(agent: string, key: string, options?: CallOptions): SendClient<D>;
 }

@@ -2,6 +2,17 @@
 export { defineAgent, isAgentDefinition } from './agent.ts';
 export { AgentError } from './errors.ts';
 export type { AgentErrorCode } from './errors.ts';
-export type { AgentContext, CallOptions, Logger } from './context.ts';
+export type {
+  AgentContext,
+  CallOptions,
+  Logger,
+  ReminderInfo,
+  ReminderOptions,
+  Reminders,
+  TaskContext,
+  Tasks,
+  TimerOptions,
+  Timers,
+} from './context.ts';
 export type { AgentDefinition, AgentOptions, AnyAgentDefinition, CallClient, JsonValue, SendClient } from './types.ts';
 export type { JsonSchema } from '../protocol/schema.ts';

@@ -1,5 +1,5 @@
 import type { JsonSchema } from '../protocol/schema.ts';
-import type { AgentContext } from './context.ts';
+import type { AgentContext, TaskContext } from './context.ts';
 
 /** JSON values: what crosses the wire as a method's input and output. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -18,6 +18,9 @@ export interface AgentOptions<S, M extends Record<string, MethodFn<S>>> {
   onActivate?: (ctx: AgentContext<S>) => void | Promise<void>;
   /** Runs before the instance is deactivated (idle, drain); its state change is persisted. */
   onDeactivate?: (ctx: AgentContext<S>) => void | Promise<void>;
+  /** Background tasks, started by name with `ctx.tasks.start(name, input)`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a task's input type is the author's choice.
+  tasks?: Record<string, (ctx: TaskContext<S>, input: any) => Promise<void>>;
 }
 
 declare const definitionBrand: unique symbol;

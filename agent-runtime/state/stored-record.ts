@@ -1,3 +1,5 @@
+import type { ReminderEntry } from '../reminders/reminder.ts';
+
 /**
  * The value stored in KV for one instance: its state and the replies of the
  * most recent calls that changed it. Storing both in one write makes a retried
@@ -13,10 +15,20 @@ export interface StoredReply {
   at: number;
 }
 
+/** A background task recorded as running; it is resumed after a move or a restart until it finishes. */
+export interface StoredTask {
+  input?: unknown;
+  startedAt: number;
+}
+
 export interface StoredRecord {
   v: 1;
   state: unknown;
   calls: [callId: string, reply: StoredReply][];
+  /** Durable reminders by name (see agent-runtime/reminders). */
+  reminders?: Record<string, ReminderEntry>;
+  /** Running background tasks by name. */
+  tasks?: Record<string, StoredTask>;
 }
 
 /** How many call replies an instance remembers for deduplication. */
@@ -24,9 +36,13 @@ export const IDEMPOTENCY_WINDOW = 64;
 /** How long a remembered reply stays valid, ms (the longest a call may be retried). */
 export const IDEMPOTENCY_TTL_MS = 15 * 60_000;
 
-/** Builds the stored JSON text from the state's JSON text, without serialising the state twice. */
-export function encodeRecord(stateJson: string, calls: Map<string, StoredReply>): string {
-  return `{"v":1,"state":${stateJson},"calls":${JSON.stringify([...calls])}}`;
+/**
+ * Builds the stored JSON text from the JSON texts of its parts, without
+ * serialising the state twice. `extrasJson` is `{"reminders":…,"tasks":…}` or `{}`.
+ */
+export function encodeRecord(stateJson: string, calls: Map<string, StoredReply>, extrasJson = '{}'): string {
+  const extras = extrasJson === '{}' ? '' : `,${extrasJson.slice(1, -1)}`;
+  return `{"v":1,"state":${stateJson},"calls":${JSON.stringify([...calls])}${extras}}`;
 }
 
 export function decodeRecord(text: string, where: string): StoredRecord {

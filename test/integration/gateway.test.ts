@@ -527,8 +527,8 @@ describe('gateway over a real nats-server', () => {
         const cold = await fetch(`${gateway.url}/v1/agents/sleepy/alice/wake`, { method: 'POST', headers: { 'x-colony-timeout': '100ms' } });
         expect(cold.status).toBe(503);
         expect(cold.headers.get('retry-after')).toBe('1');
-        await nc.flush();
-        expect(demands).toHaveLength(1);
+        // The demand was published on the gateway's connection: wait for it to arrive on this one.
+        await expect.poll(() => demands.length).toBe(1);
         expect(demands[0]).toMatchObject({ namespace: NS, agent: 'sleepy' });
 
         const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
