@@ -23,7 +23,7 @@ function checkMethod(agent: LoadedAgent, kind: string, name: string, method: str
 
 function checkPeriod(kind: string, name: string, everyMs: number | undefined): void {
   if (everyMs !== undefined && (!Number.isFinite(everyMs) || everyMs < MIN_REMINDER_PERIOD_MS || everyMs > MAX_DELAY_MS)) {
-    throw new ColonyError('invalid_argument', `${kind} "${name}": everyMs must be between ${MIN_REMINDER_PERIOD_MS} and ${MAX_DELAY_MS}`);
+    throw new ColonyError('invalid_argument', `${kind} "${name}": everyMs must be between ${MIN_REMINDER_PERIOD_MS} ms and ten years`);
   }
 }
 

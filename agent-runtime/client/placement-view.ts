@@ -55,8 +55,9 @@ export class PlacementView {
     if (!previous) return;
     const changed: number[] = [];
     for (let p = 0; p < table.owners.length; p += 1) {
-      const before = previous.owners[p] ?? null;
-      if (before !== null && before !== (table.owners[p] ?? null)) changed.push(p);
+      // Any change counts: a call may also sit unanswered in the buffer of a paused pod that lost the
+      // partition, and is then sent again when the next owner is assigned.
+      if ((previous.owners[p] ?? null) !== (table.owners[p] ?? null)) changed.push(p);
     }
     if (changed.length === 0) return;
     for (const listener of this.#listeners) listener(table.agent, changed);

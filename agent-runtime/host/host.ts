@@ -1,6 +1,10 @@
 import type { KV } from '@nats-io/kv';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { randomUUID } from 'node:crypto';
+import { WAKE_METHOD } from '../activation/activation.ts';
 import { Catalog } from '../activation/catalog.ts';
+import { ReminderScheduler } from '../reminders/scheduler.ts';
+import { KvWakeIndex } from '../reminders/wake-index.ts';
 import { loadAgent, apiRecordOf } from '../activation/loaded-agent.ts';
 import type { LoadedAgent } from '../activation/loaded-agent.ts';
 import { errorReply } from '../activation/reply.ts';
@@ -35,6 +39,8 @@ const EMPTY = new Uint8Array(0);
 const TABLE_POLL_INTERVAL_MS = 2_000;
 /** How often the pod notes that its event loop is running (to notice when it was paused). */
 const TICK_INTERVAL_MS = 100;
+/** Deadline of waking an instance for its reminders (each fire is its own turn within it). */
+const WAKE_TIMEOUT_MS = 60_000;
 
 export interface HostDeps {
   nc: NatsConnection;
@@ -59,6 +65,7 @@ export class Host {
   #ownership!: PartitionOwnership;
   #registry!: RegistryView;
   #placementView!: PlacementView;
+  #scheduler!: ReminderScheduler;
   #placementKv!: KV;
   #health: HealthServer | undefined;
   #meter = new LoadMeter();
@@ -117,8 +124,19 @@ export class Host {
       dispatch: (call, partition) => this.#catalog.dispatch(call, partition),
       serves: (partition) => this.#ownership.serves(partition),
     });
+    this.#scheduler = new ReminderScheduler({
+      index: new KvWakeIndex(buckets.wake, config.namespace, config.agent),
+      wake: (key, partition) => this.#wake(key, partition),
+      log: this.#log,
+      now: this.#now,
+    });
+    const scheduler = this.#scheduler;
     this.#catalog = new Catalog({
       podId: config.podId,
+      wake: {
+        update: (key, partition, entry) => scheduler.update(key, partition, entry),
+        indexedReminderAt: (key) => scheduler.indexedReminderAt(key),
+      },
       agent: this.#agent,
       store: new KvStateStore(buckets.state, config.namespace, config.agent),
       durability: config.durability,
@@ -132,6 +150,12 @@ export class Host {
       subscribe: (partition) => this.#subscribe(partition),
       deactivatePartition: (partition) => this.#catalog.deactivateWhere((a) => a.partition === partition),
       onChange: () => this.#heartbeat(),
+      acquired: (partition) => {
+        this.#scheduler.acquire(partition).catch((error: unknown) => {
+          this.#log.error(`loading the reminders of partition ${partition} failed; they fire when the partition is taken again`, errorField(error));
+        });
+      },
+      released: (partition) => this.#scheduler.release(partition),
       log: this.#log,
     });
 
@@ -280,6 +304,20 @@ export class Host {
     });
   }
 
+  /** Wakes an instance for its due reminders and tasks (the scheduler's callback). */
+  async #wake(key: string, partition: number): Promise<void> {
+    if (!this.#ownership.serves(partition) || this.#revalidating) return;
+    const now = this.#now();
+    const reply = await this.#catalog.dispatch(
+      {
+        meta: { key, method: WAKE_METHOD, deadline: now + WAKE_TIMEOUT_MS, callId: '', chain: `wake:${randomUUID()}`, depth: 0 },
+        input: undefined,
+      },
+      partition,
+    );
+    if (reply.status !== STATUS_OK) throw ColonyError.fromBody(reply.body === undefined ? undefined : JSON.parse(reply.body));
+  }
+
   #heartbeat(): void {
     if (this.#nc.isClosed()) return;
     const stats = this.#catalog.stats();
@@ -343,6 +381,7 @@ export class Host {
     this.#stopWatch();
     this.#registry.stop();
     this.#placementView.stop();
+    this.#scheduler.stop();
     await this.#health?.close();
     try {
       await this.#nc.drain();

@@ -12,6 +12,10 @@ export interface OwnershipDeps {
   deactivatePartition(partition: number): Promise<void>;
   /** Called after the set of owned partitions changed (to heartbeat at once). */
   onChange(): void;
+  /** A partition was taken (its reminders are to be scheduled). */
+  acquired?(partition: number): void;
+  /** A partition is no longer held (released, or dropped). */
+  released?(partition: number): void;
   log: StructuredLogger;
 }
 
@@ -60,11 +64,17 @@ export class PartitionOwnership {
     for (let partition = 0; partition < table.partitions; partition += 1) {
       const mine = table.owners[partition] === this.#deps.podId;
       if (mine && !this.#closed && !this.#serving.has(partition) && !this.#releasing.has(partition)) {
-        this.#subscriptions.set(partition, this.#deps.subscribe(partition));
+        if (!this.#subscriptions.has(partition)) this.#subscriptions.set(partition, this.#deps.subscribe(partition));
         this.#serving.add(partition);
+        this.#deps.acquired?.(partition);
         changed = true;
       } else if (!mine && this.#serving.has(partition)) {
         this.#release(partition);
+        changed = true;
+      } else if (!mine && !this.#releasing.has(partition) && this.#subscriptions.has(partition)) {
+        // Held but not served since dropAll: nothing to drain (its activations were dropped).
+        this.#subscriptions.get(partition)?.unsubscribe();
+        this.#subscriptions.delete(partition);
         changed = true;
       }
     }
@@ -73,12 +83,13 @@ export class PartitionOwnership {
 
   /**
    * Stops serving everything at once, without draining (the pod may have been
-   * declared dead while it was paused or cut off); `apply` of a fresh table
-   * takes back what is still this pod's.
+   * declared dead while it was paused or cut off). The subscriptions stay, so
+   * calls that arrive meanwhile get a retryable refusal instead of silence;
+   * `apply` of a fresh table serves again what is still this pod's and
+   * unsubscribes the rest.
    */
   dropAll(): void {
-    for (const subscription of this.#subscriptions.values()) subscription.unsubscribe();
-    this.#subscriptions.clear();
+    for (const partition of this.#serving) this.#deps.released?.(partition);
     this.#serving.clear();
     this.#latest = undefined;
     this.#deps.onChange();
@@ -104,6 +115,7 @@ export class PartitionOwnership {
       }
       await this.#deps.deactivatePartition(partition);
     })().finally(() => {
+      this.#deps.released?.(partition);
       this.#releasing.delete(partition);
       this.#deps.onChange();
       if (this.#latest && !this.#closed) this.apply(this.#latest);
