@@ -25,6 +25,9 @@ interface Series {
   duration: Histogram.Internal<Label>;
 }
 
+/** Placement-wait buckets, seconds: a handoff (tens of ms) to a slow cold start. */
+export const WAIT_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+
 /**
  * The gateway's request metrics: `colony_gateway_requests_total` and
  * `colony_gateway_request_duration_seconds`, by agent, method and HTTP status.
@@ -36,6 +39,7 @@ export class GatewayMetrics {
   readonly #duration: Histogram<Label>;
   readonly #series = new Map<string, Map<string, Map<number, Series>>>();
   readonly #unpublishedMethods = new Map<string, Set<string>>();
+  readonly #wait: Histogram<'agent'>;
 
   constructor(registry: Registry) {
     this.#requests = new Counter({
@@ -51,6 +55,18 @@ export class GatewayMetrics {
       buckets: [...DURATION_BUCKETS_SECONDS],
       registers: [registry],
     });
+    this.#wait = new Histogram({
+      name: 'colony_gateway_placement_wait_seconds',
+      help: 'How long calls waited for a pod to serve their partition (cold start from zero, handoff, crash), by agent.',
+      labelNames: ['agent'],
+      buckets: [...WAIT_BUCKETS_SECONDS],
+      registers: [registry],
+    });
+  }
+
+  /** Records that a call to a known agent waited `seconds` for its partition to be served. */
+  observeWait(agent: string, seconds: number): void {
+    this.#wait.labels({ agent }).observe(seconds);
   }
 
   /**

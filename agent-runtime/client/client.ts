@@ -39,7 +39,14 @@ export interface ClientOptions {
    * died is retried at once instead of waiting for its deadline.
    */
   placement?: PlacementView;
+  /**
+   * Most calls that may wait for placement at once (each holds a request
+   * while an Agent scales from zero); further ones fail at once with 503.
+   */
+  maxWaiting?: number;
 }
+
+export const DEFAULT_MAX_WAITING = 10_000;
 
 export const INITIAL_RETRY_DELAY_MS = 5;
 export const MAX_RETRY_DELAY_MS = 250;
@@ -59,6 +66,8 @@ export class ColonyClient {
   readonly #onNoResponders: ((agent: string, partition: number) => void) | undefined;
   readonly #writes: WriteCoalescer;
   readonly #mux: RequestMux;
+  readonly #maxWaiting: number;
+  #waiting = 0;
 
   constructor(nc: NatsConnection, partitions: PartitionSource, options: ClientOptions) {
     this.#partitions = partitions;
@@ -67,6 +76,7 @@ export class ColonyClient {
     this.#sleep = options.sleep ?? defaultSleep;
     this.#onNoResponders = options.onNoResponders;
     this.#writes = new WriteCoalescer(nc);
+    this.#maxWaiting = options.maxWaiting ?? DEFAULT_MAX_WAITING;
     this.#mux = new RequestMux(nc);
     options.placement?.onOwnerChange((agent, partitions) => {
       for (const partition of partitions) this.#mux.resend(`${agent}/${partition}`);
@@ -83,6 +93,16 @@ export class ColonyClient {
   }
 
   async call(request: CallRequest): Promise<CallResult> {
+    const hold = { held: false };
+    try {
+      return await this.#attempts(request, hold);
+    } finally {
+      if (hold.held) this.#waiting -= 1;
+    }
+  }
+
+  /** Sends the call until it is answered, retrying "no responders" and retryable replies until the deadline. */
+  async #attempts(request: CallRequest, hold: { held: boolean }): Promise<CallResult> {
     const partition = this.partitionFor(request.agent, request.key);
     const subject = requestSubject(this.#namespace, request.agent, partition);
     const headers = writeCallHeaders(request);
@@ -102,6 +122,7 @@ export class ColonyClient {
       if (outcome === NO_RESPONDERS) {
         if (!sawNoResponders) this.#onNoResponders?.(request.agent, partition);
         sawNoResponders = true;
+        this.#hold(hold);
       } else if (outcome === TIMED_OUT) {
         throw new ColonyError('deadline_exceeded', `${request.agent}.${request.method} on ${request.key} did not answer before its deadline`);
       } else if (outcome === CLOSED) {
@@ -120,6 +141,23 @@ export class ColonyClient {
       if (pause > 0) await this.#sleep(pause);
       delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
     }
+  }
+
+  /** A call starts waiting for placement: counted, and refused when too many already wait. */
+  #hold(hold: { held: boolean }): void {
+    if (hold.held) return;
+    if (this.#waiting >= this.#maxWaiting) {
+      throw new ColonyError('unavailable', `${this.#waiting} calls are already waiting for pods to start or take over; this one was not held, retry it`, {
+        retryAfterSeconds: 1,
+      });
+    }
+    hold.held = true;
+    this.#waiting += 1;
+  }
+
+  /** Calls now waiting for their partition to be served. */
+  get waiting(): number {
+    return this.#waiting;
   }
 
   #gaveUp(

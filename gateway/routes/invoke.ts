@@ -70,7 +70,10 @@ export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOp
       depth: 0,
       traceparent: readTraceparent(headers[REQUEST_HEADER.traceparent]),
     });
-    if (result.waitedMs > 0) reply.header(RESPONSE_HEADER.waitMs, String(Math.round(result.waitedMs)));
+    if (result.waitedMs > 0) {
+      reply.header(RESPONSE_HEADER.waitMs, String(Math.round(result.waitedMs)));
+      metrics.observeWait(agent, result.waitedMs / 1_000);
+    }
     const status = result.data.byteLength === 0 ? 204 : 200;
     // Recorded here rather than in an onResponse hook: the hook machinery cost ~10 % of the gateway's CPU per call.
     metrics.observe(entry, agent, method, status, reply.elapsedTime / 1_000);
