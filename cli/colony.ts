@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `colony` command: dispatches to a subcommand. */
 import { devCommand, DEV_USAGE } from './commands/dev.ts';
+import { getCommand, GET_USAGE } from './commands/get.ts';
 import { invokeCommand, INVOKE_USAGE } from './commands/invoke.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -9,16 +10,20 @@ const USAGE = `colony <command> [options]
 Commands:
   dev [dir]                         run the platform and the agents under [dir] on this machine
   invoke <agent>/<key> <method> [json]   call a method through the gateway
+  get agents|pods [agent]           what runs: replicas, pods, partitions, load, scaling decisions
 
 Run colony <command> --help for the options of a command.
 
 ${DEV_USAGE}
 
-${INVOKE_USAGE}`;
+${INVOKE_USAGE}
+
+${GET_USAGE}`;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   dev: devCommand,
   invoke: invokeCommand,
+  get: getCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

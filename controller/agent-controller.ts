@@ -1,14 +1,14 @@
 import type { KV } from '@nats-io/kv';
 import { errorField } from '../agent-runtime/protocol/log.ts';
 import type { StructuredLogger } from '../agent-runtime/protocol/log.ts';
-import type { LoadReport, PlacementTable, PodHeartbeat, PodState } from '../agent-runtime/protocol/placement.ts';
+import type { PlacementTable, PodHeartbeat } from '../agent-runtime/protocol/placement.ts';
 import { decideScale, INITIAL_AUTOSCALER_STATE } from './autoscaler/autoscaler.ts';
 import type { AutoscalerState } from './autoscaler/autoscaler.ts';
 import { trimLoadHistory } from './autoscaler/load-window.ts';
 import type { LoadSample } from './autoscaler/load-window.ts';
 import type { AutoscalerTunables } from './autoscaler/tunables.ts';
-import type { AgentSpecRecord } from '../agent-runtime/protocol/registry.ts';
-import { placementKey, registrySpecKey } from '../agent-runtime/protocol/subjects.ts';
+import type { AgentSpecRecord, AgentStatusRecord, PodStatusRecord, ScalingDecisionRecord } from '../agent-runtime/protocol/registry.ts';
+import { placementKey, registrySpecKey, registryStatusKey } from '../agent-runtime/protocol/subjects.ts';
 import type { PodDriver } from './drivers/driver.ts';
 import { planPlacement, sameOwners } from './placement/plan.ts';
 import type { PodTracker, TrackedPod } from './pods/pod-tracker.ts';
@@ -24,43 +24,12 @@ export interface AgentControllerDeps {
   now: () => number;
 }
 
-export interface PodStatus {
-  podId: string;
-  state: PodState | 'pending';
-  /** Chosen for removal: its partitions are moving away. */
-  leaving: boolean;
-  owned: number;
-  load: LoadReport | undefined;
-  startedAt: number | undefined;
-  restarts: number;
-  detail: Record<string, unknown>;
-}
+export type PodStatus = PodStatusRecord;
+export type AgentStatus = Omit<AgentStatusRecord, 'updatedAt'>;
+export type ScalingDecision = ScalingDecisionRecord;
 
 /** Most recent scaling decisions kept per Agent, for status. */
 export const MAX_DECISIONS = 20;
-
-export interface ScalingDecision {
-  at: number;
-  from: number;
-  to: number;
-  reason: string;
-}
-
-export interface AgentStatus {
-  namespace: string;
-  name: string;
-  origin: string;
-  desiredReplicas: number;
-  /** Why the autoscaler wants that many (its latest sentence). */
-  reason: string;
-  readyReplicas: number;
-  partitions: number;
-  partitionsAssigned: number;
-  activeInstances: number;
-  pods: PodStatus[];
-  decisions: ScalingDecision[];
-}
-
 
 /**
  * Reconciles one Agent: the driver runs the right number of pods, and the
@@ -134,6 +103,7 @@ export class AgentController {
     await this.settled();
     await this.#deps.driver.remove(this.spec.namespace, this.spec.name);
     await this.#deps.registryKv.delete(registrySpecKey(this.spec.namespace, this.spec.name)).catch(() => undefined);
+    await this.#deps.registryKv.delete(registryStatusKey(this.spec.namespace, this.spec.name)).catch(() => undefined);
   }
 
   async #loop(): Promise<void> {
@@ -262,6 +232,12 @@ export class AgentController {
       this.#again = true;
       this.#deps.log.warn(`the placement table of ${this.spec.name} changed under the controller; planning again`, errorField(error));
     }
+  }
+
+  /** Publishes the status for the gateway and the CLI (and, on Kubernetes, the Agent's status). */
+  async publishStatus(): Promise<void> {
+    const status: AgentStatusRecord = { ...this.status(), updatedAt: this.#deps.now() };
+    await this.#deps.registryKv.put(registryStatusKey(this.spec.namespace, this.spec.name), JSON.stringify(status));
   }
 
   async #publishSpec(): Promise<void> {

@@ -149,7 +149,10 @@ export class Controller {
 
   #resync(): void {
     this.#tracker.sweep(this.#now());
-    for (const controller of this.#agents.values()) controller.trigger();
+    for (const controller of this.#agents.values()) {
+      controller.trigger();
+      controller.publishStatus().catch((error: unknown) => this.#options.log.debug('publishing status failed', errorField(error)));
+    }
   }
 
   status(): AgentStatus[] {

@@ -1,12 +1,13 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { QueuedIterator } from '@nats-io/nats-core';
-import type { AgentApiRecord, AgentSpecRecord } from '../protocol/registry.ts';
+import type { AgentApiRecord, AgentSpecRecord, AgentStatusRecord } from '../protocol/registry.ts';
 import { parseRegistryKey } from '../protocol/subjects.ts';
 import type { PartitionSource } from './client.ts';
 
 export interface RegistryAgent {
   spec: AgentSpecRecord;
   api: AgentApiRecord | undefined;
+  status?: AgentStatusRecord | undefined;
 }
 
 /**
@@ -19,6 +20,7 @@ export class RegistryView implements PartitionSource {
   readonly #namespace: string;
   readonly #specs = new Map<string, { revision: number; record: AgentSpecRecord | undefined }>();
   readonly #apis = new Map<string, { revision: number; record: AgentApiRecord | undefined }>();
+  readonly #statuses = new Map<string, { revision: number; record: AgentStatusRecord | undefined }>();
   #watch: QueuedIterator<KvEntry> | undefined;
   #listeners: (() => void)[] = [];
 
@@ -59,7 +61,7 @@ export class RegistryView implements PartitionSource {
   get(agent: string): RegistryAgent | undefined {
     const spec = this.#specs.get(agent)?.record;
     if (!spec) return undefined;
-    return { spec, api: this.#apis.get(agent)?.record };
+    return { spec, api: this.#apis.get(agent)?.record, status: this.#statuses.get(agent)?.record };
   }
 
   list(): RegistryAgent[] {
@@ -74,10 +76,10 @@ export class RegistryView implements PartitionSource {
   #apply(entry: KvEntry): void {
     const parsed = parseRegistryKey(entry.key);
     if (!parsed || parsed.namespace !== this.#namespace) return;
-    const map = parsed.kind === 'spec' ? this.#specs : this.#apis;
+    const map = parsed.kind === 'spec' ? this.#specs : parsed.kind === 'api' ? this.#apis : this.#statuses;
     const known = map.get(parsed.agent);
     if (known && known.revision >= entry.revision) return;
-    let record: AgentSpecRecord | AgentApiRecord | undefined;
+    let record: AgentSpecRecord | AgentApiRecord | AgentStatusRecord | undefined;
     if (entry.operation === 'PUT') {
       try {
         record = entry.json();

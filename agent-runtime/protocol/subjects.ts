@@ -75,13 +75,18 @@ export function registryApiKey(namespace: string, agent: string): string {
   return `api.${namespace}.${agent}`;
 }
 
+/** KV key of an Agent's status (pods, load, scaling decisions), written by the controller. */
+export function registryStatusKey(namespace: string, agent: string): string {
+  return `status.${namespace}.${agent}`;
+}
+
 /** Parses a registry KV key back into its parts; undefined when it is not one. */
 export function parseRegistryKey(
   kvKey: string,
-): { kind: 'spec' | 'api'; namespace: string; agent: string } | undefined {
+): { kind: 'spec' | 'api' | 'status'; namespace: string; agent: string } | undefined {
   const parts = kvKey.split('.');
   if (parts.length !== 3) return undefined;
   const [kind, namespace, agent] = parts as [string, string, string];
-  if (kind !== 'spec' && kind !== 'api') return undefined;
+  if (kind !== 'spec' && kind !== 'api' && kind !== 'status') return undefined;
   return { kind, namespace, agent };
 }

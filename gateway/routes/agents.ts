@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RegistryAgent } from '../../agent-runtime/client/registry-view.ts';
-import type { MethodDescriptor } from '../../agent-runtime/protocol/registry.ts';
+import type { AgentStatusRecord, MethodDescriptor } from '../../agent-runtime/protocol/registry.ts';
 import type { GatewayRegistry } from '../deps.ts';
 import { unknownAgentError } from '../errors.ts';
 
@@ -47,4 +47,32 @@ export function registerAgentRoutes(app: FastifyInstance, options: AgentRoutesOp
     }
     return describeAgent(entry);
   });
+
+  // Pods, partitions, load and recent scaling decisions, as the controller last published them (every second).
+  app.get<AgentRoute>('/v1/agents/:agent/status', async (request: FastifyRequest<AgentRoute>, _reply: FastifyReply<AgentRoute>) => {
+    const entry = registry.get(request.params.agent);
+    if (entry === undefined) {
+      throw unknownAgentError(request.params.agent, namespace, registry.list().map((known) => known.spec.name));
+    }
+    return entry.status ?? statusNotYetPublished(entry);
+  });
+}
+
+/** Before the controller's first status report: what the spec says, and no pods. */
+function statusNotYetPublished(entry: RegistryAgent): AgentStatusRecord {
+  const { spec } = entry;
+  return {
+    namespace: spec.namespace,
+    name: spec.name,
+    origin: '',
+    desiredReplicas: 0,
+    readyReplicas: 0,
+    reason: 'the controller has not reported a status yet',
+    partitions: spec.partitions,
+    partitionsAssigned: 0,
+    activeInstances: 0,
+    pods: [],
+    decisions: [],
+    updatedAt: 0,
+  };
 }

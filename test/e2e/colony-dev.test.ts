@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLES_DIR, FIXTURES_DIR, startColonyDev } from '../helpers/colony-dev.ts';
+import { COLONY_BIN, EXAMPLES_DIR, FIXTURES_DIR, startColonyDev } from '../helpers/colony-dev.ts';
 import type { ColonyDev } from '../helpers/colony-dev.ts';
 
 /** The README's promise: `colony dev` runs the examples and the gateway answers as documented. */
@@ -154,6 +156,35 @@ describe('colony dev with the examples', () => {
     expect(await first.json()).toEqual({ count: 5 });
     expect(await retry.json()).toEqual({ count: 5 });
     expect(await (await dev.call('counter', 'idem', 'get')).json()).toEqual({ count: 5 });
+  });
+
+  it('shows agents, pods and scaling decisions: GET /v1/agents/{agent}/status and colony get', async () => {
+    await expect
+      .poll(async () => ((await (await fetch(`${dev.url}/v1/agents/account/status`)).json()) as { readyReplicas: number }).readyReplicas, {
+        timeout: 5_000,
+      })
+      .toBe(2);
+    const status = (await (await fetch(`${dev.url}/v1/agents/account/status`)).json()) as {
+      desiredReplicas: number;
+      partitionsAssigned: number;
+      pods: { state: string; owned: number }[];
+      decisions: { from: number; to: number; reason: string }[];
+    };
+    expect(status.desiredReplicas).toBe(2);
+    expect(status.partitionsAssigned).toBe(64);
+    expect(status.pods.map((p) => [p.state, p.owned])).toEqual([
+      ['running', 32],
+      ['running', 32],
+    ]);
+    expect(status.decisions[0]).toMatchObject({ from: 0, to: 2 });
+    expect((await fetch(`${dev.url}/v1/agents/nosuch/status`)).status).toBe(404);
+
+    const run = promisify(execFile);
+    const agents = await run(process.execPath, [COLONY_BIN, 'get', 'agents', '--url', dev.url]);
+    expect(agents.stdout).toMatch(/^NAME\s+WANTED\s+READY\s+PARTITIONS\s+INSTANCES\s+WHY/m);
+    expect(agents.stdout).toMatch(/^account\s+2\s+2\s+64\/64\s+\d+\s+/m);
+    const pods = await run(process.execPath, [COLONY_BIN, 'get', 'pods', 'counter', '--url', dev.url]);
+    expect(pods.stdout).toMatch(/^counter-[0-9a-f]+\s+counter\s+running\s+64\s+/m);
   });
 
   it('exposes health, readiness and metrics', async () => {

@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+import type { AgentStatusRecord } from '../../agent-runtime/protocol/registry.ts';
+import { UsageError } from '../usage-error.ts';
+import { gatewayJson } from './gateway-client.ts';
+
+export const GET_USAGE = `colony get agents|pods [agent] [options]
+
+Shows what runs, from the gateway's view of the controller's status (updated
+every second).
+
+  colony get agents        replicas wanted and ready, partitions, instances, why
+  colony get pods          every pod with its partitions and load
+  colony get pods counter  the pods of one Agent
+
+Options:
+  --url <url>   gateway URL (default $COLONY_URL or http://127.0.0.1:8080)
+  --json        print the status records as JSON
+  --history     with agents: the recent scaling decisions too`;
+
+function table(rows: string[][]): string {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+function age(since: number | undefined, now: number): string {
+  if (since === undefined) return '-';
+  const seconds = Math.max(0, Math.round((now - since) / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  return `${Math.round(seconds / 3600)}h`;
+}
+
+function time(at: number): string {
+  return new Date(at).toISOString().slice(11, 19);
+}
+
+export async function getCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string', default: process.env.COLONY_URL ?? 'http://127.0.0.1:8080' },
+      json: { type: 'boolean', default: false },
+      history: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${GET_USAGE}\n`);
+    return;
+  }
+  const [what, only, ...rest] = positionals;
+  if ((what !== 'agents' && what !== 'pods') || rest.length > 0) throw new UsageError('expected: colony get agents|pods [agent]', GET_USAGE);
+  const { agents } = (await gatewayJson(values.url, '/v1/agents')) as { agents: { name: string }[] };
+  const names = agents.map((a) => a.name).filter((name) => only === undefined || name === only);
+  if (only !== undefined && names.length === 0) throw new Error(`there is no agent named "${only}"; the agents are: ${agents.map((a) => a.name).join(', ')}`);
+  const statuses = await Promise.all(
+    names.map(async (name) => (await gatewayJson(values.url, `/v1/agents/${encodeURIComponent(name)}/status`)) as AgentStatusRecord),
+  );
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+    return;
+  }
+  const now = Date.now();
+  if (what === 'agents') {
+    const rows = [['NAME', 'WANTED', 'READY', 'PARTITIONS', 'INSTANCES', 'WHY']];
+    for (const s of statuses) {
+      rows.push([s.name, String(s.desiredReplicas), String(s.readyReplicas), `${s.partitionsAssigned}/${s.partitions}`, String(s.activeInstances), s.reason]);
+    }
+    process.stdout.write(`${table(rows)}\n`);
+    if (values.history) {
+      for (const s of statuses) {
+        process.stdout.write(`\n${s.name}: recent scaling decisions\n`);
+        for (const d of s.decisions) process.stdout.write(`  ${time(d.at)}  ${d.from} → ${d.to}  ${d.reason}\n`);
+        if (s.decisions.length === 0) process.stdout.write('  (none)\n');
+      }
+    }
+    return;
+  }
+  const rows = [['POD', 'AGENT', 'STATE', 'PARTITIONS', 'INFLIGHT', 'QUEUED', 'INSTANCES', 'CPU', 'HEAP', 'RESTARTS', 'AGE']];
+  for (const s of statuses) {
+    for (const pod of s.pods) {
+      const load = pod.load;
+      rows.push([
+        pod.podId,
+        s.name,
+        pod.leaving ? `${pod.state} (leaving)` : pod.state,
+        String(pod.owned),
+        String(load?.inflight ?? '-'),
+        String(load?.queued ?? '-'),
+        String(load?.activeInstances ?? '-'),
+        load ? `${Math.round(load.cpu * 100)}%` : '-',
+        load ? `${Math.round(load.heapUsedBytes / 1048576)}Mi` : '-',
+        String(pod.restarts),
+        age(pod.startedAt, now),
+      ]);
+    }
+  }
+  process.stdout.write(`${table(rows)}\n`);
+  if (rows.length === 1) process.stdout.write('(no pods)\n');
+}
