@@ -1,5 +1,6 @@
-import type { KV, KvEntry } from '@nats-io/kv';
-import type { QueuedIterator } from '@nats-io/nats-core';
+import type { KV } from '@nats-io/kv';
+import { watchKv } from './kv-watch.ts';
+import type { KvWatchHandle } from './kv-watch.ts';
 import type { PlacementTable } from '../protocol/placement.ts';
 
 /** Partitions of an Agent whose owner changed between two tables. */
@@ -14,7 +15,7 @@ export class PlacementView {
   readonly #namespace: string;
   readonly #tables = new Map<string, PlacementTable>();
   readonly #listeners: OwnerChange[] = [];
-  #watch: QueuedIterator<KvEntry> | undefined;
+  #watch: KvWatchHandle | undefined;
 
   constructor(kv: KV, namespace: string) {
     this.#kv = kv;
@@ -22,18 +23,15 @@ export class PlacementView {
   }
 
   async start(): Promise<void> {
-    const watch = await this.#kv.watch({ key: `${this.#namespace}.*` });
-    this.#watch = watch;
-    void (async () => {
-      for await (const entry of watch) {
-        if (entry.operation !== 'PUT') continue;
-        try {
-          this.#apply(entry.json<PlacementTable>());
-        } catch {
-          // A malformed table is the controller's problem; callers keep the last good one.
-        }
+    this.#watch = watchKv(this.#kv, `${this.#namespace}.*`, (entry) => {
+      if (entry.operation !== 'PUT') return;
+      try {
+        this.#apply(entry.json<PlacementTable>());
+      } catch {
+        // A malformed table is the controller's problem; callers keep the last good one.
       }
-    })();
+    });
+    await this.#watch.ready;
   }
 
   stop(): void {

@@ -1,8 +1,9 @@
 import type { KV, KvEntry } from '@nats-io/kv';
-import type { QueuedIterator } from '@nats-io/nats-core';
 import type { AgentApiRecord, AgentSpecRecord, AgentStatusRecord } from '../protocol/registry.ts';
 import { parseRegistryKey } from '../protocol/subjects.ts';
 import type { PartitionSource } from './client.ts';
+import { watchKv } from './kv-watch.ts';
+import type { KvWatchHandle } from './kv-watch.ts';
 
 export interface RegistryAgent {
   spec: AgentSpecRecord;
@@ -21,7 +22,7 @@ export class RegistryView implements PartitionSource {
   readonly #specs = new Map<string, { revision: number; record: AgentSpecRecord | undefined }>();
   readonly #apis = new Map<string, { revision: number; record: AgentApiRecord | undefined }>();
   readonly #statuses = new Map<string, { revision: number; record: AgentStatusRecord | undefined }>();
-  #watch: QueuedIterator<KvEntry> | undefined;
+  #watch: KvWatchHandle | undefined;
   #listeners: (() => void)[] = [];
 
   constructor(kv: KV, namespace: string) {
@@ -31,11 +32,8 @@ export class RegistryView implements PartitionSource {
 
   /** Starts watching; resolves once the current contents are loaded. */
   async start(): Promise<void> {
-    const watch = await this.#kv.watch({ key: `*.${this.#namespace}.*` });
-    this.#watch = watch;
-    void (async () => {
-      for await (const entry of watch) this.#apply(entry);
-    })();
+    this.#watch = watchKv(this.#kv, `*.${this.#namespace}.*`, (entry) => this.#apply(entry));
+    await this.#watch.ready;
     const keys = await this.#kv.keys(`*.${this.#namespace}.*`);
     const names: string[] = [];
     for await (const key of keys) names.push(key);

@@ -11,6 +11,7 @@ import { errorReply } from '../activation/reply.ts';
 import type { Reply } from '../activation/reply.ts';
 import { openBuckets } from '../client/buckets.ts';
 import { ColonyClient } from '../client/client.ts';
+import { watchKv } from '../client/kv-watch.ts';
 import { PlacementView } from '../client/placement-view.ts';
 import { RegistryView } from '../client/registry-view.ts';
 import { WriteCoalescer } from '../client/write-coalescer.ts';
@@ -230,13 +231,15 @@ export class Host {
 
   async #watchPlacement(): Promise<void> {
     const key = placementKey(this.#config.namespace, this.#config.agent);
-    const watch = await this.#placementKv.watch({ key });
-    void (async () => {
-      for await (const entry of watch) {
-        if (entry.operation !== 'PUT') continue;
-        this.#applyTable(entry.json<PlacementTable>());
-      }
-    })().catch((error: unknown) => this.#log.warn('the placement watch ended', errorField(error)));
+    const watch = watchKv(
+      this.#placementKv,
+      key,
+      (entry) => {
+        if (entry.operation === 'PUT') this.#applyTable(entry.json<PlacementTable>());
+      },
+      (error) => this.#log.warn('the placement watch ended; restarting it', errorField(error)),
+    );
+    await watch.ready;
     this.#stopWatch = () => watch.stop();
     await this.#readTable();
   }
