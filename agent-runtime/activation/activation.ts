@@ -59,8 +59,6 @@ export interface ActivationDeps {
   /** Longest time onDeactivate, and stopping background tasks, may take. */
   hookTimeoutMs: number;
   maxMailbox: number;
-  /** Calls waiting for this activation to finish being retired, before it loads. */
-  predecessor: Promise<void> | undefined;
   onAbandoned(activation: Activation, pending: Pending[]): void;
   onTurn(latencyMs: number): void;
   /** Sends a deadlock probe to another instance (`agent/key`). */
@@ -74,6 +72,7 @@ export interface Pending {
 }
 
 const DEADLINE = Symbol('deadline');
+const LOADED = Promise.resolve();
 const INTERNAL_TURN_TIMEOUT_MS = 30_000;
 
 /**
@@ -84,51 +83,86 @@ const INTERNAL_TURN_TIMEOUT_MS = 30_000;
 export class Activation implements StateHolder {
   readonly key: string;
   readonly partition: number;
-  readonly activationId: string;
   status: ActivationStatus = 'loading';
   lastUsedAt: number;
-  readonly reminders: RemindersApi;
-  readonly timers: ActivationTimers;
-  readonly tasks: TasksApi;
 
+  // Every field costs memory a million times over: helpers and arrays are created on first use,
+  // and the deps object is shared by all activations of a catalog.
   readonly #deps: ActivationDeps;
-  readonly #where: string;
+  readonly #serial: number;
   readonly #record: InstanceRecord;
-  readonly #taskRunner: TaskRunner;
-  readonly #queue: Pending[] = [];
-  readonly #ready: Promise<void>;
+  #ready: Promise<void>;
+  #queue: Pending[] | undefined;
   #pumping = false;
   #runningChain: string | undefined;
   #inTurn = 0;
-  #idleWaiters: (() => void)[] = [];
+  #idleWaiters: (() => void)[] | undefined;
   /** Instances (`agent/key`) the running turns of this activation wait on, with counts. */
   #waitingOn: Map<string, number> | undefined;
+  #reminders: RemindersApi | undefined;
+  #timers: ActivationTimers | undefined;
+  #tasks: TasksApi | undefined;
+  #taskRunner: TaskRunner | undefined;
 
-  constructor(key: string, partition: number, activationId: string, deps: ActivationDeps) {
+  /** `predecessor`: an activation of the same key still being retired; this one loads after it persisted. */
+  constructor(key: string, partition: number, serial: number, deps: ActivationDeps, predecessor?: Promise<void>) {
     this.key = key;
     this.partition = partition;
-    this.activationId = activationId;
+    this.#serial = serial;
     this.#deps = deps;
-    this.#where = `${deps.agent.name}/${key}`;
     this.lastUsedAt = deps.now();
-    this.#record = new InstanceRecord(this.#where);
-    const record = (): InstanceRecord => this.#record;
-    this.reminders = new RemindersApi(record, deps.agent, deps.durability, deps.now);
-    this.timers = new ActivationTimers(deps.agent, (name, method, input) => this.#fireTimer(name, method, input));
-    this.#taskRunner = new TaskRunner({
-      agent: deps.agent,
-      key,
+    this.#record = new InstanceRecord(`${deps.agent.name}/${key}`);
+    this.#ready = this.#load(predecessor);
+    // Loading errors are delivered to the queued calls by #pump; never unhandled.
+    this.#ready.catch(() => undefined);
+  }
+
+  /** Unique id of this activation: `<pod>/<serial>`. */
+  get activationId(): string {
+    return `${this.#deps.podId}/${this.#serial}`;
+  }
+
+  get #where(): string {
+    return `${this.#deps.agent.name}/${this.key}`;
+  }
+
+  get reminders(): RemindersApi {
+    this.#reminders ??= new RemindersApi(() => this.#record, this.#deps.agent, this.#deps.durability, this.#deps.now);
+    return this.#reminders;
+  }
+
+  get timers(): ActivationTimers {
+    this.#timers ??= new ActivationTimers(this.#deps.agent, (name, method, input) => this.#fireTimer(name, method, input));
+    return this.#timers;
+  }
+
+  get tasks(): TasksApi {
+    this.#tasks ??= new TasksApi(() => this.#record, this.#deps.agent, (name) => this.#taskRunner?.running(name) ?? false, this.#deps.now);
+    return this.#tasks;
+  }
+
+  #runner(): TaskRunner {
+    this.#taskRunner ??= new TaskRunner({
+      agent: this.#deps.agent,
+      key: this.key,
       holder: this,
-      caller: deps.caller,
-      log: deps.log,
-      now: deps.now,
+      caller: this.#deps.caller,
+      log: this.#deps.log,
+      now: this.#deps.now,
       turn: (fn) => this.#internalTurn(fn),
       recorded: () => this.#record.tasks,
     });
-    this.tasks = new TasksApi(record, deps.agent, (name) => this.#taskRunner.running(name), deps.now);
-    this.#ready = this.#load();
-    // Loading errors are delivered to the queued calls by #pump; never unhandled.
-    this.#ready.catch(() => undefined);
+    return this.#taskRunner;
+  }
+
+  /** Starts the recorded background tasks that are not running. */
+  #syncTasks(): void {
+    if (this.#record.hasTasks) this.#runner().sync();
+  }
+
+  #pending(): Pending[] {
+    this.#queue ??= [];
+    return this.#queue;
   }
 
   get state(): unknown {
@@ -150,16 +184,16 @@ export class Activation implements StateHolder {
 
   /** True when nothing runs and nothing waits. */
   get idle(): boolean {
-    return this.#inTurn === 0 && this.#queue.length === 0 && !this.#pumping;
+    return this.#inTurn === 0 && (this.#queue?.length ?? 0) === 0 && !this.#pumping;
   }
 
   /** Idle, with no timer pending and no background task: it may be deactivated. */
   get collectible(): boolean {
-    return this.idle && this.timers.size === 0 && this.#taskRunner.size === 0 && this.#record.tasks.size === 0;
+    return this.idle && (this.#timers?.size ?? 0) === 0 && (this.#taskRunner?.size ?? 0) === 0 && !this.#record.hasTasks;
   }
 
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue?.length ?? 0;
   }
 
   waitingOn(target: string, delta: 1 | -1): void {
@@ -185,19 +219,20 @@ export class Activation implements StateHolder {
         resolve(errorReply(deadlock));
         return;
       }
-      if (this.#queue.length >= this.#deps.maxMailbox) {
+      const queue = this.#pending();
+      if (queue.length >= this.#deps.maxMailbox) {
         resolve(
           errorReply(
             new ColonyError(
               'resource_exhausted',
-              `${this.#where} has ${this.#queue.length} calls waiting (limit ${this.#deps.maxMailbox}); slow down or spread the load over more keys`,
+              `${this.#where} has ${queue.length} calls waiting (limit ${this.#deps.maxMailbox}); slow down or spread the load over more keys`,
               { retryAfterSeconds: 1 },
             ),
           ),
         );
         return;
       }
-      this.#queue.push(pending);
+      queue.push(pending);
       this.#deps.counters.queued += 1;
       if (call.meta.caller && !call.meta.oneway) this.#probeIfBlocking();
       void this.#pump();
@@ -207,7 +242,9 @@ export class Activation implements StateHolder {
   /** Resolves when the mailbox is empty and no turn runs. */
   whenIdle(): Promise<void> {
     if (this.idle) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    this.#idleWaiters ??= [];
+    const waiters = this.#idleWaiters;
+    return new Promise((resolve) => waiters.push(resolve));
   }
 
   /**
@@ -219,8 +256,8 @@ export class Activation implements StateHolder {
     if (this.status !== 'active' && this.status !== 'loading') return;
     this.status = 'deactivating';
     await this.#ready.catch(() => undefined);
-    this.timers.clear();
-    await this.#taskRunner.stop(this.#deps.hookTimeoutMs);
+    this.#timers?.clear();
+    await this.#taskRunner?.stop(this.#deps.hookTimeoutMs);
     await this.whenIdle();
     if (this.status !== 'deactivating') return;
     const hook = this.#deps.agent.onDeactivate;
@@ -245,10 +282,10 @@ export class Activation implements StateHolder {
     if (this.status === 'abandoned') return;
     this.status = 'abandoned';
     this.#record.close();
-    this.timers.clear();
-    void this.#taskRunner.stop(0);
+    this.#timers?.clear();
+    void this.#taskRunner?.stop(0);
     const reply = errorReply(error);
-    for (const pending of this.#queue.splice(0)) {
+    for (const pending of this.#queue?.splice(0) ?? []) {
       this.#deps.counters.queued -= 1;
       pending.resolve(reply);
     }
@@ -266,8 +303,8 @@ export class Activation implements StateHolder {
     }
   }
 
-  async #load(): Promise<void> {
-    if (this.#deps.predecessor) await this.#deps.predecessor;
+  async #load(predecessor: Promise<void> | undefined): Promise<void> {
+    if (predecessor) await predecessor;
     const { agent } = this.#deps;
     await this.#record.load(this.#deps.store, this.key, agent.initialState);
     if (agent.onActivate) {
@@ -278,7 +315,9 @@ export class Activation implements StateHolder {
       if (!committed) throw failure ?? new ColonyError('method_failed', `onActivate of ${this.#where} failed`);
     }
     if (this.status === 'loading') this.status = 'active';
-    this.#taskRunner.sync();
+    this.#syncTasks();
+    // Drop the finished load's promise (and what it held) for a shared resolved one.
+    this.#ready = LOADED;
   }
 
   async #pump(): Promise<void> {
@@ -291,7 +330,7 @@ export class Activation implements StateHolder {
         this.#fail(toColonyError(error, `activating ${this.#where}`));
         return;
       }
-      while (this.#queue.length > 0 && (this.status === 'active' || this.status === 'deactivating')) {
+      while (this.#queue && this.#queue.length > 0 && (this.status === 'active' || this.status === 'deactivating')) {
         const next = this.#queue.shift() as Pending;
         this.#deps.counters.queued -= 1;
         await this.#execute(next);
@@ -306,7 +345,7 @@ export class Activation implements StateHolder {
     this.status = 'failed';
     this.#deps.log.warn(`activation of ${this.#where} failed`, { key: this.key, code: error.code, error: error.message });
     const reply = errorReply(error);
-    for (const pending of this.#queue.splice(0)) {
+    for (const pending of this.#queue?.splice(0) ?? []) {
       this.#deps.counters.queued -= 1;
       pending.resolve(reply);
     }
@@ -314,7 +353,7 @@ export class Activation implements StateHolder {
   }
 
   #notifyIdle(): void {
-    if (!this.idle) return;
+    if (!this.idle || !this.#idleWaiters) return;
     for (const waiter of this.#idleWaiters.splice(0)) waiter();
   }
 
@@ -438,7 +477,7 @@ export class Activation implements StateHolder {
       if (!committed) break;
       failure = undefined;
     }
-    this.#taskRunner.sync();
+    this.#syncTasks();
     await this.#syncWake();
     pending.resolve(failure ?? { status: 'ok' });
   }
@@ -539,7 +578,7 @@ export class Activation implements StateHolder {
       }
     }
     this.#record.accept(change, callId, reply, this.#deps.now());
-    this.#taskRunner.sync();
+    this.#syncTasks();
     if (!durable) return reply;
     if (this.#deps.durability === 'async') {
       this.#record
@@ -593,9 +632,9 @@ export class Activation implements StateHolder {
     if (this.status === 'abandoned') return;
     this.status = 'abandoned';
     this.#record.close();
-    this.timers.clear();
-    void this.#taskRunner.stop(0);
-    const orphans = this.#queue.splice(0);
+    this.#timers?.clear();
+    void this.#taskRunner?.stop(0);
+    const orphans = this.#queue?.splice(0) ?? [];
     this.#deps.counters.queued -= orphans.length;
     this.#deps.onAbandoned(this, orphans);
     this.#notifyIdle();
@@ -607,16 +646,17 @@ export class Activation implements StateHolder {
    */
   #probeIfBlocking(): void {
     if (!this.#waitingOn || this.#waitingOn.size === 0) return;
-    if (!this.#queue.some((pending) => pending.call.meta.caller && !pending.call.meta.oneway)) return;
+    if (!this.#queue?.some((pending) => pending.call.meta.caller && !pending.call.meta.oneway)) return;
     for (const target of this.#waitingOn.keys()) this.#deps.sendProbe(target, { origin: this.#where, path: [] });
   }
 
   #refuseQueuedFrom(caller: string, cycle: string): void {
     const error = new ColonyError('aborted', `deadlock avoided: ${cycle}; the call of ${caller} to ${this.#where} was refused, retry it`);
-    for (let i = this.#queue.length - 1; i >= 0; i -= 1) {
-      const pending = this.#queue[i] as Pending;
+    const queue = this.#pending();
+    for (let i = queue.length - 1; i >= 0; i -= 1) {
+      const pending = queue[i] as Pending;
       if (pending.call.meta.caller !== caller || pending.call.meta.oneway) continue;
-      this.#queue.splice(i, 1);
+      queue.splice(i, 1);
       this.#deps.counters.queued -= 1;
       pending.resolve(errorReply(error));
     }

@@ -4,7 +4,7 @@ import { errorField } from '../protocol/log.ts';
 import type { Durability } from '../protocol/pod-env.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { Activation, WAKE_METHOD } from './activation.ts';
-import type { IncomingCall, Pending, WakeHooks } from './activation.ts';
+import type { ActivationDeps, IncomingCall, Pending, WakeHooks } from './activation.ts';
 import type { WakeEntry } from '../reminders/wake-index.ts';
 import type { Caller } from './caller.ts';
 import type { LoadedAgent } from './loaded-agent.ts';
@@ -56,6 +56,7 @@ export class Catalog {
   readonly #counters = { inflight: 0, queued: 0 };
   #latencies: number[] = [];
   #created = 0;
+  #deps: ActivationDeps | undefined;
   #turns = 0;
 
   constructor(options: CatalogOptions) {
@@ -167,9 +168,15 @@ export class Catalog {
   }
 
   #create(key: string, partition: number): Activation {
-    const options = this.#options;
     this.#created += 1;
-    return new Activation(key, partition, `${options.podId}/${this.#created}`, {
+    return new Activation(key, partition, this.#created, this.#activationDeps(), this.#retiring.get(key));
+  }
+
+  /** The deps every activation of this catalog shares (one object, not one per instance). */
+  #activationDeps(): ActivationDeps {
+    if (this.#deps) return this.#deps;
+    const options = this.#options;
+    this.#deps = {
       podId: options.podId,
       wake: options.wake,
       agent: options.agent,
@@ -181,7 +188,6 @@ export class Catalog {
       turnGraceMs: options.turnGraceMs,
       hookTimeoutMs: options.hookTimeoutMs,
       maxMailbox: options.maxMailbox,
-      predecessor: this.#retiring.get(key),
       counters: this.#counters,
       sendProbe: (target: string, probe: Probe) => this.#sendProbe(target, probe),
       onTurn: (latencyMs) => {
@@ -194,7 +200,8 @@ export class Catalog {
           void this.dispatch(orphan.call, abandoned.partition).then(orphan.resolve);
         }
       },
-    });
+    };
+    return this.#deps;
   }
 }
 

@@ -6,6 +6,13 @@ import { encodeRecord, pruneCalls } from '../state/stored-record.ts';
 import type { StoredReply, StoredTask } from '../state/stored-record.ts';
 import type { Reply } from './reply.ts';
 
+const NO_EXTRAS = '{}';
+
+interface Extras {
+  reminders?: Record<string, ReminderEntry>;
+  tasks?: Record<string, StoredTask>;
+}
+
 /** What a turn changed, as the JSON that will be written. */
 export interface RecordChange {
   stateJson: string;
@@ -20,12 +27,14 @@ export interface RecordChange {
  */
 export class InstanceRecord {
   state: unknown;
-  reminders = new Map<string, ReminderEntry>();
-  tasks = new Map<string, StoredTask>();
-  readonly #calls = new Map<string, StoredReply>();
+  // Created on first use: most instances have no reminders, tasks or remembered calls, and
+  // a million idle instances must fit in a small heap.
+  #reminders: Map<string, ReminderEntry> | undefined;
+  #tasks: Map<string, StoredTask> | undefined;
+  #calls: Map<string, StoredReply> | undefined;
   readonly #where: string;
   #stateJson = 'null';
-  #extrasJson = '{}';
+  #extrasJson = NO_EXTRAS;
   #revision = 0;
   #dirty = false;
   #writing: Promise<void> | undefined;
@@ -33,6 +42,24 @@ export class InstanceRecord {
 
   constructor(where: string) {
     this.#where = where;
+  }
+
+  get reminders(): Map<string, ReminderEntry> {
+    this.#reminders ??= new Map();
+    return this.#reminders;
+  }
+
+  get tasks(): Map<string, StoredTask> {
+    this.#tasks ??= new Map();
+    return this.#tasks;
+  }
+
+  get hasTasks(): boolean {
+    return (this.#tasks?.size ?? 0) > 0;
+  }
+
+  get hasReminders(): boolean {
+    return (this.#reminders?.size ?? 0) > 0;
   }
 
   /** Loads the stored record, or starts from `initial` when there is none. */
@@ -49,9 +76,8 @@ export class InstanceRecord {
     this.#revision = loaded.revision;
     if (loaded.record) {
       this.state = loaded.record.state;
-      for (const [id, reply] of loaded.record.calls) this.#calls.set(id, reply);
-      this.reminders = new Map(Object.entries(loaded.record.reminders ?? {}));
-      this.tasks = new Map(Object.entries(loaded.record.tasks ?? {}));
+      if (loaded.record.calls.length > 0) this.#calls = new Map(loaded.record.calls);
+      this.#setExtras(loaded.record);
     } else {
       try {
         this.state = initial();
@@ -66,7 +92,7 @@ export class InstanceRecord {
 
   /** The stored reply of a call id seen before. */
   remembered(callId: string): StoredReply | undefined {
-    return callId ? this.#calls.get(callId) : undefined;
+    return callId ? this.#calls?.get(callId) : undefined;
   }
 
   /**
@@ -80,10 +106,13 @@ export class InstanceRecord {
     } catch (cause) {
       throw new ColonyError('method_failed', `the state of ${this.#where} is not JSON-serialisable: ${(cause as Error).message}`, { cause });
     }
-    const extras: { reminders?: Record<string, ReminderEntry>; tasks?: Record<string, StoredTask> } = {};
-    if (this.reminders.size > 0) extras.reminders = Object.fromEntries(this.reminders);
-    if (this.tasks.size > 0) extras.tasks = Object.fromEntries(this.tasks);
-    const extrasJson = JSON.stringify(extras);
+    let extrasJson = NO_EXTRAS;
+    if (this.hasReminders || this.hasTasks) {
+      const extras: Extras = {};
+      if (this.#reminders?.size) extras.reminders = Object.fromEntries(this.#reminders);
+      if (this.#tasks?.size) extras.tasks = Object.fromEntries(this.#tasks);
+      extrasJson = JSON.stringify(extras);
+    }
     if (stateJson === this.#stateJson && extrasJson === this.#extrasJson) return undefined;
     return { stateJson, extrasJson };
   }
@@ -91,6 +120,7 @@ export class InstanceRecord {
   /** Makes `change` the committed version, remembering `reply` under `callId`; it still has to be written. */
   accept(change: RecordChange, callId: string, reply: Reply, now: number): void {
     if (callId) {
+      this.#calls ??= new Map();
       this.#calls.set(callId, { status: reply.status, body: reply.body, at: now });
       pruneCalls(this.#calls, now);
     }
@@ -102,18 +132,21 @@ export class InstanceRecord {
   /** Puts state, reminders and tasks back as they were at the last commit. */
   rollback(): void {
     this.state = JSON.parse(this.#stateJson);
-    const extras = JSON.parse(this.#extrasJson) as { reminders?: Record<string, ReminderEntry>; tasks?: Record<string, StoredTask> };
-    this.reminders = new Map(Object.entries(extras.reminders ?? {}));
-    this.tasks = new Map(Object.entries(extras.tasks ?? {}));
+    this.#setExtras(this.#extrasJson === NO_EXTRAS ? {} : (JSON.parse(this.#extrasJson) as Extras));
+  }
+
+  #setExtras(extras: Extras): void {
+    this.#reminders = extras.reminders ? new Map(Object.entries(extras.reminders)) : undefined;
+    this.#tasks = extras.tasks ? new Map(Object.entries(extras.tasks)) : undefined;
   }
 
   /** What the partition's owner must know to wake this instance later. */
   wakeEntry(): WakeEntry {
     let reminderAt: number | null = null;
-    for (const reminder of this.reminders.values()) {
+    for (const reminder of this.#reminders?.values() ?? []) {
       if (reminderAt === null || reminder.dueAt < reminderAt) reminderAt = reminder.dueAt;
     }
-    return { reminderAt, tasks: this.tasks.size > 0 };
+    return { reminderAt, tasks: this.hasTasks };
   }
 
   /** No write may happen any more (the activation was dropped). */
@@ -131,7 +164,7 @@ export class InstanceRecord {
       });
     }
     this.#dirty = false;
-    const json = encodeRecord(this.#stateJson, this.#calls, this.#extrasJson);
+    const json = encodeRecord(this.#stateJson, this.#calls ?? new Map(), this.#extrasJson);
     this.#writing = store.save(key, json, this.#revision).then(
       (revision) => {
         this.#revision = revision;
