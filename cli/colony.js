@@ -3,8 +3,17 @@
 // (Node 22.18+). When the `node` running this is older, re-run the command on
 // the Node 24 binary that Colony depends on (the `node` npm package).
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import module, { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// V8's compile cache (Node 22.1+) makes every later start of colony and of its pods faster.
+process.env.NODE_COMPILE_CACHE ??= join(
+  process.env.COLONY_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'colony'),
+  'node-compile-cache',
+);
+module.enableCompileCache?.(process.env.NODE_COMPILE_CACHE);
 
 const entry = fileURLToPath(new URL('./colony.ts', import.meta.url));
 const [major, minor] = process.versions.node.split('.').map(Number);

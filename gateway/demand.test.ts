@@ -15,7 +15,7 @@ describe('DemandPublisher', () => {
     expect(sent).toEqual([
       { subject: 'colony.ctl.default.counter.demand', data: { namespace: 'default', agent: 'counter', partition: 3, sentAt: 1_000 } },
       { subject: 'colony.ctl.default.mailer.demand', data: { namespace: 'default', agent: 'mailer', partition: 0, sentAt: 1_000 } },
-      { subject: 'colony.ctl.default.counter.demand', data: { namespace: 'default', agent: 'counter', partition: 5, sentAt: 2_000 } },
+      { subject: 'colony.ctl.default.counter.demand', data: { namespace: 'default', agent: 'counter', partition: 5, sentAt: 1_000 + DEMAND_INTERVAL_MS } },
     ]);
   });
 });

@@ -2,8 +2,12 @@ import { encodeJson } from '../agent-runtime/protocol/codec.ts';
 import { demandSubject } from '../agent-runtime/protocol/subjects.ts';
 import type { DemandSignal } from '../agent-runtime/protocol/placement.ts';
 
-/** At most one demand signal per Agent in this interval: one wake-up per cold Agent, not one per waiting call. */
-export const DEMAND_INTERVAL_MS = 1_000;
+/**
+ * At most one demand signal per Agent in this interval: a burst of waiting calls sends a
+ * few signals, not one each (the controller wakes an Agent once per signal it has not
+ * seen). Short, because a signal dropped here delays a cold start until the next one.
+ */
+export const DEMAND_INTERVAL_MS = 100;
 
 
 /**

@@ -31,7 +31,7 @@ export interface ClientOptions {
   namespace: string;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
-  /** Called once per call when nobody serves its partition (the first time it is seen). */
+  /** Called each time a call finds nobody serving its partition (throttle on the receiving side). */
   onNoResponders?: (agent: string, partition: number) => void;
   /**
    * The placement tables: when the owner of a partition changes, calls waiting
@@ -68,6 +68,8 @@ export class ColonyClient {
   readonly #mux: RequestMux;
   readonly #maxWaiting: number;
   #waiting = 0;
+  /** Calls sleeping between retries, by `agent/partition`: woken early when the partition's owner changes. */
+  readonly #sleepers = new Map<string, Set<() => void>>();
 
   constructor(nc: NatsConnection, partitions: PartitionSource, options: ClientOptions) {
     this.#partitions = partitions;
@@ -79,7 +81,12 @@ export class ColonyClient {
     this.#maxWaiting = options.maxWaiting ?? DEFAULT_MAX_WAITING;
     this.#mux = new RequestMux(nc);
     options.placement?.onOwnerChange((agent, partitions) => {
-      for (const partition of partitions) this.#mux.resend(`${agent}/${partition}`);
+      for (const partition of partitions) {
+        const tag = `${agent}/${partition}`;
+        this.#mux.resend(tag);
+        // Calls backing off because nobody served the partition try again now that it has an owner.
+        for (const wake of this.#sleepers.get(tag) ?? []) wake();
+      }
     });
   }
 
@@ -120,7 +127,8 @@ export class ColonyClient {
       this.#writes.hold();
       const outcome = await this.#mux.request(subject, request.input, headers, remaining, `${request.agent}/${partition}`);
       if (outcome === NO_RESPONDERS) {
-        if (!sawNoResponders) this.#onNoResponders?.(request.agent, partition);
+        // Every time, not just the first: the receiver throttles, and a signal it dropped must not leave the call waiting.
+        this.#onNoResponders?.(request.agent, partition);
         sawNoResponders = true;
         this.#hold(hold);
       } else if (outcome === TIMED_OUT) {
@@ -138,8 +146,28 @@ export class ColonyClient {
         }
       }
       const pause = Math.min(delay * (0.5 + Math.random() / 2), request.deadline - this.#now());
-      if (pause > 0) await this.#sleep(pause);
-      delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+      const woken = pause > 0 ? await this.#backoff(`${request.agent}/${partition}`, pause) : false;
+      delay = woken ? INITIAL_RETRY_DELAY_MS : Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+    }
+  }
+
+  /** Sleeps `ms`, or less when the partition's owner changes; resolves true when woken early. */
+  async #backoff(tag: string, ms: number): Promise<boolean> {
+    let wake: () => void = () => undefined;
+    const woken = new Promise<boolean>((resolve) => {
+      wake = () => resolve(true);
+    });
+    let sleepers = this.#sleepers.get(tag);
+    if (!sleepers) {
+      sleepers = new Set();
+      this.#sleepers.set(tag, sleepers);
+    }
+    sleepers.add(wake);
+    try {
+      return await Promise.race([woken, this.#sleep(ms).then(() => false)]);
+    } finally {
+      sleepers.delete(wake);
+      if (sleepers.size === 0) this.#sleepers.delete(tag);
     }
   }
 

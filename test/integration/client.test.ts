@@ -26,7 +26,7 @@ describe('ColonyClient against a real nats-server', () => {
     depth: 0,
   });
 
-  it('holds calls while nobody serves the partition, signals demand once per call, and gives up with 503 at the deadline', async () => {
+  it('holds calls while nobody serves the partition, keeps signalling demand, and gives up with 503 at the deadline', async () => {
     const demands: string[] = [];
     const client = new ColonyClient(await nats.connect(), { partitionsOf: () => 4 }, { namespace: 'default', onNoResponders: (agent) => demands.push(agent) });
     const started = Date.now();
@@ -35,7 +35,8 @@ describe('ColonyClient against a real nats-server', () => {
     expect(error).toBeInstanceOf(ColonyError);
     expect((error as ColonyError).code).toBe('unavailable');
     expect((error as ColonyError).retryAfterSeconds).toBe(1);
-    expect(demands).toEqual(['cold']);
+    expect(demands.length).toBeGreaterThan(1);
+    expect(new Set(demands)).toEqual(new Set(['cold']));
     expect(client.waiting).toBe(0);
   });
 

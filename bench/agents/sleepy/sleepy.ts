@@ -1,0 +1,8 @@
+import { defineAgent } from 'colony';
+
+export const sleepy = defineAgent({
+  state: () => ({}),
+  methods: {
+    hello: (ctx) => ({ pod: ctx.podId }),
+  },
+});
