@@ -8,6 +8,7 @@ import { createLogger } from '../../agent-runtime/protocol/log.ts';
 import type { LogLevel, StructuredLogger } from '../../agent-runtime/protocol/log.ts';
 import { DEFAULT_NAMESPACE } from '../../agent-runtime/protocol/limits.ts';
 import { POD_ENV } from '../../agent-runtime/protocol/pod-env.ts';
+import type { AutoscalerTunables } from '../../controller/autoscaler/tunables.ts';
 import { Controller } from '../../controller/controller.ts';
 import type { DriverPod } from '../../controller/drivers/driver.ts';
 import { LocalDriver } from '../../controller/drivers/local/local-driver.ts';
@@ -37,6 +38,8 @@ export interface PlatformOptions {
   onProgress?: (line: string) => void;
   /** How long to wait for every Agent to be served, ms. */
   readyTimeoutMs?: number;
+  /** Autoscaler knobs (tests shorten its windows and delays). */
+  autoscaler?: Partial<AutoscalerTunables>;
 }
 
 export interface Platform {
@@ -90,7 +93,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       await gatewayNc.drain().catch(() => undefined);
     });
     const buckets = await openBuckets(nc);
-    const controller = new Controller({ nc, buckets, namespace, log: log.child({ component: 'controller' }) });
+    const controller = new Controller({ nc, buckets, namespace, log: log.child({ component: 'controller' }), autoscaler: options.autoscaler });
     const driver = new LocalDriver({
       natsUrl,
       runtimeEntry: RUNTIME_ENTRY,
