@@ -75,7 +75,7 @@ describe('pods stopping and crashing', () => {
     expect(await after.json()).toEqual({ turns: 1 });
   });
 
-  it('loses no acknowledged increment when a pod is killed with SIGKILL under load', async () => {
+  it('loses no acknowledged increment and applies none twice when a pod is killed with SIGKILL under load', async () => {
     const before = podPids(dev, 'counter');
     const acknowledged = [0, 0, 0];
     const ambiguous = [0, 0, 0];
@@ -103,6 +103,12 @@ describe('pods stopping and crashing', () => {
       const final = await count(dev, `kill-${key}`);
       expect(final).toBeGreaterThanOrEqual(acknowledged[key] as number);
       expect(final).toBeLessThanOrEqual((acknowledged[key] as number) + (ambiguous[key] as number));
+    }
+    // Calls caught on the killed pod were sent again to the partition's next owner (same call id):
+    // none failed, so every increment is acknowledged and counted exactly once.
+    expect(ambiguous).toEqual([0, 0, 0]);
+    for (const key of [0, 1, 2]) {
+      expect(await count(dev, `kill-${key}`)).toBe(acknowledged[key]);
     }
     expect(acknowledged.reduce((a, b) => a + b)).toBeGreaterThan(10);
   });
