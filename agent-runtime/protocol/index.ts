@@ -11,3 +11,4 @@ export * from './registry.ts';
 export * from './schema.ts';
 export * from './subjects.ts';
 export * from './log.ts';
+export * from './labels.ts';

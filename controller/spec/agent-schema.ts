@@ -22,6 +22,7 @@ const openObject = (description: string): Record<string, unknown> => ({
 export const AGENT_SPEC_SCHEMA = {
   type: 'object',
   additionalProperties: false,
+  required: ['module'],
   properties: {
     module: {
       type: 'string',
@@ -56,6 +57,10 @@ export const AGENT_SPEC_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       default: {},
+      // Checked by the API server (CEL); colony dev checks it in resolveAgent.
+      'x-kubernetes-validations': [
+        { rule: '!has(self.minReplicas) || !has(self.maxReplicas) || self.maxReplicas >= self.minReplicas', message: 'maxReplicas must be at least minReplicas' },
+      ],
       properties: {
         mode: { type: 'string', enum: ['auto', 'manual'], default: 'auto', description: 'manual turns the autoscaler off; replicas then come from spec.scaling.replicas (kubectl scale).' },
         replicas: { type: 'integer', minimum: 0, description: 'Pods to run in manual mode.' },

@@ -31,7 +31,7 @@ describe('parseManifest', () => {
     ['  module: ./c.ts\n  idleTimeout: 5 minutes\n', 'field "spec.idleTimeout" must match pattern'],
     ['  module: ./c.ts\n  scaling:\n    minReplica: 1\n', 'field "spec.scaling.minReplica" is not allowed'],
     ['  module: ./c.ts\n  scaling:\n    minReplicas: 5\n    maxReplicas: 2\n', 'spec.scaling.maxReplicas (2) is below minReplicas (5)'],
-    ['  partitions: 8\n', 'spec.module is required'],
+    ['  partitions: 8\n', 'field "spec.module" is required'],
   ])('refuses %j, naming the field', (spec, message) => {
     expect(() => parseManifest(manifest(spec), 'bad.yaml')).toThrow(ManifestError);
     expect(() => parseManifest(manifest(spec), 'bad.yaml')).toThrow(message);

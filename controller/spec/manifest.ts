@@ -51,9 +51,6 @@ export function resolveAgent(raw: RawAgent, origin: string, baseDir: string | un
     const problems = (validateSpec.errors ?? []).map((e) => describeSchemaError(e, 'spec'));
     throw new ManifestError(`${origin}: agent ${name} is invalid: ${problems.join('; ')}`);
   }
-  if (!spec.module) {
-    throw new ManifestError(`${origin}: agent ${name}: spec.module is required (the file that exports the agent definition)`);
-  }
   const scaling = spec.scaling as Record<string, unknown>;
   const minReplicas = scaling.minReplicas as number;
   const maxReplicas = scaling.maxReplicas as number;

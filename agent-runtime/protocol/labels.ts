@@ -1,0 +1,28 @@
+/**
+ * Kubernetes label and annotation keys, defined once and used by the
+ * controller's builders, the chart's templates (NetworkPolicies select runtime
+ * pods by them) and the tests.
+ */
+export const LABEL = {
+  /** The Agent a runtime pod (or its Deployment / ConfigMap) belongs to. */
+  agent: 'colony.dev/agent',
+  name: 'app.kubernetes.io/name',
+  component: 'app.kubernetes.io/component',
+  partOf: 'app.kubernetes.io/part-of',
+  managedBy: 'app.kubernetes.io/managed-by',
+} as const;
+
+export const PART_OF = 'colony';
+export const MANAGED_BY = 'colony-controller';
+/** The component label value of runtime pods. */
+export const RUNTIME_COMPONENT = 'runtime';
+
+export const ANNOTATION = {
+  /** Hash of what the pods' configuration depends on: a change rolls the pods. */
+  configHash: 'colony.dev/config-hash',
+  /** Kubernetes removes the pods with the lowest cost first when a ReplicaSet shrinks. */
+  podDeletionCost: 'controller.kubernetes.io/pod-deletion-cost',
+} as const;
+
+/** Port of a runtime pod's /healthz and /readyz. */
+export const RUNTIME_HEALTH_PORT = 8081;
