@@ -15,11 +15,22 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Suites start real processes; two at a time fit this 2-core machine without starving each other.
           maxWorkers: 2,
+        },
+      },
+      {
+        test: {
+          name: 'kubernetes',
+          include: ['test/k8s/**/*.test.ts'],
+          // The first run builds the Kubernetes binaries from source (tens of minutes); later runs find them cached.
+          globalSetup: ['./test/k8s/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60 * 60_000,
+          maxWorkers: 1,
         },
       },
     ],

@@ -52,6 +52,8 @@ export class AgentController {
   #autoscaler: AutoscalerState = INITIAL_AUTOSCALER_STATE;
   #history: LoadSample[] = [];
   #demandAt: number | undefined;
+  /** A replica count asked for directly (kubectl scale) while autoscaling, applied by the next decision. */
+  #override: number | undefined;
   readonly #decisions: ScalingDecision[] = [];
 
   constructor(spec: AgentSpec, deps: AgentControllerDeps) {
@@ -71,6 +73,10 @@ export class AgentController {
   }
 
   async update(spec: AgentSpec): Promise<void> {
+    const asked = spec.scaling.replicas;
+    // `kubectl scale` in auto mode: take the count now, as a Deployment does under an HPA; the
+    // autoscaler goes on from there (its scale-down delay keeps it from undoing it at once).
+    if (spec.scaling.mode === 'auto' && asked !== undefined && asked !== this.spec.scaling.replicas) this.#override = asked;
     this.spec = spec;
     await this.#publishSpec();
     this.trigger();
@@ -162,6 +168,16 @@ export class AgentController {
       .live(spec.namespace, spec.name, now)
       .filter((pod) => pod.heartbeat.state === 'running' && !this.#leaving.has(pod.podId))
       .map((pod) => pod.podId);
+    if (this.#override !== undefined) {
+      const floor = spec.scaling.minReplicas;
+      const replicas = Math.min(Math.max(this.#override, floor), spec.scaling.maxReplicas);
+      this.#override = undefined;
+      this.#autoscaler = { ...INITIAL_AUTOSCALER_STATE, lastActiveAt: now, lowSince: now, lowPeak: replicas };
+      this.#reason = `scaled to ${replicas} by request (spec.scaling.replicas); autoscaling continues from there`;
+      this.#record(now, previous, replicas, this.#reason);
+      this.#replicas = replicas;
+      return replicas;
+    }
     const decision = decideScale(
       {
         scaling: spec.scaling,

@@ -182,11 +182,15 @@ export class Controller {
     }
   }
 
-  /** Stops reconciling and stops every pod. */
-  async stop(): Promise<void> {
+  /**
+   * Stops reconciling; with `stopDriver` (colony dev) also stops every pod. On
+   * Kubernetes the pods outlive the controller, and the driver is shared by
+   * the namespaces, so the operator stops it once.
+   */
+  async stop(options: { stopDriver?: boolean } = {}): Promise<void> {
     clearInterval(this.#timer);
     await Promise.all([...this.#agents.values()].map((controller) => controller.halt()));
-    await this.#driver?.stop();
+    if (options.stopDriver !== false) await this.#driver?.stop();
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
   }
 

@@ -53,7 +53,9 @@ export async function devCommand(argv: string[]): Promise<void> {
   const logLevel = values['log-level'];
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error`, DEV_USAGE);
 
-  const agents = await loadManifests(dirs);
+  const agents = await loadManifests(dirs, (agent, why) =>
+    process.stdout.write(`colony dev: skipping agent ${agent.name} of ${agent.origin}: ${why}; that manifest is for Kubernetes\n`),
+  );
   if (agents.length === 0) {
     throw new UsageError(`no Agent manifests (kind: Agent, apiVersion: colony.dev/v1alpha1) found under ${dirs.join(', ')}`, DEV_USAGE);
   }

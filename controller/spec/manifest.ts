@@ -123,14 +123,30 @@ async function yamlFiles(dir: string): Promise<string[]> {
   return found.sort();
 }
 
-/** Every Agent manifest under the folders; names must be unique per namespace. */
-export async function loadManifests(dirs: string | string[]): Promise<AgentSpec[]> {
+/** Why `colony dev` cannot run an Agent (its code lives in a ConfigMap or an image), or undefined. */
+export function kubernetesOnly(agent: AgentSpec): string | undefined {
+  if (agent.source) return `its code is in ConfigMap ${agent.source.configMapRef.name} (spec.source)`;
+  if (agent.image) return `its code is in image ${agent.image} (spec.image)`;
+  return undefined;
+}
+
+/**
+ * Every Agent manifest under the folders that can run on this machine; names
+ * must be unique per namespace. Agents whose code is only in a ConfigMap or an
+ * image (Kubernetes manifests) are passed to `onSkip` instead.
+ */
+export async function loadManifests(dirs: string | string[], onSkip?: (agent: AgentSpec, why: string) => void): Promise<AgentSpec[]> {
   const agents: AgentSpec[] = [];
   const seen = new Map<string, string>();
   const files = (await Promise.all((Array.isArray(dirs) ? dirs : [dirs]).map((dir) => yamlFiles(resolve(dir))))).flat();
   for (const file of files) {
     const shown = relative(process.cwd(), file) || file;
     for (const agent of parseManifest(await readFile(file, 'utf8'), shown)) {
+      const skip = kubernetesOnly(agent);
+      if (skip) {
+        onSkip?.(agent, skip);
+        continue;
+      }
       const id = `${agent.namespace}/${agent.name}`;
       const other = seen.get(id);
       if (other) throw new ManifestError(`${agent.origin}: agent ${id} is also defined in ${other}; names must be unique`);

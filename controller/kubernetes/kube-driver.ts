@@ -1,0 +1,191 @@
+import { CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Pod } from '@kubernetes/client-node';
+import { ANNOTATION, LABEL, PART_OF, RUNTIME_COMPONENT } from '../../agent-runtime/protocol/labels.ts';
+import { errorField } from '../../agent-runtime/protocol/log.ts';
+import type { StructuredLogger } from '../../agent-runtime/protocol/log.ts';
+import type { DriverEvents, DriverPod, PodDriver } from '../drivers/driver.ts';
+import type { AgentSpec } from '../spec/agent-spec.ts';
+import { watchResource } from './informer.ts';
+import type { WatchedResource } from './informer.ts';
+import { buildConfigMap, buildDeployment, configHash } from './resources/builders.ts';
+import { configMapName, deploymentName } from './resources/names.ts';
+
+export const FIELD_MANAGER = 'colony-controller';
+/** Pods chosen for removal get this deletion cost: the ReplicaSet removes them first when it shrinks. */
+export const LEAVING_POD_DELETION_COST = '-1000000';
+/** Applied objects are applied again at least this often, to undo drift (someone edited them). */
+const REAPPLY_INTERVAL_MS = 60_000;
+
+export interface KubernetesDriverOptions {
+  kc: KubeConfig;
+  runtimeImage: string;
+  natsUrl: string;
+  events: DriverEvents;
+  log: StructuredLogger;
+  /** The namespaces to watch pods in; empty for all. */
+  namespaces: string[];
+  /** The uid of an Agent object (the owner of what is built), if it still exists. */
+  agentUid(namespace: string, name: string): string | undefined;
+  /** Something failed that an operator should see on the Agent (a Warning Event). */
+  onFailure?(spec: AgentSpec, reason: string, message: string): void;
+  now?: () => number;
+}
+
+/**
+ * Runs an Agent's pods as a Deployment (plus a ConfigMap of its settings),
+ * both owned by the Agent. The controller's placement and autoscaler decide;
+ * this driver only makes the Deployment's replica count match, and makes the
+ * ReplicaSet remove the pods the controller drained (pod-deletion-cost).
+ */
+export class KubernetesDriver implements PodDriver {
+  readonly #options: KubernetesDriverOptions;
+  readonly #objects: KubernetesObjectApi;
+  readonly #core: CoreV1Api;
+  readonly #now: () => number;
+  readonly #watches: WatchedResource<V1Pod>[] = [];
+  /** What was last applied per Agent, to apply only changes. */
+  readonly #applied = new Map<string, { key: string; at: number }>();
+  readonly #marked = new Set<string>();
+
+  constructor(options: KubernetesDriverOptions) {
+    this.#options = options;
+    this.#objects = KubernetesObjectApi.makeApiClient(options.kc);
+    this.#core = options.kc.makeApiClient(CoreV1Api);
+    this.#now = options.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    const labelSelector = `${LABEL.partOf}=${PART_OF},${LABEL.component}=${RUNTIME_COMPONENT}`;
+    const handlers = {
+      onDelete: (pod: V1Pod) => {
+        const agent = pod.metadata?.labels?.[LABEL.agent];
+        if (!agent || !pod.metadata?.name) return;
+        this.#marked.delete(pod.metadata.name);
+        this.#options.events.onPodGone(pod.metadata.name, pod.metadata.namespace ?? '', agent, 'deleted');
+      },
+    };
+    const namespaces = this.#options.namespaces;
+    if (namespaces.length === 0) {
+      this.#watches.push(
+        watchResource<V1Pod>(this.#options.kc, '/api/v1/pods', () => this.#core.listPodForAllNamespaces({ labelSelector }), handlers, {
+          log: this.#options.log,
+          labelSelector,
+        }),
+      );
+    } else {
+      for (const namespace of namespaces) {
+        this.#watches.push(
+          watchResource<V1Pod>(
+            this.#options.kc,
+            `/api/v1/namespaces/${namespace}/pods`,
+            () => this.#core.listNamespacedPod({ namespace, labelSelector }),
+            handlers,
+            { log: this.#options.log, labelSelector },
+          ),
+        );
+      }
+    }
+    await Promise.all(this.#watches.map((watch) => watch.start()));
+  }
+
+  async scale(spec: AgentSpec, replicas: number, remove: readonly string[] = []): Promise<void> {
+    const uid = this.#options.agentUid(spec.namespace, spec.name);
+    if (!uid) return;
+    for (const podId of remove) await this.#markLeaving(spec, podId);
+    const configMap = buildConfigMap(spec, { agentUid: uid });
+    const deployment = buildDeployment(
+      spec,
+      { agentUid: uid, runtimeImage: this.#options.runtimeImage, natsUrl: this.#options.natsUrl, replicas },
+      configHash(configMap),
+    );
+    const id = `${spec.namespace}/${spec.name}`;
+    const key = JSON.stringify([configMap, deployment]);
+    const last = this.#applied.get(id);
+    if (last?.key === key && this.#now() - last.at < REAPPLY_INTERVAL_MS) return;
+    try {
+      await this.#apply(configMap);
+      await this.#apply(deployment);
+      this.#applied.set(id, { key, at: this.#now() });
+    } catch (error) {
+      this.#applied.delete(id);
+      const message = `applying the Deployment of agent ${spec.name} failed: ${describe(error)}`;
+      this.#options.onFailure?.(spec, 'ApplyFailed', message);
+      throw new Error(message, { cause: error });
+    }
+  }
+
+  async remove(namespace: string, agent: string): Promise<void> {
+    this.#applied.delete(`${namespace}/${agent}`);
+    for (const [apiVersion, kind, name] of [
+      ['apps/v1', 'Deployment', deploymentName(agent)],
+      ['v1', 'ConfigMap', configMapName(agent)],
+    ] as const) {
+      try {
+        await this.#objects.delete({ apiVersion, kind, metadata: { name, namespace } }, undefined, undefined, undefined, undefined, 'Background');
+      } catch (error) {
+        if (statusOf(error) !== 404) this.#options.log.warn(`deleting ${kind} ${namespace}/${name} failed`, errorField(error));
+      }
+    }
+  }
+
+  pods(namespace: string, agent: string): DriverPod[] {
+    const out: DriverPod[] = [];
+    for (const watch of this.#watches) {
+      for (const pod of watch.cache.list(namespace)) {
+        if (pod.metadata?.labels?.[LABEL.agent] !== agent || !pod.metadata.name) continue;
+        out.push({
+          podId: pod.metadata.name,
+          agent,
+          namespace,
+          startedAt: pod.status?.startTime ? new Date(pod.status.startTime).getTime() : Date.parse(String(pod.metadata.creationTimestamp ?? '')) || 0,
+          restarts: (pod.status?.containerStatuses ?? []).reduce((sum, status) => sum + status.restartCount, 0),
+          detail: { phase: pod.status?.phase, node: pod.spec?.nodeName, terminating: pod.metadata.deletionTimestamp !== undefined },
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Stops watching. The pods keep running: they belong to the Agents, not to this controller. */
+  async stop(): Promise<void> {
+    await Promise.all(this.#watches.map((watch) => watch.stop()));
+  }
+
+  async #apply(object: KubernetesObject): Promise<void> {
+    await this.#objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  }
+
+  /** The controller drained this pod: make it the one the ReplicaSet removes. */
+  async #markLeaving(spec: AgentSpec, podId: string): Promise<void> {
+    if (this.#marked.has(podId)) return;
+    try {
+      await this.#core.patchNamespacedPod(
+        { name: podId, namespace: spec.namespace, body: { metadata: { annotations: { [ANNOTATION.podDeletionCost]: LEAVING_POD_DELETION_COST } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      this.#marked.add(podId);
+    } catch (error) {
+      if (statusOf(error) !== 404) this.#options.log.warn(`marking pod ${spec.namespace}/${podId} for removal failed`, errorField(error));
+    }
+  }
+}
+
+export function statusOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown; statusCode?: unknown }).code ?? (error as { statusCode?: unknown }).statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The API server's message, or the error's. */
+export function describe(error: unknown): string {
+  const body = (error as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const parsed = JSON.parse(body) as { message?: string };
+      if (parsed.message) return parsed.message;
+    } catch {
+      return body;
+    }
+  }
+  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') return (body as { message: string }).message;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,119 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { AgentStatus } from '../agent-controller.ts';
+import type { AgentSpec } from '../spec/agent-spec.ts';
+import { podSelector } from './resources/builders.ts';
+
+/** An Agent object as the API server returns it. */
+export interface AgentObject extends KubernetesObject {
+  spec?: Record<string, unknown>;
+  status?: AgentStatusFields;
+}
+
+export interface Condition {
+  type: 'Ready' | 'Scaling' | 'Degraded';
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+/** The `status` of an Agent (see crd.ts AGENT_STATUS_SCHEMA). */
+export interface AgentStatusFields {
+  observedGeneration?: number;
+  replicas?: number;
+  readyReplicas?: number;
+  selector?: string;
+  activeInstances?: number;
+  partitions?: number;
+  partitionsOwned?: number;
+  partitionsSummary?: string;
+  scalingReason?: string;
+  conditions: Condition[];
+}
+
+function condition(
+  type: Condition['type'],
+  status: Condition['status'],
+  reason: string,
+  message: string,
+  previous: AgentStatusFields | undefined,
+  now: number,
+  generation: number | undefined,
+): Condition {
+  const before = previous?.conditions.find((c) => c.type === type);
+  // The transition time moves only when the status does, as Kubernetes conventions ask.
+  const lastTransitionTime = before && before.status === status ? before.lastTransitionTime : new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+  const out: Condition = { type, status, reason, message, lastTransitionTime };
+  if (generation !== undefined) out.observedGeneration = generation;
+  return out;
+}
+
+/** The status of an Agent from what its controller knows: a pure function. */
+export function agentStatus(agent: AgentObject, spec: AgentSpec, status: AgentStatus, previous: AgentStatusFields | undefined, now: number): AgentStatusFields {
+  const generation = agent.metadata?.generation;
+  const wanted = status.desiredReplicas;
+  const served = status.partitionsAssigned;
+  const leaving = status.pods.filter((pod) => pod.leaving).length;
+  const restarting = status.pods.filter((pod) => pod.restarts > 0 && pod.state === 'pending');
+  const ready =
+    wanted === 0
+      ? condition('Ready', status.pods.length === 0 ? 'True' : 'False', 'ScaledToZero', 'no pods: the next call starts one', previous, now, generation)
+      : served === status.partitions && status.readyReplicas >= Math.min(wanted, 1)
+        ? condition('Ready', 'True', 'AllPartitionsServed', `${status.readyReplicas} pods serve all ${status.partitions} partitions`, previous, now, generation)
+        : condition('Ready', 'False', status.readyReplicas === 0 ? 'PodsStarting' : 'PartitionsMoving', `${served}/${status.partitions} partitions served by ${status.readyReplicas} ready pods`, previous, now, generation);
+  const scalingNow = status.readyReplicas !== wanted || leaving > 0;
+  const scaling = condition(
+    'Scaling',
+    scalingNow ? 'True' : 'False',
+    scalingNow ? (status.readyReplicas < wanted ? 'ScalingUp' : 'ScalingDown') : 'Stable',
+    status.reason,
+    previous,
+    now,
+    generation,
+  );
+  const degraded =
+    restarting.length > 0
+      ? condition('Degraded', 'True', 'PodsRestarting', `pods restarting: ${restarting.map((p) => `${p.podId} (${p.restarts} restarts)`).join(', ')}`, previous, now, generation)
+      : condition('Degraded', 'False', 'Healthy', 'no pod is failing', previous, now, generation);
+  return {
+    observedGeneration: generation,
+    replicas: wanted,
+    readyReplicas: status.readyReplicas,
+    selector: podSelector(spec),
+    activeInstances: status.activeInstances,
+    partitions: status.partitions,
+    partitionsOwned: served,
+    partitionsSummary: `${served}/${status.partitions}`,
+    scalingReason: status.reason,
+    conditions: [ready, scaling, degraded],
+  };
+}
+
+/** The status of an Agent whose spec cannot be used. */
+export function invalidSpecStatus(agent: AgentObject, message: string, now: number): AgentStatusFields {
+  const generation = agent.metadata?.generation;
+  const previous = agent.status;
+  return {
+    ...previous,
+    observedGeneration: generation,
+    conditions: [
+      condition('Ready', 'False', 'InvalidSpec', message, previous, now, generation),
+      condition('Degraded', 'True', 'InvalidSpec', message, previous, now, generation),
+    ],
+  };
+}
+
+/**
+ * Equal for the purpose of writing: the autoscaler's sentence changes every
+ * second while it holds (it counts reports), which is not worth a write per
+ * second per Agent; it is written along with any other change.
+ */
+export function sameStatus(a: AgentStatusFields, b: AgentStatusFields): boolean {
+  const strip = (s: AgentStatusFields): unknown => ({
+    ...s,
+    scalingReason: undefined,
+    conditions: s.conditions.map((c) => (c.type === 'Scaling' ? { ...c, message: '' } : c)),
+  });
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}
