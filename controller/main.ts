@@ -35,7 +35,18 @@ async function main(): Promise<void> {
     identity: config.identity,
     log,
     onStartedLeading: () => {
-      operator = new Operator({ kc, nc, buckets, runtimeImage: config.runtimeImage, natsUrl: config.natsUrl, namespaces: config.watchNamespaces, log });
+      operator = new Operator({
+        kc,
+        nc,
+        buckets,
+        runtimeImage: config.runtimeImage,
+        natsUrl: config.natsUrl,
+        kvReplicas: config.kvReplicas,
+        runtimeImagePullPolicy: config.runtimeImagePullPolicy,
+        runtimeImagePullSecrets: config.runtimeImagePullSecrets,
+        namespaces: config.watchNamespaces,
+        log,
+      });
       operator.start().catch((error: unknown) => {
         log.error('the operator failed to start; exiting so that Kubernetes restarts this controller', errorField(error));
         process.exit(1);

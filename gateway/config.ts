@@ -11,6 +11,7 @@ export const GATEWAY_ENV = {
   logLevel: POD_ENV.logLevel,
   host: 'COLONY_GATEWAY_HOST',
   port: 'COLONY_GATEWAY_PORT',
+  kvReplicas: POD_ENV.kvReplicas,
 } as const;
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -25,6 +26,8 @@ export interface GatewayConfig {
   host: string;
   port: number;
   logLevel: LogLevel;
+  /** JetStream replicas of the KV buckets, should the gateway be the first to create them. */
+  kvReplicas: number;
 }
 
 function invalid(name: string, value: string, expected: string): ColonyError {
@@ -58,5 +61,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<GatewayConfig> {
   const logLevel = env[GATEWAY_ENV.logLevel]?.trim() || DEFAULT_LOG_LEVEL;
   if (!isLogLevel(logLevel)) throw invalid(GATEWAY_ENV.logLevel, logLevel, `use one of ${LOG_LEVELS.join(', ')}`);
 
-  return Object.freeze({ natsServers, namespace, host, port, logLevel });
+  const kvReplicasText = env[GATEWAY_ENV.kvReplicas] || '1';
+  const kvReplicas = Number(kvReplicasText);
+  if (!Number.isInteger(kvReplicas) || kvReplicas < 1) throw invalid(GATEWAY_ENV.kvReplicas, kvReplicasText, 'give the number of KV replicas: 1, 3 or 5');
+  return Object.freeze({ natsServers, namespace, host, port, logLevel, kvReplicas });
 }

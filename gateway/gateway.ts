@@ -27,6 +27,8 @@ export interface StartGatewayOptions {
   log: StructuredLogger;
   /** Where to register metrics; default a new Registry with Node's default process metrics. */
   metricsRegistry?: Registry;
+  /** JetStream replicas for KV buckets this gateway creates (default 1). */
+  kvReplicas?: number;
 }
 
 export interface RunningGateway {
@@ -83,7 +85,7 @@ function reachableHost(host: string): string {
  */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const { nc, namespace, log } = options;
-  const buckets = await openBuckets(nc);
+  const buckets = await openBuckets(nc, { replicas: options.kvReplicas ?? 1 });
   const registry = new RegistryView(buckets.registry, namespace);
   await registry.start();
   const placement = new PlacementView(buckets.placement, namespace);

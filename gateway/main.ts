@@ -30,7 +30,7 @@ try {
     waitOnFirstConnect: true,
     noAsyncTraces: true,
   });
-  const gateway = await startGateway({ nc, namespace: config.namespace, host: config.host, port: config.port, log });
+  const gateway = await startGateway({ nc, namespace: config.namespace, host: config.host, port: config.port, log, kvReplicas: config.kvReplicas });
   log.info('gateway listening', { url: gateway.url, nats: nc.getServer() });
 
   let stopping = false;

@@ -33,6 +33,7 @@ export interface HostConfig {
   healthPort: number;
   logLevel: LogLevel;
   stallLimitMs: number;
+  kvReplicas: number;
 }
 
 export class ConfigError extends Error {
@@ -88,5 +89,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<HostConfig> {
     healthPort: integer(env, POD_ENV.healthPort, DEFAULT_HEALTH_PORT, 0),
     logLevel,
     stallLimitMs: integer(env, POD_ENV.stallLimitMs, DEFAULT_STALL_LIMIT_MS, 100),
+    kvReplicas: integer(env, POD_ENV.kvReplicas, 1, 1),
   });
 }

@@ -104,7 +104,7 @@ export class Host {
 
   async #start(): Promise<void> {
     const config = this.#config;
-    const buckets = await openBuckets(this.#nc);
+    const buckets = await openBuckets(this.#nc, { replicas: config.kvReplicas });
     this.#placementKv = buckets.placement;
     this.#registry = new RegistryView(buckets.registry, config.namespace);
     await this.#registry.start();

@@ -19,6 +19,8 @@ export const POD_ENV = {
   logLevel: 'COLONY_LOG_LEVEL',
   /** A pod whose event loop stalled this long re-checks its partitions before serving (see DEFAULT_STALL_LIMIT_MS). */
   stallLimitMs: 'COLONY_STALL_LIMIT_MS',
+  /** JetStream replicas of the KV buckets (1 for one NATS server, 3 for a cluster); everyone creating buckets must agree. */
+  kvReplicas: 'COLONY_KV_REPLICAS',
   /** Local pods only: the pid of `colony dev`; the pod drains and exits when that process is gone. */
   parentPid: 'COLONY_PARENT_PID',
 } as const;

@@ -16,6 +16,9 @@ export interface OperatorConfig {
   logLevel: LogLevel;
   /** JetStream replicas of the KV buckets: 1 for one NATS server, 3 for a cluster. */
   kvReplicas: number;
+  /** How runtime pods pull their image, and with which secrets (private registries). */
+  runtimeImagePullPolicy: string | undefined;
+  runtimeImagePullSecrets: string[];
 }
 
 export const DEFAULT_RUNTIME_IMAGE = 'colony/runtime:0.1.0';
@@ -40,5 +43,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<OperatorConfig> {
     healthPort,
     logLevel,
     kvReplicas,
+    runtimeImagePullPolicy: env.COLONY_RUNTIME_IMAGE_PULL_POLICY || undefined,
+    runtimeImagePullSecrets: (env.COLONY_RUNTIME_IMAGE_PULL_SECRETS ?? '').split(',').map((n) => n.trim()).filter(Boolean),
   });
 }

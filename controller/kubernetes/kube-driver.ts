@@ -15,11 +15,16 @@ export const FIELD_MANAGER = 'colony-controller';
 export const LEAVING_POD_DELETION_COST = '-1000000';
 /** Applied objects are applied again at least this often, to undo drift (someone edited them). */
 const REAPPLY_INTERVAL_MS = 60_000;
+/** How often an Agent's source ConfigMap is checked for changes. */
+const SOURCE_CHECK_INTERVAL_MS = 5_000;
 
 export interface KubernetesDriverOptions {
   kc: KubeConfig;
   runtimeImage: string;
   natsUrl: string;
+  kvReplicas?: number;
+  imagePullPolicy?: string | undefined;
+  imagePullSecrets?: string[];
   events: DriverEvents;
   log: StructuredLogger;
   /** The namespaces to watch pods in; empty for all. */
@@ -46,6 +51,8 @@ export class KubernetesDriver implements PodDriver {
   /** What was last applied per Agent, to apply only changes. */
   readonly #applied = new Map<string, { key: string; at: number }>();
   readonly #marked = new Set<string>();
+  /** Source ConfigMap versions, read at most every SOURCE_CHECK_INTERVAL_MS per Agent. */
+  readonly #sources = new Map<string, { version: string | undefined; at: number }>();
 
   constructor(options: KubernetesDriverOptions) {
     this.#options = options;
@@ -95,7 +102,16 @@ export class KubernetesDriver implements PodDriver {
     const configMap = buildConfigMap(spec, { agentUid: uid });
     const deployment = buildDeployment(
       spec,
-      { agentUid: uid, runtimeImage: this.#options.runtimeImage, natsUrl: this.#options.natsUrl, replicas },
+      {
+        agentUid: uid,
+        runtimeImage: this.#options.runtimeImage,
+        natsUrl: this.#options.natsUrl,
+        replicas,
+        kvReplicas: this.#options.kvReplicas,
+        imagePullPolicy: this.#options.imagePullPolicy,
+        imagePullSecrets: this.#options.imagePullSecrets,
+        sourceVersion: await this.#sourceVersion(spec),
+      },
       configHash(configMap),
     );
     const id = `${spec.namespace}/${spec.name}`;
@@ -149,6 +165,36 @@ export class KubernetesDriver implements PodDriver {
   /** Stops watching. The pods keep running: they belong to the Agents, not to this controller. */
   async stop(): Promise<void> {
     await Promise.all(this.#watches.map((watch) => watch.stop()));
+  }
+
+  /**
+   * The resourceVersion of the ConfigMap that holds the Agent's code: part of
+   * the pods' config hash, so editing the code rolls the pods. Reports a
+   * missing ConfigMap (the pods could not start) as a failure on the Agent.
+   */
+  async #sourceVersion(spec: AgentSpec): Promise<string | undefined> {
+    if (!spec.source) return undefined;
+    const id = `${spec.namespace}/${spec.name}`;
+    const known = this.#sources.get(id);
+    if (known && this.#now() - known.at < SOURCE_CHECK_INTERVAL_MS) return known.version;
+    let version: string | undefined;
+    try {
+      const source = await this.#core.readNamespacedConfigMap({ name: spec.source.configMapRef.name, namespace: spec.namespace });
+      version = source.metadata?.resourceVersion;
+      const key = spec.source.configMapRef.key ?? spec.module.replace(/^\.\//, '');
+      if (source.data?.[key] === undefined) {
+        this.#options.onFailure?.(spec, 'SourceMissing', `ConfigMap ${spec.source.configMapRef.name} has no key "${key}" with the agent's code (spec.source.configMapRef.key, spec.module)`);
+      }
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        this.#options.onFailure?.(spec, 'SourceMissing', `ConfigMap ${spec.source.configMapRef.name} with the agent's code does not exist in namespace ${spec.namespace}; its pods cannot start`);
+      } else {
+        this.#options.log.warn(`reading the source ConfigMap of agent ${id} failed`, errorField(error));
+      }
+      version = known?.version;
+    }
+    this.#sources.set(id, { version, at: this.#now() });
+    return version;
   }
 
   async #apply(object: KubernetesObject): Promise<void> {

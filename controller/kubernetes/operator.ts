@@ -21,6 +21,9 @@ export interface OperatorOptions {
   buckets: Buckets;
   runtimeImage: string;
   natsUrl: string;
+  kvReplicas?: number;
+  runtimeImagePullPolicy?: string | undefined;
+  runtimeImagePullSecrets?: string[];
   /** Namespaces whose Agents this controller manages; empty for all. */
   namespaces: string[];
   log: StructuredLogger;
@@ -67,6 +70,9 @@ export class Operator {
       kc: options.kc,
       runtimeImage: options.runtimeImage,
       natsUrl: options.natsUrl,
+      kvReplicas: options.kvReplicas,
+      imagePullPolicy: options.runtimeImagePullPolicy,
+      imagePullSecrets: options.runtimeImagePullSecrets,
       namespaces: options.namespaces,
       log: options.log.child({ component: 'kubernetes-driver' }),
       events: { onPodGone: (podId, namespace, agent, reason) => this.#controllers.get(namespace)?.onPodGone(podId, namespace, agent, reason) },

@@ -1,142 +1,45 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { PodHeartbeat } from '../../agent-runtime/protocol/placement.ts';
 import { heartbeatSubject } from '../../agent-runtime/protocol/subjects.ts';
-import { startTestCluster } from '../helpers/kube-cluster.ts';
-import type { TestCluster } from '../helpers/kube-cluster.ts';
-import { startTestNats } from '../helpers/nats.ts';
-import type { TestNats } from '../helpers/nats.ts';
+import { CHART, RELEASE, startKubePlatform, SYSTEM_NAMESPACE as SYSTEM, TEST_RUNTIME_IMAGE as RUNTIME_IMAGE } from '../helpers/kube-platform.ts';
+import type { KubePlatform, RunningController } from '../helpers/kube-platform.ts';
 
-const CONTROLLER = fileURLToPath(new URL('../../controller/main.ts', import.meta.url));
-const CHART = fileURLToPath(new URL('../../charts/colony', import.meta.url));
-const CRDS = fileURLToPath(new URL('../../charts/colony/crds', import.meta.url));
 const COUNTER = fileURLToPath(new URL('../../examples/k8s/counter.yaml', import.meta.url));
 const GPU = fileURLToPath(new URL('../../examples/k8s/gpu-agent.yaml', import.meta.url));
-const SYSTEM = 'colony-system';
-const RUNTIME_IMAGE = 'colony/runtime:test';
-const RELEASE = 'colony';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface RunningController {
-  process: ChildProcess;
-  output(): string;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
 
 /**
  * The controller against a real kube-apiserver (built from source, or the
  * cluster in KUBECONFIG), running with exactly the RBAC the chart grants.
- * Without a kubelet no pod runs: where a test needs pods' load reports, it
- * publishes them on NATS for the pods Kubernetes created.
+ * Without a kubelet no pod runs here: where a test needs the pods' load
+ * reports, it publishes them on NATS for the pods Kubernetes created (pods.test.ts
+ * runs real runtime processes for them instead).
  */
 describe('the controller on Kubernetes', () => {
-  let cluster: TestCluster;
-  let nats: TestNats;
-  let nc: NatsConnection;
-  let controllerKubeconfig: string;
-  const controllers: RunningController[] = [];
-
-  const kubectl = async (...args: string[]): Promise<string> => {
-    const result = await cluster.kubectl(args);
-    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${result.stderr}`);
-    return result.stdout;
-  };
-  const json = async <T>(...args: string[]): Promise<T> => JSON.parse(await kubectl(...args, '-o', 'json')) as T;
-  const helm = (args: string[]): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(cluster.tools.helm, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`helm ${args.join(' ')} failed: ${err}`))));
-    });
-
-  const startController = async (identity: string): Promise<RunningController> => {
-    const child = spawn(process.execPath, [CONTROLLER], {
-      env: {
-        ...process.env,
-        KUBECONFIG: controllerKubeconfig,
-        COLONY_NATS_URL: nats.url,
-        COLONY_RUNTIME_IMAGE: RUNTIME_IMAGE,
-        COLONY_LEASE_NAMESPACE: SYSTEM,
-        COLONY_POD_NAME: identity,
-        COLONY_HEALTH_PORT: '0',
-        COLONY_LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const running: RunningController = {
-      process: child,
-      output: () => output,
-      stop: async (signal = 'SIGTERM') => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill(signal);
-        await exited;
-      },
-    };
-    controllers.push(running);
-    return running;
-  };
-  const leaderLog = (): string => controllers.map((c) => c.output()).join('\n').slice(-6000);
-  const leaseHolder = async (): Promise<string | undefined> => {
-    const result = await cluster.kubectl(['get', 'lease', 'colony-controller', '-n', SYSTEM, '-o', 'jsonpath={.spec.holderIdentity}']);
-    return result.code === 0 ? result.stdout.trim() || undefined : undefined;
-  };
-  const deploymentReplicas = async (name: string, namespace = 'default'): Promise<number | undefined> => {
-    const result = await cluster.kubectl(['get', 'deployment', name, '-n', namespace, '-o', 'jsonpath={.spec.replicas}']);
-    return result.code === 0 ? Number(result.stdout) : undefined;
-  };
+  let platform: KubePlatform;
+  const kubectl = (...args: string[]): Promise<string> => platform.kubectl(...args);
+  const json = <T>(...args: string[]): Promise<T> => platform.json<T>(...args);
+  const leaseHolder = (): Promise<string | undefined> => platform.leaseHolder();
+  const deploymentReplicas = (name: string, namespace?: string): Promise<number | undefined> => platform.deploymentReplicas(name, namespace);
+  const leaderLog = (): string => platform.controllerLog();
 
   beforeAll(async () => {
-    cluster = await startTestCluster((line) => process.stderr.write(`[kube] ${line}\n`));
-    nats = await startTestNats();
-    nc = await nats.connect();
-    await kubectl('apply', '--server-side', '-f', CRDS);
-    await kubectl('wait', '--for=condition=Established', 'crd/agents.colony.dev', '--timeout=60s');
-    await cluster.kubectl(['create', 'namespace', SYSTEM]);
-    // Exactly the chart's ServiceAccount and RBAC for the controller.
-    const rbac = await helm([
-      'template', RELEASE, CHART, '--namespace', SYSTEM,
-      '--show-only', 'templates/controller-serviceaccount.yaml',
-      '--show-only', 'templates/controller-clusterrole.yaml',
-      '--show-only', 'templates/controller-clusterrolebinding.yaml',
-      '--show-only', 'templates/controller-role.yaml',
-      '--show-only', 'templates/controller-rolebinding.yaml',
-    ]);
-    const applied = await cluster.kubectl(['apply', '-n', SYSTEM, '-f', '-'], { input: rbac });
-    if (applied.code !== 0) throw new Error(`applying the chart's RBAC failed: ${applied.stderr}`);
-    const serviceAccount = (await kubectl('get', 'serviceaccount', '-n', SYSTEM, '-l', 'app.kubernetes.io/component=controller', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
-    controllerKubeconfig = await cluster.serviceAccountKubeconfig(SYSTEM, serviceAccount);
-    await startController('controller-a');
-    const deadline = Date.now() + 30_000;
-    while ((await leaseHolder()) !== 'controller-a') {
-      if (Date.now() > deadline) throw new Error(`controller-a did not become the leader:\n${controllers[0]?.output()}`);
-      await sleep(500);
-    }
+    platform = await startKubePlatform((line) => process.stderr.write(`[kube] ${line}\n`));
   }, 60 * 60_000);
 
   afterAll(async () => {
-    for (const controller of controllers) await controller.stop('SIGKILL');
-    await nats?.close();
-    await cluster?.stop();
+    await platform?.stop();
   });
 
   it('runs with no more rights than the chart grants', async () => {
     const can = async (verb: string, resource: string, namespace = 'default', subresource?: string): Promise<string> =>
       (
-        await cluster.kubectl(['auth', 'can-i', verb, resource, '-n', namespace, ...(subresource ? [`--subresource=${subresource}`] : [])], {
-          kubeconfig: controllerKubeconfig,
+        await platform.cluster.kubectl(['auth', 'can-i', verb, resource, '-n', namespace, ...(subresource ? [`--subresource=${subresource}`] : [])], {
+          kubeconfig: platform.controllerKubeconfig,
         })
       ).stdout.trim();
     const rights = {
@@ -177,7 +80,7 @@ describe('the controller on Kubernetes', () => {
     const container = deployment.spec.template.spec.containers[0];
     expect(container?.image).toBe(RUNTIME_IMAGE);
     expect(container?.envFrom).toEqual([{ configMapRef: { name: 'counter-agent-settings' } }]);
-    expect(container?.env).toContainEqual({ name: 'COLONY_NATS_URL', value: nats.url });
+    expect(container?.env).toContainEqual({ name: 'COLONY_NATS_URL', value: platform.nats.url });
     expect(deployment.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ name: 'agent-source', configMap: expect.objectContaining({ name: 'counter-source' }) }));
     const settings = await json<{ data: Record<string, string>; metadata: { ownerReferences: { uid: string }[] } }>('get', 'configmap', 'counter-agent-settings');
     expect(settings.data).toMatchObject({ COLONY_AGENT: 'counter', COLONY_AGENT_MODULE: '/app/agents/counter/counter.ts', COLONY_PARTITIONS: '64' });
@@ -203,7 +106,7 @@ describe('the controller on Kubernetes', () => {
 
   it('refuses invalid Agents, naming the field', async () => {
     const apply = (spec: string) =>
-      cluster.kubectl(['apply', '-f', '-'], { input: `apiVersion: colony.dev/v1alpha1\nkind: Agent\nmetadata:\n  name: broken\nspec:\n${spec}` });
+      platform.cluster.kubectl(['apply', '-f', '-'], { input: `apiVersion: colony.dev/v1alpha1\nkind: Agent\nmetadata:\n  name: broken\nspec:\n${spec}` });
     const cases: [string, RegExp][] = [
       ['  module: a.ts\n  partitions: 0\n', /spec\.partitions/],
       ['  module: a.ts\n  durability: sometimes\n', /spec\.durability.*Unsupported value/],
@@ -260,7 +163,7 @@ describe('the controller on Kubernetes', () => {
           startedAt: Date.now() - 10_000,
           sentAt: Date.now(),
         };
-        nc.publish(heartbeatSubject('default', 'counter'), JSON.stringify(heartbeat));
+        platform.nc.publish(heartbeatSubject('default', 'counter'), JSON.stringify(heartbeat));
       }
     };
     const timer = setInterval(report, 500);
@@ -276,11 +179,11 @@ describe('the controller on Kubernetes', () => {
   });
 
   it('hands over to a standby controller when the leader dies, and never lets two act', async () => {
-    const standby = await startController('controller-b');
+    const standby = await platform.startController('controller-b');
     await sleep(3_000);
     expect(await leaseHolder()).toBe('controller-a');
     expect(standby.output()).not.toContain('is now leading');
-    await controllers[0]?.stop('SIGKILL');
+    await platform.controllers[0]?.stop('SIGKILL');
     await expect.poll(leaseHolder, { timeout: 40_000, interval: 1_000 }).toBe('controller-b');
     // The new leader converges on a change made while nobody led.
     await kubectl('patch', 'agent', 'counter', '--type=merge', '-p', '{"spec":{"scaling":{"mode":"manual","replicas":2}}}');
@@ -288,26 +191,26 @@ describe('the controller on Kubernetes', () => {
   });
 
   it('converges after a controller restart in the middle of changes', async () => {
-    const leader = controllers.find((c) => c.process.exitCode === null && c.process.signalCode === null) as RunningController;
+    const leader = platform.controllers.find((c) => c.process.exitCode === null && c.process.signalCode === null) as RunningController;
     await kubectl('patch', 'agent', 'counter', '--type=merge', '-p', '{"spec":{"scaling":{"replicas":4}}}');
     await leader.stop('SIGKILL');
     await kubectl('patch', 'agent', 'counter', '--type=merge', '-p', '{"spec":{"scaling":{"replicas":1}}}');
-    await startController('controller-c');
+    await platform.startController('controller-c');
     await expect.poll(leaseHolder, { timeout: 40_000, interval: 1_000 }).toBe('controller-c');
     await expect.poll(() => deploymentReplicas('counter-agent'), { timeout: 40_000, interval: 500 }).toBe(1);
   });
 
   it('removes what an Agent owned when it is deleted', async () => {
     await kubectl('delete', 'agent', 'counter');
-    await expect.poll(async () => (await cluster.kubectl(['get', 'deployment', 'counter-agent'])).code, { timeout: 30_000, interval: 500 }).not.toBe(0);
-    await expect.poll(async () => (await cluster.kubectl(['get', 'configmap', 'counter-agent-settings'])).code, { timeout: 30_000, interval: 500 }).not.toBe(0);
+    await expect.poll(async () => (await platform.cluster.kubectl(['get', 'deployment', 'counter-agent'])).code, { timeout: 30_000, interval: 500 }).not.toBe(0);
+    await expect.poll(async () => (await platform.cluster.kubectl(['get', 'configmap', 'counter-agent-settings'])).code, { timeout: 30_000, interval: 500 }).not.toBe(0);
   });
 
   it('accepts the chart, with default and with cluster values, on a server-side dry run', async () => {
     for (const values of [[], ['-f', `${CHART}/values-cluster.yaml`]]) {
-      const manifests = await helm(['template', RELEASE, CHART, '--namespace', SYSTEM, ...values]);
+      const manifests = await platform.helm(['template', RELEASE, CHART, '--namespace', SYSTEM, ...values]);
       // The rendered objects carry their namespaces (the release's, and the Agents' for their NetworkPolicy).
-      const result = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifests });
+      const result = await platform.cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifests });
       expect(result.stderr.slice(0, 2000), values.join(' ') || 'default values').toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/statefulset.apps\/\S+ created \(server dry run\)/);

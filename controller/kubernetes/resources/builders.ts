@@ -25,6 +25,12 @@ export interface BuildContext {
   natsUrl: string;
   /** Pods the Deployment should run. */
   replicas: number;
+  /** JetStream replicas of the KV buckets (the pods create them when they are first). */
+  kvReplicas?: number;
+  imagePullPolicy?: string | undefined;
+  imagePullSecrets?: string[];
+  /** A version of the source ConfigMap's content: a change rolls the pods. */
+  sourceVersion?: string | undefined;
 }
 
 export function ownerReference(spec: AgentSpec, uid: string): V1OwnerReference {
@@ -86,6 +92,7 @@ function runtimeContainer(spec: AgentSpec, context: BuildContext): V1Container {
     { name: POD_ENV.podId, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: POD_ENV.namespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     { name: POD_ENV.natsUrl, value: context.natsUrl },
+    { name: POD_ENV.kvReplicas, value: String(context.kvReplicas ?? 1) },
     ...spec.env.map((e) => ({ name: e.name, value: e.value })),
   ];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
@@ -99,6 +106,7 @@ function runtimeContainer(spec: AgentSpec, context: BuildContext): V1Container {
   return {
     name: 'runtime',
     image: spec.image ?? context.runtimeImage,
+    imagePullPolicy: context.imagePullPolicy,
     envFrom: [{ configMapRef: { name: configMapName(spec.name) } }],
     env,
     ports: [{ name: 'health', containerPort: RUNTIME_HEALTH_PORT }],
@@ -142,9 +150,10 @@ export function buildDeployment(spec: AgentSpec, context: BuildContext, hash: st
       // New pods come up before old ones go: partitions move to them, two-phase, as on scale-up.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
-        metadata: { labels, annotations: { [ANNOTATION.configHash]: hash } },
+        metadata: { labels, annotations: { [ANNOTATION.configHash]: context.sourceVersion ? `${hash}-${context.sourceVersion}` : hash } },
         spec: {
           containers: [runtimeContainer(spec, context)],
+          imagePullSecrets: context.imagePullSecrets?.length ? context.imagePullSecrets.map((name) => ({ name })) : undefined,
           volumes,
           // Enough for the drain (finish turns, persist, release) before SIGKILL.
           terminationGracePeriodSeconds: Math.ceil(spec.drainTimeoutMs / 1000) + 10,

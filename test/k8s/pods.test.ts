@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../agent-runtime/protocol/log.ts';
+import { startGateway } from '../../gateway/gateway.ts';
+import type { RunningGateway } from '../../gateway/gateway.ts';
+import { startKubePlatform } from '../helpers/kube-platform.ts';
+import type { KubePlatform } from '../helpers/kube-platform.ts';
+import { startLoad } from '../helpers/load.ts';
+import { startMiniKubelet } from '../helpers/mini-kubelet.ts';
+import type { MiniKubelet } from '../helpers/mini-kubelet.ts';
+
+const COUNTER = fileURLToPath(new URL('../../examples/k8s/counter.yaml', import.meta.url));
+
+/**
+ * Agents on Kubernetes, called end to end: the controller (as the chart's
+ * ServiceAccount) turns examples/k8s/counter.yaml into a Deployment; the
+ * cluster's controller-manager makes pods; a stand-in kubelet runs each pod
+ * as a runtime process with the environment and ConfigMap volumes Kubernetes
+ * would give it; a gateway calls the Agent over NATS.
+ */
+describe('Agents on Kubernetes, end to end', () => {
+  let platform: KubePlatform;
+  let kubelet: MiniKubelet;
+  let gateway: RunningGateway;
+
+  const call = async (key: string, method: string, input?: unknown): Promise<{ status: number; body: unknown }> => {
+    const response = await fetch(`${gateway.url}/v1/agents/counter/${key}/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-colony-timeout': '20s' },
+      body: input === undefined ? '' : JSON.stringify(input),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const agentStatus = async () =>
+    (await platform.json<{ status?: { readyReplicas?: number; partitionsOwned?: number; conditions?: { type: string; status: string; reason: string }[] } }>('get', 'agent', 'counter'))
+      .status;
+
+  beforeAll(async () => {
+    platform = await startKubePlatform((line) => process.stderr.write(`[kube] ${line}\n`));
+    kubelet = startMiniKubelet(platform.cluster, 'default', 'app.kubernetes.io/component=runtime');
+    gateway = await startGateway({ nc: await platform.nats.connect(), namespace: 'default', host: '127.0.0.1', port: 0, log: createLogger({ level: 'error' }) });
+  }, 60 * 60_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    await kubelet?.stop();
+    await platform?.stop();
+  });
+
+  it('deploys examples/k8s/counter.yaml with one kubectl apply and serves calls through the gateway', async () => {
+    await platform.kubectl('apply', '-f', COUNTER);
+    await expect.poll(() => kubelet.running().length, { timeout: 60_000, interval: 500 }).toBe(1);
+    expect(await call('alice', 'increment', { by: 2 })).toEqual({ status: 200, body: { count: 2 } });
+    await expect
+      .poll(async () => (await agentStatus())?.conditions?.find((c) => c.type === 'Ready'), { timeout: 30_000, interval: 500 })
+      .toMatchObject({ status: 'True', reason: 'AllPartitionsServed' });
+    expect(await platform.kubectl('get', 'agents')).toMatch(/^counter\s+auto\s+1\s+1\s+64\/64\s+\d+\s+AllPartitionsServed\s+/m);
+  });
+
+  it('scales 1 → 3 → 1 with kubectl under load, removes the pods it drained, and fails no call', async () => {
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    const load = startLoad(gateway.url, { agent: 'counter', method: 'increment', keys, workers: 4 });
+    await platform.kubectl('patch', 'agent', 'counter', '--type=merge', '-p', '{"spec":{"scaling":{"mode":"manual","replicas":3}}}');
+    await expect.poll(() => kubelet.running().length, { timeout: 60_000, interval: 500 }).toBe(3);
+    await expect.poll(async () => (await agentStatus())?.readyReplicas, { timeout: 30_000, interval: 500 }).toBe(3);
+    const before = new Set(kubelet.running());
+    await platform.kubectl('scale', 'agent/counter', '--replicas=1');
+    await expect.poll(() => kubelet.running().length, { timeout: 60_000, interval: 500 }).toBe(1);
+    await expect.poll(async () => (await agentStatus())?.partitionsOwned, { timeout: 30_000, interval: 500 }).toBe(64);
+    await load.stop();
+    expect(load.failures).toEqual([]);
+    expect(load.sent).toBeGreaterThan(50);
+    expect(before.has(kubelet.running()[0] as string)).toBe(true);
+    for (const key of keys) expect((await call(key, 'get')).body).toEqual({ count: load.acknowledged.get(key) ?? 0 });
+  });
+
+  it('rolls the pods when the code in the ConfigMap changes', async () => {
+    const manifest = await readFile(COUNTER, 'utf8');
+    const changed = manifest.replace('ctx.state.count += input.by ?? 1;', 'ctx.state.count += (input.by ?? 1) * 10;');
+    expect(changed).not.toBe(manifest);
+    const before = kubelet.running()[0];
+    await platform.cluster.kubectl(['apply', '-f', '-'], { input: changed });
+    await expect.poll(() => kubelet.running().some((pod) => pod !== before), { timeout: 60_000, interval: 500 }).toBe(true);
+    // A fresh key each time: the first increment of a key counts 10 once the new code serves it.
+    let attempt = 0;
+    await expect
+      .poll(async () => (await call(`tenfold-${(attempt += 1)}`, 'increment', { by: 1 })).body, { timeout: 60_000, interval: 1_000 })
+      .toEqual({ count: 10 });
+  });
+});
