@@ -3,6 +3,7 @@
 import { devCommand, DEV_USAGE } from './commands/dev.ts';
 import { getCommand, GET_USAGE } from './commands/get.ts';
 import { invokeCommand, INVOKE_USAGE } from './commands/invoke.ts';
+import { manifestCommand, MANIFEST_USAGE } from './commands/manifest.ts';
 import { UsageError } from './usage-error.ts';
 
 const USAGE = `colony <command> [options]
@@ -11,6 +12,7 @@ Commands:
   dev [dir]                         run the platform and the agents under [dir] on this machine
   invoke <agent>/<key> <method> [json]   call a method through the gateway
   get agents|pods [agent]           what runs: replicas, pods, partitions, load, scaling decisions
+  manifest [dir...]                 the Kubernetes objects (ConfigMap with the code + Agent) for kubectl apply
 
 Run colony <command> --help for the options of a command.
 
@@ -18,12 +20,15 @@ ${DEV_USAGE}
 
 ${INVOKE_USAGE}
 
-${GET_USAGE}`;
+${GET_USAGE}
+
+${MANIFEST_USAGE}`;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   dev: devCommand,
   invoke: invokeCommand,
   get: getCommand,
+  manifest: manifestCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,8 @@ import type { KubePlatform, RunningController } from '../helpers/kube-platform.t
 
 const COUNTER = fileURLToPath(new URL('../../examples/k8s/counter.yaml', import.meta.url));
 const GPU = fileURLToPath(new URL('../../examples/k8s/gpu-agent.yaml', import.meta.url));
+const ACCOUNT = fileURLToPath(new URL('../../examples/account', import.meta.url));
+const COLONY_BIN = fileURLToPath(new URL('../../cli/colony.js', import.meta.url));
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -204,6 +207,16 @@ describe('the controller on Kubernetes', () => {
     await kubectl('delete', 'agent', 'counter');
     await expect.poll(async () => (await platform.cluster.kubectl(['get', 'deployment', 'counter-agent'])).code, { timeout: 30_000, interval: 500 }).not.toBe(0);
     await expect.poll(async () => (await platform.cluster.kubectl(['get', 'configmap', 'counter-agent-settings'])).code, { timeout: 30_000, interval: 500 }).not.toBe(0);
+  });
+
+  it('accepts what colony manifest prints for a local agent folder, on a server-side dry run', async () => {
+    const manifests = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [COLONY_BIN, 'manifest', ACCOUNT], (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    });
+    expect(manifests).toContain('name: account-source');
+    const result = await platform.cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifests });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/agent.colony.dev\/account created \(server dry run\)/);
   });
 
   it('accepts the chart, with default and with cluster values, on a server-side dry run', async () => {

@@ -1,0 +1,30 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { loadManifests } from '../../controller/spec/manifest.ts';
+import { kubernetesObjects } from './manifest.ts';
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
+describe('colony manifest', () => {
+  it('puts the code in a ConfigMap and points the Agent at it', async () => {
+    const [counter] = await loadManifests(here('../../examples/counter'));
+    const code = await readFile(here('../../examples/counter/counter.ts'), 'utf8');
+    const [configMap, agent] = kubernetesObjects(counter!, code, 'shop');
+    expect(configMap).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'counter-source', namespace: 'shop' }, data: { 'counter.ts': code } });
+    expect(agent).toMatchObject({
+      kind: 'Agent',
+      metadata: { name: 'counter', namespace: 'shop' },
+      spec: { module: 'counter.ts', source: { configMapRef: { name: 'counter-source', key: 'counter.ts' } }, idleTimeout: '5m', scaling: { minReplicas: 1 } },
+    });
+  });
+
+  it('keeps examples/k8s/counter.yaml in step with examples/counter (same code, same source reference)', async () => {
+    const documents = parseAllDocuments(await readFile(here('../../examples/k8s/counter.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
+    const configMap = documents.find((d) => d.kind === 'ConfigMap') as { data: Record<string, string> };
+    const agent = documents.find((d) => d.kind === 'Agent') as { spec: { source: { configMapRef: { name: string } } } };
+    expect(configMap.data['counter.ts']).toBe(await readFile(here('../../examples/counter/counter.ts'), 'utf8'));
+    expect(agent.spec.source.configMapRef.name).toBe('counter-source');
+  });
+});
