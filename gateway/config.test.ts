@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       port: DEFAULT_GATEWAY_PORT,
       logLevel: 'info',
+      kvReplicas: 1,
     });
   });
 
@@ -19,6 +20,7 @@ describe('loadConfig', () => {
       COLONY_GATEWAY_HOST: '127.0.0.1',
       COLONY_GATEWAY_PORT: '9000',
       COLONY_LOG_LEVEL: 'debug',
+      COLONY_KV_REPLICAS: '3',
     });
     expect(config).toEqual({
       natsServers: ['nats://a:4222', 'nats://b:4222'],
@@ -26,6 +28,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 9000,
       logLevel: 'debug',
+      kvReplicas: 3,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.natsServers)).toBe(true);
@@ -37,6 +40,7 @@ describe('loadConfig', () => {
     ['COLONY_GATEWAY_PORT', '-1'],
     ['COLONY_NAMESPACE', 'Not_A_Label'],
     ['COLONY_LOG_LEVEL', 'loud'],
+    ['COLONY_KV_REPLICAS', 'two'],
     ['COLONY_NATS_URL', ' , '],
   ])('refuses %s=%j, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
