@@ -219,6 +219,13 @@ describe('the controller on Kubernetes', () => {
     expect(result.stdout).toMatch(/agent.colony.dev\/account created \(server dry run\)/);
   });
 
+  it('lints clean with helm, with default and with cluster values', async () => {
+    for (const values of [[], ['-f', `${CHART}/values-cluster.yaml`]]) {
+      const output = await platform.helm(['lint', '--strict', CHART, ...values]);
+      expect(output).toContain('1 chart(s) linted, 0 chart(s) failed');
+    }
+  });
+
   it('accepts the chart, with default and with cluster values, on a server-side dry run', async () => {
     for (const values of [[], ['-f', `${CHART}/values-cluster.yaml`]]) {
       const manifests = await platform.helm(['template', RELEASE, CHART, '--namespace', SYSTEM, ...values]);
