@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeConfig, Watch } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
+import { ANNOTATION } from '../../agent-runtime/protocol/labels.ts';
 import { createLogger } from '../../agent-runtime/protocol/log.ts';
+import { LEAVING_POD_DELETION_COST } from '../../controller/kubernetes/kube-driver.ts';
 import { startGateway } from '../../gateway/gateway.ts';
 import type { RunningGateway } from '../../gateway/gateway.ts';
 import { startKubePlatform } from '../helpers/kube-platform.ts';
@@ -75,8 +79,27 @@ describe.skipIf(external)('Agents on Kubernetes, end to end', () => {
     await expect.poll(() => kubelet.running().length, { timeout: 60_000, interval: 500 }).toBe(3);
     await expect.poll(async () => (await agentStatus())?.readyReplicas, { timeout: 30_000, interval: 500 }).toBe(3);
     const before = new Set(kubelet.running());
+    // Every pod the ReplicaSet deletes, with the pod-deletion-cost it carried when it went.
+    const deleted = new Map<string, string | undefined>();
+    const kc = new KubeConfig();
+    kc.loadFromFile(platform.cluster.kubeconfig);
+    const watch = await new Watch(kc).watch(
+      '/api/v1/namespaces/default/pods',
+      { labelSelector: 'app.kubernetes.io/component=runtime' },
+      (type: string, pod: V1Pod) => {
+        if (type === 'DELETED' && pod.metadata?.name) deleted.set(pod.metadata.name, pod.metadata.annotations?.[ANNOTATION.podDeletionCost]);
+      },
+      () => undefined,
+    );
     await platform.kubectl('scale', 'agent/counter', '--replicas=1');
     await expect.poll(() => kubelet.running().length, { timeout: 60_000, interval: 500 }).toBe(1);
+    watch.abort();
+    // The ReplicaSet removed the pods the controller drained and marked, not the one left serving.
+    const removed = [...before].filter((pod) => !kubelet.running().includes(pod));
+    expect(removed).toHaveLength(2);
+    expect(Object.fromEntries(removed.map((pod) => [pod, deleted.get(pod)]))).toEqual(
+      Object.fromEntries(removed.map((pod) => [pod, LEAVING_POD_DELETION_COST])),
+    );
     await expect.poll(async () => (await agentStatus())?.partitionsOwned, { timeout: 30_000, interval: 500 }).toBe(64);
     await load.stop();
     expect(load.failures).toEqual([]);
