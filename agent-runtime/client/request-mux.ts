@@ -34,6 +34,7 @@ export class RequestMux {
   constructor(nc: NatsConnection) {
     this.#nc = nc;
     this.#prefix = `${createInbox()}.`;
+    void this.#resendOnReconnect();
   }
 
   /** Publishes a request and waits for its first reply. `tag` groups requests for resend. */
@@ -61,12 +62,13 @@ export class RequestMux {
    * Publishes again every request waiting under `tag`, with the same reply
    * subject: used when the pod that had its partition is gone, so the request
    * reaches the next owner (or finds nobody and is retried) instead of waiting
-   * for a reply that will never come. The first reply wins.
+   * for a reply that will never come. The first reply wins. Without a tag,
+   * every waiting request.
    */
-  resend(tag: string): number {
+  resend(tag?: string): number {
     let count = 0;
     for (const [token, waiting] of this.#waiting) {
-      if (waiting.tag !== tag) continue;
+      if (tag !== undefined && waiting.tag !== tag) continue;
       try {
         this.#nc.publish(waiting.subject, waiting.data, { reply: this.#prefix + token, headers: waiting.headers });
         count += 1;
@@ -75,6 +77,17 @@ export class RequestMux {
       }
     }
     return count;
+  }
+
+  /**
+   * A request or its reply may have been lost with the old connection (the
+   * server went away while the pod was answering): after a reconnect every
+   * waiting request is published again, as for a partition that changed hands.
+   */
+  async #resendOnReconnect(): Promise<void> {
+    for await (const status of this.#nc.status()) {
+      if (status.type === 'reconnect') this.resend();
+    }
   }
 
   #subscribe(): void {

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColonyClient } from '../../agent-runtime/client/client.ts';
+import { OK_REPLY_HEADERS } from '../../agent-runtime/protocol/envelope.ts';
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
+import { partitionOf } from '../../agent-runtime/protocol/partition.ts';
+import { requestSubject } from '../../agent-runtime/protocol/subjects.ts';
 import { startTestNats } from '../helpers/nats.ts';
 import type { TestNats } from '../helpers/nats.ts';
 
@@ -56,4 +59,28 @@ describe('ColonyClient against a real nats-server', () => {
     const client = new ColonyClient(await nats.connect(), { partitionsOf: () => undefined }, { namespace: 'default' });
     await expect(client.call(request(500))).rejects.toMatchObject({ code: 'not_found' });
   });
+
+  it('sends a waiting call again after a reconnect, so a request lost with the old connection is answered before its deadline', async () => {
+    const client = new ColonyClient(await nats.connect(), { partitionsOf: () => 4 }, { namespace: 'default' });
+    const responder = await nats.connect();
+    const seen: string[] = [];
+    // The first delivery is lost (as when the server goes away while the pod answers); later ones are answered.
+    responder.subscribe(requestSubject('default', 'cold', partitionOf('k', 4)), {
+      callback: (_error, msg) => {
+        seen.push(msg.headers?.get('Colony-Call-Id') ?? '');
+        if (seen.length > 1) msg.respond(new TextEncoder().encode('{"n":1}'), { headers: OK_REPLY_HEADERS });
+      },
+    });
+    await responder.flush();
+    const started = Date.now();
+    const call = client.call(request(20_000));
+    await expect.poll(() => seen.length).toBe(1);
+    await nats.stop();
+    await nats.restart();
+    const result = await call;
+    expect(new TextDecoder().decode(result.data)).toBe('{"n":1}');
+    // Well before the deadline: the reconnect, not the 20 s timeout, sent it again, with the same call id.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(new Set(seen).size).toBe(1);
+  }, 30_000);
 });
