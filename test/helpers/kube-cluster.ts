@@ -214,6 +214,8 @@ function makeCluster(kubeconfig: string, external: boolean, tools: Pick<KubeTool
       child.stdin.end(options.input ?? '');
     });
   };
+  // Service-account kubeconfigs hold tokens: written to the temp folder, removed on stop.
+  const written: string[] = [];
   return {
     kubeconfig,
     external,
@@ -224,9 +226,16 @@ function makeCluster(kubeconfig: string, external: boolean, tools: Pick<KubeTool
       if (token.code !== 0) throw new Error(`kubectl create token ${namespace}/${name} failed: ${token.stderr}`);
       const { stdout: server } = await run(tools.kubectl, ['--kubeconfig', kubeconfig, 'config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']);
       const file = join(tmpdir(), `colony-sa-${namespace}-${name}-${process.pid}.kubeconfig`);
-      await writeFile(file, kubeconfigYaml(server.trim(), token.stdout.trim(), true));
+      written.push(file);
+      await writeFile(file, kubeconfigYaml(server.trim(), token.stdout.trim(), true), { mode: 0o600 });
       return file;
     },
-    stop,
+    stop: async () => {
+      try {
+        await stop();
+      } finally {
+        await Promise.all(written.splice(0).map((file) => rm(file, { force: true })));
+      }
+    },
   };
 }
