@@ -97,6 +97,8 @@ export class Activation implements StateHolder {
   #runningChain: string | undefined;
   #inTurn = 0;
   #idleWaiters: (() => void)[] | undefined;
+  /** Call ids accepted and not answered yet, with the copies of each waiting for its reply. */
+  #unanswered: Map<string, ((reply: Reply) => void)[]> | undefined;
   /** Instances (`agent/key`) the running turns of this activation wait on, with counts. */
   #waitingOn: Map<string, number> | undefined;
   #reminders: RemindersApi | undefined;
@@ -208,7 +210,16 @@ export class Activation implements StateHolder {
   enqueue(call: IncomingCall): Promise<Reply> {
     this.lastUsedAt = this.#deps.now();
     return new Promise<Reply>((resolve) => {
-      const pending: Pending = { call, resolve };
+      const id = call.meta.callId;
+      const copies = id ? this.#unanswered?.get(id) : undefined;
+      if (copies) {
+        // A copy of a call still running or waiting here (the client resent it after an owner change, or
+        // the caller retried): it gets the same reply. Running it would apply the call twice — it would
+        // even pass for reentrant, since it carries the running turn's chain.
+        copies.push(resolve);
+        return;
+      }
+      const pending: Pending = { call, resolve: id ? this.#track(id, resolve) : resolve };
       const running = this.status === 'active' || this.status === 'deactivating';
       if (running && this.#inTurn > 0 && this.#runningChain === call.meta.chain) {
         void this.#execute(pending);
@@ -237,6 +248,19 @@ export class Activation implements StateHolder {
       if (call.meta.caller && !call.meta.oneway) this.#probeIfBlocking();
       void this.#pump();
     });
+  }
+
+  /** Notes `id` as unanswered; the returned resolver answers the call and every copy that came meanwhile. */
+  #track(id: string, resolve: (reply: Reply) => void): (reply: Reply) => void {
+    this.#unanswered ??= new Map();
+    this.#unanswered.set(id, []);
+    return (reply) => {
+      const copies = this.#unanswered?.get(id) ?? [];
+      this.#unanswered?.delete(id);
+      if (this.#unanswered?.size === 0) this.#unanswered = undefined;
+      resolve(reply);
+      for (const copy of copies) copy(reply);
+    };
   }
 
   /** Resolves when the mailbox is empty and no turn runs. */

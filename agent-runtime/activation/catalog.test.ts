@@ -132,6 +132,18 @@ describe('Catalog', () => {
     expect(body(await call('a', 'get'))).toEqual({ count: 5 });
   });
 
+  it('runs a call once when a copy arrives while it runs or waits (a resend after an owner change), and answers both', async () => {
+    const { call } = setup(counter);
+    // The copy has the same call id *and* chain: it must not pass for a reentrant call of its own chain.
+    const copy = { callId: 'resent', chain: 'chain-resent' };
+    const first = call('a', 'slow', { ms: 40 }, copy);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    expect((await Promise.all([first, call('a', 'slow', { ms: 40 }, copy)])).map(body)).toEqual(['done', 'done']);
+    const queued = [call('a', 'slow', { ms: 30 }), call('a', 'increment', { by: 5 }, { callId: 'q' }), call('a', 'increment', { by: 5 }, { callId: 'q' })];
+    expect((await Promise.all(queued)).map(body)).toEqual(['done', { count: 7 }, { count: 7 }]);
+    expect(body(await call('a', 'get'))).toEqual({ count: 7 });
+  });
+
   it('remembers call ids across activations (they are stored with the state)', async () => {
     const { call, catalog } = setup(counter);
     await call('a', 'increment', { by: 5 }, { callId: 'kept' });
