@@ -219,10 +219,11 @@ export class Activation implements StateHolder {
         copies.push(resolve);
         return;
       }
-      const pending: Pending = { call, resolve: id ? this.#track(id, resolve) : resolve };
+      // Tracked from here on only if accepted: a refused call leaves nothing behind for its retry to wait on.
+      const accepted = (): Pending => ({ call, resolve: id ? this.#track(id, resolve) : resolve });
       const running = this.status === 'active' || this.status === 'deactivating';
       if (running && this.#inTurn > 0 && this.#runningChain === call.meta.chain) {
-        void this.#execute(pending);
+        void this.#execute(accepted());
         return;
       }
       const deadlock = this.#deadlock(call);
@@ -243,7 +244,7 @@ export class Activation implements StateHolder {
         );
         return;
       }
-      queue.push(pending);
+      queue.push(accepted());
       this.#deps.counters.queued += 1;
       if (call.meta.caller && !call.meta.oneway) this.#probeIfBlocking();
       void this.#pump();
