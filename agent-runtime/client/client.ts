@@ -50,6 +50,13 @@ export const DEFAULT_MAX_WAITING = 10_000;
 
 export const INITIAL_RETRY_DELAY_MS = 5;
 export const MAX_RETRY_DELAY_MS = 250;
+/**
+ * After a retryable refusal, the least time an attempt must have left to be
+ * worth sending (or twice the last round trip, if more): a last attempt that
+ * times out would turn a clear "refused, retry later" (not applied) into
+ * "no answer" (outcome unknown).
+ */
+export const MIN_RETRY_WINDOW_MS = 20;
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -118,18 +125,25 @@ export class ColonyClient {
     let attempts = 0;
     let lastRetryable: ColonyError | undefined;
     let sawNoResponders = false;
+    let window = 0;
     for (;;) {
       const remaining = request.deadline - this.#now();
-      if (remaining <= 0) {
+      // A retry with too little time left would likely end in a timeout — 504, outcome unknown —
+      // where the caller can be told the clear "nobody took it, retry" it already has.
+      if (remaining <= 0 || remaining < window) {
+        // A call waiting for a pod is held to its deadline, as its caller asked.
+        if (remaining > 0 && !lastRetryable) await this.#sleep(remaining);
         throw this.#gaveUp(request, partition, sawNoResponders, lastRetryable, this.#now() - started);
       }
       attempts += 1;
       this.#writes.hold();
+      const sentAt = this.#now();
       const outcome = await this.#mux.request(subject, request.input, headers, remaining, `${request.agent}/${partition}`);
       if (outcome === NO_RESPONDERS) {
         // Every time, not just the first: the receiver throttles, and a signal it dropped must not leave the call waiting.
         this.#onNoResponders?.(request.agent, partition);
         sawNoResponders = true;
+        lastRetryable = undefined;
         this.#hold(hold);
       } else if (outcome === TIMED_OUT) {
         throw new ColonyError('deadline_exceeded', `${request.agent}.${request.method} on ${request.key} did not answer before its deadline`);
@@ -145,7 +159,14 @@ export class ColonyClient {
           lastRetryable = error;
         }
       }
-      const pause = Math.min(delay * (0.5 + Math.random() / 2), request.deadline - this.#now());
+      window = Math.max(MIN_RETRY_WINDOW_MS, 2 * (this.#now() - sentAt));
+      const left = request.deadline - this.#now();
+      let pause = Math.min(delay * (0.5 + Math.random() / 2), left);
+      if (left - pause < window) {
+        // No room for another attempt: a refusal is answered now; a call waiting for a pod waits out its deadline.
+        if (lastRetryable) throw lastRetryable;
+        pause = left;
+      }
       const woken = pause > 0 ? await this.#backoff(`${request.agent}/${partition}`, pause) : false;
       delay = woken ? INITIAL_RETRY_DELAY_MS : Math.min(delay * 2, MAX_RETRY_DELAY_MS);
     }

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ColonyClient } from '../../agent-runtime/client/client.ts';
-import { OK_REPLY_HEADERS } from '../../agent-runtime/protocol/envelope.ts';
+import { encodeJson } from '../../agent-runtime/protocol/codec.ts';
+import { errorReplyHeaders, OK_REPLY_HEADERS } from '../../agent-runtime/protocol/envelope.ts';
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import { partitionOf } from '../../agent-runtime/protocol/partition.ts';
 import { requestSubject } from '../../agent-runtime/protocol/subjects.ts';
@@ -58,6 +59,30 @@ describe('ColonyClient against a real nats-server', () => {
   it('answers not_found for an Agent it does not know', async () => {
     const client = new ColonyClient(await nats.connect(), { partitionsOf: () => undefined }, { namespace: 'default' });
     await expect(client.call(request(500))).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('gives up with the retryable refusal rather than send a last attempt with too little time left to be answered', async () => {
+    const client = new ColonyClient(await nats.connect(), { partitionsOf: () => 4 }, { namespace: 'default' });
+    const responder = await nats.connect();
+    let refusals = 0;
+    // A pod under load: it refuses every call, 30 ms after receiving it.
+    const subscription = responder.subscribe(requestSubject('default', 'cold', partitionOf('k', 4)), {
+      callback: (_error, msg) => {
+        refusals += 1;
+        const busy = new ColonyError('resource_exhausted', 'cold/k has too many calls queued', { retryAfterSeconds: 3 });
+        setTimeout(() => msg.respond(encodeJson(busy.toBody()), { headers: errorReplyHeaders(busy.code) }), 30);
+      },
+    });
+    await responder.flush();
+    // No jitter: attempts start at 0, 35, 75, 125 and 195 ms; the one at 195 would have 20 ms, too few for a 30 ms reply.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(1);
+    const error = await client.call(request(215)).catch((e: unknown) => e);
+    random.mockRestore();
+    subscription.unsubscribe();
+    await responder.close();
+    // Not 504 deadline_exceeded: every attempt was refused, so the caller learns nothing ran.
+    expect(error).toMatchObject({ code: 'resource_exhausted', retryAfterSeconds: 3 });
+    expect(refusals).toBeGreaterThan(1);
   });
 
   it('sends a waiting call again after a reconnect, so a request lost with the old connection is answered before its deadline', async () => {

@@ -396,7 +396,7 @@ describe('gateway over a real nats-server', () => {
 
     it('429 with the Retry-After the pod asked for', async () => {
       const response = await expectError(
-        post('/v1/agents/counter/alice/busy', undefined, { 'x-colony-timeout': '100ms' }),
+        post('/v1/agents/counter/alice/busy', undefined, { 'x-colony-timeout': '500ms' }),
         429,
         'resource_exhausted',
         'too many calls queued',
