@@ -56,7 +56,7 @@ export const MAX_RETRY_DELAY_MS = 250;
  * times out would turn a clear "refused, retry later" (not applied) into
  * "no answer" (outcome unknown).
  */
-export const MIN_RETRY_WINDOW_MS = 20;
+export const MIN_RETRY_WINDOW_MS = 50;
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -50,8 +50,8 @@ describe('nats-server restarts under load', () => {
       await (how === 'stop' ? nats.stop() : nats.kill());
       await sleep(1_000);
       await nats.restart();
-      // The platform finds its way back: calls succeed again without anyone restarting anything.
-      await expect.poll(async () => (await fetch(`${platform.gatewayUrl}/v1/agents/counter/probe/get`, { method: 'POST', headers: { 'x-colony-timeout': '2s' } })).status, {
+      // The platform finds its way back: calls, writes included, succeed again without anyone restarting anything.
+      await expect.poll(async () => (await fetch(`${platform.gatewayUrl}/v1/agents/counter/probe/increment`, { method: 'POST', headers: { 'x-colony-timeout': '2s', 'content-type': 'application/json' }, body: '{"by":1}' })).status, {
         timeout: 30_000,
         interval: 500,
       }).toBe(200);

@@ -524,12 +524,12 @@ describe('gateway over a real nats-server', () => {
         expect(((await response.json()) as Seen).key).toBe(key);
         expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
 
-        const cold = await fetch(`${gateway.url}/v1/agents/sleepy/alice/wake`, { method: 'POST', headers: { 'x-colony-timeout': '100ms' } });
+        const cold = await fetch(`${gateway.url}/v1/agents/sleepy/alice/wake`, { method: 'POST', headers: { 'x-colony-timeout': '300ms' } });
         expect(cold.status).toBe(503);
         expect(cold.headers.get('retry-after')).toBe('1');
         // The demand was published on the gateway's connection: wait for it to arrive on this one.
-        await expect.poll(() => demands.length).toBe(1);
-        expect(demands[0]).toMatchObject({ namespace: NS, agent: 'sleepy' });
+        await expect.poll(() => demands.length).toBeGreaterThan(0);
+        for (const demand of demands) expect(demand).toMatchObject({ namespace: NS, agent: 'sleepy' });
 
         const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
         expect(metrics).toContain('colony_gateway_requests_total{agent="counter",method="inspect",status="200"} 1');
