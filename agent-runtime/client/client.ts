@@ -51,10 +51,10 @@ export const DEFAULT_MAX_WAITING = 10_000;
 export const INITIAL_RETRY_DELAY_MS = 5;
 export const MAX_RETRY_DELAY_MS = 250;
 /**
- * After a retryable refusal, the least time an attempt must have left to be
- * worth sending (or twice the last round trip, if more): a last attempt that
- * times out would turn a clear "refused, retry later" (not applied) into
- * "no answer" (outcome unknown).
+ * The least time a retry must have left to be worth sending (after a
+ * refusal, twice the last round trip if more, up to MAX_RETRY_DELAY_MS): a
+ * last attempt that times out would turn a clear "refused" or "no pod" (not
+ * applied, retry later) into "no answer" (outcome unknown).
  */
 export const MIN_RETRY_WINDOW_MS = 50;
 
@@ -159,7 +159,8 @@ export class ColonyClient {
           lastRetryable = error;
         }
       }
-      window = Math.max(MIN_RETRY_WINDOW_MS, 2 * (this.#now() - sentAt));
+      // Capped: a round trip can include a reconnect (a request published while disconnected is answered after it).
+      window = lastRetryable ? Math.min(MAX_RETRY_DELAY_MS, Math.max(MIN_RETRY_WINDOW_MS, 2 * (this.#now() - sentAt))) : MIN_RETRY_WINDOW_MS;
       const left = request.deadline - this.#now();
       let pause = Math.min(delay * (0.5 + Math.random() / 2), left);
       if (left - pause < window) {

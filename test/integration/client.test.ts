@@ -85,6 +85,34 @@ describe('ColonyClient against a real nats-server', () => {
     expect(refusals).toBeGreaterThan(1);
   });
 
+  it('keeps retrying a call sent while disconnected once the connection is back, until a pod serves it', async () => {
+    const nc = await nats.connect();
+    const client = new ColonyClient(nc, { partitionsOf: () => 4 }, { namespace: 'default' });
+    const reconnected = (async () => {
+      for await (const status of nc.status()) if (status.type === 'reconnect') return;
+    })();
+    await nats.stop();
+    // Published while disconnected: its "no responders" comes only after the reconnect, a long round trip
+    // that must not be taken for the time a retry needs (which would give up at once with 503).
+    const call = client.call(request(3_000)).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await nats.restart();
+    // The pod comes after the caller is back, so the call first finds nobody.
+    await reconnected;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const responder = await nats.connect();
+    responder.subscribe(requestSubject('default', 'cold', partitionOf('k', 4)), {
+      callback: (_error, msg) => {
+        msg.respond(new TextEncoder().encode('{"n":2}'), { headers: OK_REPLY_HEADERS });
+      },
+    });
+    await responder.flush();
+    const result = await call;
+    await responder.close();
+    expect(result).not.toBeInstanceOf(Error);
+    expect(new TextDecoder().decode((result as { data: Uint8Array }).data)).toBe('{"n":2}');
+  }, 20_000);
+
   it('sends a waiting call again after a reconnect, so a request lost with the old connection is answered before its deadline', async () => {
     const client = new ColonyClient(await nats.connect(), { partitionsOf: () => 4 }, { namespace: 'default' });
     const responder = await nats.connect();
