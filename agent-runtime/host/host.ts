@@ -152,9 +152,8 @@ export class Host {
       deactivatePartition: (partition) => this.#catalog.deactivateWhere((a) => a.partition === partition),
       onChange: () => this.#heartbeat(),
       acquired: (partition) => {
-        this.#scheduler.acquire(partition).catch((error: unknown) => {
-          this.#log.error(`loading the reminders of partition ${partition} failed; they fire when the partition is taken again`, errorField(error));
-        });
+        // Retries by itself while the partition stays here; stops when it leaves or the pod stops.
+        void this.#scheduler.acquire(partition);
       },
       released: (partition) => this.#scheduler.release(partition),
       log: this.#log,

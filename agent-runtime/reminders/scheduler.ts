@@ -44,10 +44,27 @@ export class ReminderScheduler {
     return this.#heap.size;
   }
 
-  /** Takes over a partition: loads its index and schedules its instances (tasks at once). */
+  /**
+   * Takes over a partition: loads its index and schedules its instances
+   * (tasks at once). A failed load is retried with backoff for as long as the
+   * partition stays here, so a passing KV error does not leave its reminders
+   * asleep until the partition moves.
+   */
   async acquire(partition: number): Promise<void> {
     this.#owned.add(partition);
-    const entries = await this.#options.index.list(partition);
+    let entries;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        entries = await this.#options.index.list(partition);
+        break;
+      } catch (error) {
+        if (!this.#owned.has(partition) || this.#stopped) return;
+        const delay = reminderRetryDelayMs(attempt);
+        this.#options.log.warn(`loading the reminders of partition ${partition} failed; retrying in ${delay} ms`, errorField(error));
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      }
+      if (!this.#owned.has(partition) || this.#stopped) return;
+    }
     if (!this.#owned.has(partition)) return;
     const now = this.#now();
     for (const { key, entry } of entries) {
