@@ -62,8 +62,8 @@ export class ReminderScheduler {
         const delay = reminderRetryDelayMs(attempt);
         this.#options.log.warn(`loading the reminders of partition ${partition} failed; retrying in ${delay} ms`, errorField(error));
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        if (!this.#owned.has(partition) || this.#stopped) return;
       }
-      if (!this.#owned.has(partition) || this.#stopped) return;
     }
     if (!this.#owned.has(partition)) return;
     const now = this.#now();
