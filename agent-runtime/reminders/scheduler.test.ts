@@ -22,21 +22,31 @@ function flakyIndex(failures: number): WakeIndex & { lists: number } {
 describe('ReminderScheduler', () => {
   it('retries loading a partition it took over until it works, saying so', async () => {
     const lines: LogLine[] = [];
-    const index = flakyIndex(1);
-    const scheduler = new ReminderScheduler({ index, wake: async () => undefined, log: createLogger({ sink: (line) => lines.push(line) }) });
+    const waits: number[] = [];
+    const index = flakyIndex(2);
+    const sleep = async (ms: number): Promise<void> => void waits.push(ms);
+    const scheduler = new ReminderScheduler({ index, wake: async () => undefined, sleep, log: createLogger({ sink: (line) => lines.push(line) }) });
     await scheduler.acquire(3);
-    expect(index.lists).toBe(2);
+    expect(index.lists).toBe(3);
+    expect(waits).toEqual([500, 1_000]);
     expect(scheduler.scheduled).toBe(1);
-    expect(lines.map((line) => line.msg)).toEqual(['loading the reminders of partition 3 failed; retrying in 500 ms']);
+    expect(lines.map((line) => line.msg)).toEqual([
+      'loading the reminders of partition 3 failed; retrying in 500 ms',
+      'loading the reminders of partition 3 failed; retrying in 1000 ms',
+    ]);
     scheduler.stop();
   });
 
   it('stops retrying when the partition is released', async () => {
     const index = flakyIndex(100);
-    const scheduler = new ReminderScheduler({ index, wake: async () => undefined, log: createLogger({ sink: () => undefined }) });
+    let wakeUp: (() => void) | undefined;
+    // The partition leaves while the scheduler waits to retry.
+    const sleep = (): Promise<void> => new Promise((resolve) => (wakeUp = resolve));
+    const scheduler = new ReminderScheduler({ index, wake: async () => undefined, sleep, log: createLogger({ sink: () => undefined }) });
     const acquiring = scheduler.acquire(3);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect.poll(() => wakeUp).toBeDefined();
     scheduler.release(3);
+    wakeUp?.();
     await acquiring;
     expect(index.lists).toBe(1);
     expect(scheduler.scheduled).toBe(0);

@@ -10,9 +10,13 @@ export interface SchedulerOptions {
   wake(key: string, partition: number): Promise<void>;
   log: StructuredLogger;
   now?: () => number;
+  /** Waits between attempts to load a partition's index (tests pass a fake). */
+  sleep?: (ms: number) => Promise<void>;
   /** Longest single timer; the scheduler re-checks at least this often. */
   maxSleepMs?: number;
 }
+
+const unrefSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Wakes instances when their reminders are due, for the partitions this pod
@@ -61,7 +65,7 @@ export class ReminderScheduler {
         if (!this.#owned.has(partition) || this.#stopped) return;
         const delay = reminderRetryDelayMs(attempt);
         this.#options.log.warn(`loading the reminders of partition ${partition} failed; retrying in ${delay} ms`, errorField(error));
-        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        await (this.#options.sleep ?? unrefSleep)(delay);
         if (!this.#owned.has(partition) || this.#stopped) return;
       }
     }
