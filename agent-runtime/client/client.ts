@@ -53,8 +53,8 @@ export const MAX_RETRY_DELAY_MS = 250;
 /**
  * The least time a retry must have left to be worth sending (after a
  * refusal, twice the last round trip if more, up to MAX_RETRY_DELAY_MS): a
- * last attempt that times out would turn a clear "refused" or "no pod" (not
- * applied, retry later) into "no answer" (outcome unknown).
+ * last attempt that times out would turn the refusal or "no pod" already
+ * received into "no answer", a 504 (outcome unknown).
  */
 export const MIN_RETRY_WINDOW_MS = 50;
 
@@ -129,7 +129,7 @@ export class ColonyClient {
     for (;;) {
       const remaining = request.deadline - this.#now();
       // A retry with too little time left would likely end in a timeout — 504, outcome unknown —
-      // where the caller can be told the clear "nobody took it, retry" it already has.
+      // where the caller can be given the refusal or "no pod" it already has.
       if (remaining <= 0 || remaining < window) {
         // A call waiting for a pod is held to its deadline, as its caller asked.
         if (remaining > 0 && !lastRetryable) await this.#sleep(remaining);

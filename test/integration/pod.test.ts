@@ -81,6 +81,19 @@ describe('a runtime pod', () => {
     expect(heartbeats.at(-1)?.owned).toEqual([]);
   });
 
+  /** Writes a placement table that gives every partition to `owner` (null: to nobody). */
+  const putTable = async (epoch: number, owner: string | null): Promise<void> => {
+    const table: PlacementTable = {
+      namespace: 'default',
+      agent: 'counter',
+      epoch,
+      partitions: PARTITIONS,
+      owners: Array.from({ length: PARTITIONS }, () => owner),
+      updatedAt: Date.now(),
+    };
+    await buckets.placement.put(placementKey('default', 'counter'), JSON.stringify(table));
+  };
+
   it('serves nothing until the placement table gives it partitions', async () => {
     const error = await call('alice', 'get', undefined, 300).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ColonyError);
@@ -88,30 +101,14 @@ describe('a runtime pod', () => {
   });
 
   it('takes the partitions the table assigns, reports them, and serves calls', async () => {
-    const table: PlacementTable = {
-      namespace: 'default',
-      agent: 'counter',
-      epoch: 1,
-      partitions: PARTITIONS,
-      owners: Array.from({ length: PARTITIONS }, () => 'counter-test-1'),
-      updatedAt: Date.now(),
-    };
-    await buckets.placement.put(placementKey('default', 'counter'), JSON.stringify(table));
+    await putTable(1, 'counter-test-1');
     await expect.poll(() => heartbeats.at(-1)?.owned.length, { timeout: 5_000 }).toBe(PARTITIONS);
     expect(await call('alice', 'increment', { by: 2 })).toEqual({ count: 2 });
     expect(await call('alice', 'get')).toEqual({ count: 2 });
   });
 
   it('releases the partitions the table takes away', async () => {
-    const table: PlacementTable = {
-      namespace: 'default',
-      agent: 'counter',
-      epoch: 2,
-      partitions: PARTITIONS,
-      owners: Array.from({ length: PARTITIONS }, () => null),
-      updatedAt: Date.now(),
-    };
-    await buckets.placement.put(placementKey('default', 'counter'), JSON.stringify(table));
+    await putTable(2, null);
     await expect.poll(() => heartbeats.at(-1)?.owned.length, { timeout: 5_000 }).toBe(0);
     const error = await call('alice', 'get', undefined, 300).catch((e: unknown) => e);
     expect((error as ColonyError).code).toBe('unavailable');
