@@ -159,12 +159,13 @@ describe('colony dev with the examples', () => {
   });
 
   it('shows agents, pods and scaling decisions: GET /v1/agents/{agent}/status and colony get', async () => {
+    // pingpong: two pods by its manifest, and too little load in this suite to scale. (counter and
+    // account may have scaled up under the parallel tests above, as they should.)
+    const statusUrl = `${dev.url}/v1/agents/pingpong/status`;
     await expect
-      .poll(async () => ((await (await fetch(`${dev.url}/v1/agents/account/status`)).json()) as { readyReplicas: number }).readyReplicas, {
-        timeout: 5_000,
-      })
+      .poll(async () => ((await (await fetch(statusUrl)).json()) as { readyReplicas: number }).readyReplicas, { timeout: 5_000 })
       .toBe(2);
-    const status = (await (await fetch(`${dev.url}/v1/agents/account/status`)).json()) as {
+    const status = (await (await fetch(statusUrl)).json()) as {
       desiredReplicas: number;
       partitionsAssigned: number;
       pods: { state: string; owned: number }[];
@@ -182,9 +183,14 @@ describe('colony dev with the examples', () => {
     const run = promisify(execFile);
     const agents = await run(process.execPath, [COLONY_BIN, 'get', 'agents', '--url', dev.url]);
     expect(agents.stdout).toMatch(/^NAME\s+WANTED\s+READY\s+PARTITIONS\s+INSTANCES\s+WHY/m);
-    expect(agents.stdout).toMatch(/^account\s+2\s+2\s+64\/64\s+\d+\s+/m);
-    const pods = await run(process.execPath, [COLONY_BIN, 'get', 'pods', 'counter', '--url', dev.url]);
-    expect(pods.stdout).toMatch(/^counter-[0-9a-f]+\s+counter\s+running\s+64\s+/m);
+    expect(agents.stdout).toMatch(/^pingpong\s+2\s+2\s+64\/64\s+\d+\s+/m);
+    const pods = await run(process.execPath, [COLONY_BIN, 'get', 'pods', 'pingpong', '--url', dev.url]);
+    const rows = pods.stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/^POD\s+AGENT\s+STATE\s+PARTITIONS\s+INFLIGHT\s+QUEUED\s+INSTANCES\s+CPU\s+HEAP\s+RESTARTS\s+AGE$/);
+    expect(rows.slice(1)).toEqual([
+      expect.stringMatching(/^pingpong-[0-9a-f]+\s+pingpong\s+running\s+32\s+/),
+      expect.stringMatching(/^pingpong-[0-9a-f]+\s+pingpong\s+running\s+32\s+/),
+    ]);
   });
 
   it('exposes health, readiness and metrics', async () => {
