@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../agent-runtime/protocol/log.ts';
+import type { AgentSpec } from '../../controller/spec/agent-spec.ts';
+import { loadManifests } from '../../controller/spec/manifest.ts';
+import { startPlatform } from '../../cli/dev/platform.ts';
+import type { Platform } from '../../cli/dev/platform.ts';
+import { FIXTURES_DIR } from '../helpers/colony-dev.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A pod chosen for removal drains: it finishes its turns, persists and
+ * releases. Being told to stop again while it drains (a repeated scaling
+ * decision, `colony dev` shutting down meanwhile) must not cut that short:
+ * a second SIGTERM makes a pod exit at once.
+ */
+describe('stopping a pod that is already draining', () => {
+  let platform: Platform;
+  let dataDir: string;
+  let faulty: AgentSpec;
+  const lines = new Map<string, string[]>();
+
+  const waitForLine = async (podId: string, pattern: RegExp): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while (!(lines.get(podId) ?? []).some((line) => pattern.test(line))) {
+      if (Date.now() > deadline) throw new Error(`pod ${podId} never wrote ${pattern}; it wrote:\n${(lines.get(podId) ?? []).join('\n')}`);
+      await sleep(20);
+    }
+  };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'colony-pod-stop-'));
+    const specs = await loadManifests(join(FIXTURES_DIR, 'faulty'));
+    faulty = specs[0] as AgentSpec;
+    platform = await startPlatform({
+      agents: specs,
+      dataDir,
+      gatewayPort: 0,
+      log: createLogger({ level: 'warn' }),
+      onPodOutput: (pod, line) => lines.set(pod.podId, [...(lines.get(pod.podId) ?? []), line]),
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('lets the first stop finish the drain: the turn in flight completes, and the pod stops cleanly', async () => {
+    const [pod] = platform.driver.pods(faulty.namespace, faulty.name);
+    if (!pod) throw new Error('faulty has no pod');
+    const inFlight = fetch(`${platform.gatewayUrl}/v1/agents/faulty/drain-twice/nap`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-colony-timeout': '20s' },
+      body: JSON.stringify({ ms: 1_500 }),
+    });
+    await sleep(300);
+    await platform.driver.scale(faulty, 1, [pod.podId]);
+    await waitForLine(pod.podId, /"msg":"draining"/);
+    // The same decision again while the pod drains.
+    await platform.driver.scale(faulty, 1, [pod.podId]);
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ turns: 1 });
+    await waitForLine(pod.podId, /"msg":"stopped"/);
+    expect(lines.get(pod.podId)?.filter((line) => /second SIGTERM/.test(line))).toEqual([]);
+  });
+});
