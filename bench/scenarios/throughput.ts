@@ -44,38 +44,61 @@ function median<T extends HttpResult>(runs: T[]): T {
   return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)] as T;
 }
 
+/** Rounded down: 39.7 % must not print as the 40 % it misses. */
+const pct = (ratio: number): string => `${Math.floor(ratio * 100)} %`;
+const micros = (value: number | undefined): string => (value ?? 0).toFixed(0);
+
 /**
  * Gateway throughput against a bare fastify handler answering the same, at
  * the same concurrency, in alternating rounds (this machine's speed drifts;
- * alternating keeps the ratio honest). Also the CPU each call costs.
+ * alternating keeps the ratio honest). Between them, the floor: fastify plus
+ * one NATS request/reply to a bare responder, the same hops as a gateway call
+ * without Colony's work (servers/nats-floor.ts). Also the CPU each call costs.
  */
 export async function throughput(platform: Platform, options: ThroughputOptions): Promise<{ rows: Row[]; note: string }> {
   const { seconds, rounds, connections } = options;
+  const path = '/v1/agents/counter/bench/get';
+  const subject = 'bench.floor';
   const bare = await child('./servers/bare-fastify.ts', []);
-  const bareUrl = `${bare.line}/v1/agents/counter/bench/get`;
-  const gatewayUrl = `${platform.gatewayUrl}/v1/agents/counter/bench/get`;
-  await httpLoad(bareUrl, 2, connections);
-  await httpLoad(gatewayUrl, 2, connections);
-  const bareRuns: LoadRun[] = [];
-  const gatewayRuns: LoadRun[] = [];
+  const echo = await child('./servers/nats-echo.ts', [platform.natsUrl, subject]);
+  const floor = await child('./servers/nats-floor.ts', [platform.natsUrl, subject]);
+  const natsPid = (): number[] => (platform.natsPid ? [platform.natsPid] : []);
   const podPids = (): number[] => platform.driver.pods('default', 'counter').map((pod) => pod.detail.pid as number);
+  const targets = [
+    { name: 'bare', url: `${bare.line}${path}`, processes: { bare: () => [bare.process.pid as number] } },
+    {
+      name: 'floor',
+      url: `${floor.line}${path}`,
+      processes: { floor: () => [floor.process.pid as number], responder: () => [echo.process.pid as number], nats: natsPid },
+    },
+    { name: 'gateway', url: `${platform.gatewayUrl}${path}`, processes: { pod: podPids, nats: natsPid } },
+  ] as const;
+  for (const target of targets) await httpLoad(target.url, 2, connections);
+  const runs = new Map<string, LoadRun[]>(targets.map((target) => [target.name, []]));
   for (let round = 0; round < rounds; round += 1) {
-    bareRuns.push(await httpLoad(bareUrl, seconds, connections, { bare: () => [bare.process.pid as number] }));
-    gatewayRuns.push(await httpLoad(gatewayUrl, seconds, connections, { pod: podPids, nats: () => (platform.natsPid ? [platform.natsPid] : []) }));
+    for (const target of targets) runs.get(target.name)?.push(await httpLoad(target.url, seconds, connections, target.processes));
   }
-  bare.process.kill('SIGTERM');
-  for (const [name, runs] of [['bare fastify', bareRuns], ['gateway', gatewayRuns]] as const) {
-    const failed = runs.filter((r) => r.non2xx + r.errors + r.timeouts > 0);
+  for (const helper of [bare, floor, echo]) helper.process.kill('SIGTERM');
+  for (const [name, list] of runs) {
+    const failed = list.filter((r) => r.non2xx + r.errors + r.timeouts > 0);
     if (failed.length > 0) throw new Error(`${name} runs had failures: ${JSON.stringify(failed)}`);
   }
+  const bareRuns = runs.get('bare') ?? [];
+  const floorRuns = runs.get('floor') ?? [];
+  const gatewayRuns = runs.get('gateway') ?? [];
   const bareResult = median(bareRuns);
+  const floorResult = median(floorRuns);
   const gatewayResult = median(gatewayRuns);
   const ratio = gatewayResult.rps / bareResult.rps;
-  const spread = (runs: HttpResult[]): string => runs.map((r) => Math.round(r.rps)).join(', ');
+  const spread = (list: HttpResult[]): string => list.map((r) => Math.round(r.rps)).join(', ');
   const cpu = gatewayResult.cpuMicros;
+  const floorCpu = floorResult.cpuMicros;
   const note =
-    `CPU per call: bare fastify ${bareResult.cpuMicros.bare?.toFixed(0)} µs; through Colony ${((cpu.self ?? 0) + (cpu.pod ?? 0) + (cpu.nats ?? 0)).toFixed(0)} µs ` +
-    `= gateway ${cpu.self?.toFixed(0)} + pod ${cpu.pod?.toFixed(0)} + nats-server ${cpu.nats?.toFixed(0)} ` +
+    `CPU per call: bare fastify ${micros(bareResult.cpuMicros.bare)} µs; ` +
+    `floor ${micros((floorCpu.floor ?? 0) + (floorCpu.responder ?? 0) + (floorCpu.nats ?? 0))} µs ` +
+    `= fastify+NATS ${micros(floorCpu.floor)} + responder ${micros(floorCpu.responder)} + nats-server ${micros(floorCpu.nats)}; ` +
+    `through Colony ${micros((cpu.self ?? 0) + (cpu.pod ?? 0) + (cpu.nats ?? 0))} µs ` +
+    `= gateway ${micros(cpu.self)} + pod ${micros(cpu.pod)} + nats-server ${micros(cpu.nats)} ` +
     `(the load generator shares the same ${cpus().length} cores)`;
   return {
     note,
@@ -88,11 +111,18 @@ export async function throughput(platform: Platform, options: ThroughputOptions)
         compare: `rounds: ${spread(bareRuns)}`,
       },
       {
+        name: `floor: fastify + NATS to a bare responder`,
+        throughput: floorResult.rps,
+        p50Ms: floorResult.p50,
+        p99Ms: floorResult.p99,
+        compare: `${pct(floorResult.rps / bareResult.rps)} of bare fastify (rounds: ${spread(floorRuns)})`,
+      },
+      {
         name: `gateway → counter.get (${connections} conns)`,
         throughput: gatewayResult.rps,
         p50Ms: gatewayResult.p50,
         p99Ms: gatewayResult.p99,
-        compare: `${(ratio * 100).toFixed(0)} % of bare fastify (rounds: ${spread(gatewayRuns)})`,
+        compare: `${pct(ratio)} of bare fastify, ${pct(gatewayResult.rps / floorResult.rps)} of the floor (rounds: ${spread(gatewayRuns)})`,
         target: '≥ 40 %',
         pass: ratio >= 0.4,
       },
