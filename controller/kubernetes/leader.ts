@@ -1,7 +1,8 @@
-import { CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, V1MicroTime } from '@kubernetes/client-node';
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import { errorField } from '../../agent-runtime/protocol/log.ts';
 import type { StructuredLogger } from '../../agent-runtime/protocol/log.ts';
+import { recordEvent } from './events.ts';
 import { statusOf } from './kube-driver.ts';
 
 export const LEASE_DURATION_MS = 15_000;
@@ -46,6 +47,7 @@ export interface LeaderElectionOptions {
 export class LeaderElector {
   readonly #options: LeaderElectionOptions;
   readonly #api: CoordinationV1Api;
+  readonly #core: CoreV1Api;
   readonly #now: () => number;
   #leading = false;
   #lastRenew = 0;
@@ -55,6 +57,7 @@ export class LeaderElector {
   constructor(options: LeaderElectionOptions) {
     this.#options = options;
     this.#api = options.kc.makeApiClient(CoordinationV1Api);
+    this.#core = options.kc.makeApiClient(CoreV1Api);
     this.#now = options.now ?? Date.now;
   }
 
@@ -77,7 +80,8 @@ export class LeaderElector {
       if (lease?.spec?.holderIdentity === this.#options.identity) {
         lease.spec.holderIdentity = undefined;
         lease.spec.renewTime = undefined;
-        await this.#api.replaceNamespacedLease({ name: this.#options.name, namespace: this.#options.namespace, body: lease });
+        const released = await this.#api.replaceNamespacedLease({ name: this.#options.name, namespace: this.#options.namespace, body: lease });
+        await this.#event(released, `${this.#options.identity} stopped leading (released the lease)`);
       }
     } catch (error) {
       this.#options.log.warn('releasing the leader lease failed', errorField(error));
@@ -124,12 +128,11 @@ export class LeaderElector {
       acquireTime: step === 'acquire' ? time : lease?.spec?.acquireTime,
       leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (step === 'acquire' && lease ? 1 : 0),
     };
+    let written: V1Lease;
     try {
-      if (!lease) {
-        await this.#api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } });
-      } else {
-        await this.#api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec } });
-      }
+      written = lease
+        ? await this.#api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec } })
+        : await this.#api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } });
     } catch (error) {
       // 409: another candidate wrote the Lease first; we try again next tick.
       if (statusOf(error) === 409) return;
@@ -140,6 +143,27 @@ export class LeaderElector {
       this.#leading = true;
       this.#options.log.info(`leader election: ${identity} is now leading`);
       this.#options.onStartedLeading();
+      await this.#event(written, `${identity} became leader`);
+    }
+  }
+
+  /**
+   * A LeaderElection Event on the Lease, as client-go records one, so that
+   * `kubectl get events -n <namespace>` shows which controller led when.
+   * Best effort: leading does not depend on it.
+   */
+  async #event(lease: V1Lease, message: string): Promise<void> {
+    const { name, namespace } = this.#options;
+    try {
+      await recordEvent(this.#core, {
+        involvedObject: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name, namespace, uid: lease.metadata?.uid },
+        type: 'Normal',
+        reason: 'LeaderElection',
+        message,
+        now: new Date(this.#now()),
+      });
+    } catch (error) {
+      this.#options.log.warn(`recording the leader election event "${message}" failed`, errorField(error));
     }
   }
 }

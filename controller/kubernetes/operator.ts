@@ -9,6 +9,7 @@ import { Controller } from '../controller.ts';
 import type { AgentSpec } from '../spec/agent-spec.ts';
 import { ManifestError, resolveAgent } from '../spec/manifest.ts';
 import { GROUP, PLURAL, VERSION } from './crd.ts';
+import { recordEvent } from './events.ts';
 import { watchResource } from './informer.ts';
 import type { WatchedResource } from './informer.ts';
 import { describe, KubernetesDriver } from './kube-driver.ts';
@@ -33,7 +34,6 @@ export interface OperatorOptions {
   now?: () => number;
 }
 
-const EVENT_SOURCE = 'colony-controller';
 
 /**
  * The controller on Kubernetes: Agents come from the API server (an
@@ -235,22 +235,13 @@ export class Operator {
     const agent = this.#objects.get(id);
     if (!agent?.metadata?.name) return;
     const namespace = agent.metadata.namespace ?? 'default';
-    const now = new Date(this.#now());
     try {
-      await this.#core.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { generateName: `${agent.metadata.name}.`, namespace },
-          involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Agent', name: agent.metadata.name, namespace, uid: agent.metadata.uid },
-          type,
-          reason,
-          message: message.slice(0, 1024),
-          source: { component: EVENT_SOURCE },
-          reportingComponent: EVENT_SOURCE,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
+      await recordEvent(this.#core, {
+        involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Agent', name: agent.metadata.name, namespace, uid: agent.metadata.uid },
+        type,
+        reason,
+        message,
+        now: new Date(this.#now()),
       });
     } catch (error) {
       this.#options.log.debug(`recording event ${reason} on ${id} failed`, errorField(error));

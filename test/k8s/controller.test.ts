@@ -56,6 +56,8 @@ describe('the controller on Kubernetes', () => {
       'create pods': await can('create', 'pods'),
       'update leases (default)': await can('update', 'leases.coordination.k8s.io'),
       'update leases (system)': await can('update', 'leases.coordination.k8s.io', SYSTEM),
+      'create events (system)': await can('create', 'events', SYSTEM),
+      'get secrets (system)': await can('get', 'secrets', SYSTEM),
     };
     expect(rights).toEqual({
       'watch agents': 'yes',
@@ -68,6 +70,8 @@ describe('the controller on Kubernetes', () => {
       'create pods': 'no',
       'update leases (default)': 'no',
       'update leases (system)': 'yes',
+      'create events (system)': 'yes',
+      'get secrets (system)': 'no',
     });
   });
 
@@ -188,6 +192,12 @@ describe('the controller on Kubernetes', () => {
     expect(standby.output()).not.toContain('is now leading');
     await platform.controllers[0]?.stop('SIGKILL');
     await expect.poll(leaseHolder, { timeout: 40_000, interval: 1_000 }).toBe('controller-b');
+    // Who led when is on the Lease, as Events.
+    const leaderEvents = async (): Promise<string[]> => {
+      const list = await json<{ items: { message: string }[] }>('get', 'events', '-n', SYSTEM, '--field-selector', 'involvedObject.kind=Lease,reason=LeaderElection');
+      return list.items.map((event) => event.message);
+    };
+    await expect.poll(leaderEvents, { timeout: 10_000, interval: 500 }).toEqual(expect.arrayContaining(['controller-a became leader', 'controller-b became leader']));
     // The new leader converges on a change made while nobody led.
     await kubectl('patch', 'agent', 'counter', '--type=merge', '-p', '{"spec":{"scaling":{"mode":"manual","replicas":2}}}');
     await expect.poll(() => deploymentReplicas('counter-agent'), { timeout: 40_000, interval: 500 }).toBe(2);
