@@ -271,7 +271,7 @@ export class Host {
   #onCall(partition: number, msg: Msg): void {
     let call;
     try {
-      const meta = readCallHeaders(msg.headers);
+      const meta = readCallHeaders(msg);
       // Checked before anything runs: calls queued in the socket while the pod was paused must not run here
       // when the pod may have been declared dead meanwhile.
       if (Date.now() - this.#lastTick > this.#config.stallLimitMs) this.#revalidate('a call arrived after the pod was paused');

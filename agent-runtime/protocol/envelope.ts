@@ -62,10 +62,63 @@ export function writeCallHeaders(meta: CallMeta): MsgHdrs {
   return new EncodedHeaders(`${text}\r\n\r\n`) as unknown as MsgHdrs;
 }
 
+const decoder = new TextDecoder();
+
+/**
+ * The first value of each header in a NATS header block
+ * (`NATS/1.0[ status]\r\nName: value\r\n…\r\n\r\n`), read as nats.js's
+ * MsgHdrsImpl reads it — names as sent, values trimmed, lines without a colon
+ * skipped — in one pass, without its per-header canonicalisation and key
+ * scans (about 2.6 µs of a pod's ~27 µs per call).
+ */
+export function parseHeaderBlock(bytes: Uint8Array): Map<string, string> {
+  const text = decoder.decode(bytes);
+  const values = new Map<string, string>();
+  const first = text.indexOf('\r\n');
+  if (first < 0) return values;
+  for (let start = first + 2; start < text.length; ) {
+    let end = text.indexOf('\r\n', start);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', start);
+    if (colon >= start && colon < end) {
+      const name = text.slice(start, colon);
+      if (!values.has(name)) values.set(name, text.slice(colon + 1, end).trim());
+    }
+    start = end + 2;
+  }
+  return values;
+}
+
+/**
+ * The header block of a message as it came off the wire. This reaches into
+ * nats.js's MsgImpl (`_rdata`, `_msg.hdr`); where those are not there (another
+ * Msg implementation, a future release) it answers undefined and the caller
+ * uses the public `msg.headers`.
+ */
+function rawHeaderBlock(msg: Msg): Uint8Array | undefined {
+  const impl = msg as unknown as { _rdata?: unknown; _msg?: { hdr?: unknown } };
+  const end = impl._msg?.hdr;
+  if (!(impl._rdata instanceof Uint8Array) || typeof end !== 'number' || end <= 0 || end > impl._rdata.byteLength) return undefined;
+  return impl._rdata.subarray(0, end);
+}
+
 /** Reads and checks the headers of an incoming call. Bad headers are `invalid_argument`. */
-export function readCallHeaders(h: MsgHdrs | undefined): CallMeta {
-  if (!h) throw new ColonyError('invalid_argument', 'the call has no Colony headers');
-  const rawKey = h.get(HEADER.key);
+export function readCallHeaders(msg: Msg): CallMeta {
+  let get: (name: string) => string;
+  const block = rawHeaderBlock(msg);
+  if (block) {
+    const values = parseHeaderBlock(block);
+    get = (name) => values.get(name) ?? '';
+  } else {
+    const h = msg.headers;
+    if (!h) throw new ColonyError('invalid_argument', 'the call has no Colony headers');
+    get = (name) => h.get(name);
+  }
+  return checkCallHeaders(get);
+}
+
+function checkCallHeaders(get: (name: string) => string): CallMeta {
+  const rawKey = get(HEADER.key);
   let key: string;
   try {
     key = decodeKeyHeader(rawKey);
@@ -74,13 +127,13 @@ export function readCallHeaders(h: MsgHdrs | undefined): CallMeta {
   }
   const keyProblem = checkInstanceKey(key);
   if (keyProblem) throw new ColonyError('invalid_argument', keyProblem);
-  const method = h.get(HEADER.method);
+  const method = get(HEADER.method);
   if (!method) throw new ColonyError('invalid_argument', `header ${HEADER.method} is missing`);
-  const deadline = Number(h.get(HEADER.deadline));
+  const deadline = Number(get(HEADER.deadline));
   if (!Number.isFinite(deadline) || deadline <= 0) {
     throw new ColonyError('invalid_argument', `header ${HEADER.deadline} must be a time in ms since the epoch`);
   }
-  const depth = Number(h.get(HEADER.depth) || '0');
+  const depth = Number(get(HEADER.depth) || '0');
   if (!Number.isInteger(depth) || depth < 0) {
     throw new ColonyError('invalid_argument', `header ${HEADER.depth} must be a non-negative integer`);
   }
@@ -90,8 +143,8 @@ export function readCallHeaders(h: MsgHdrs | undefined): CallMeta {
       `the call chain is ${depth} calls deep (limit ${MAX_CALL_DEPTH}); look for unbounded recursion between agents`,
     );
   }
-  const traceparent = h.get(HEADER.traceparent);
-  const rawCaller = h.get(HEADER.caller);
+  const traceparent = get(HEADER.traceparent);
+  const rawCaller = get(HEADER.caller);
   let caller: string | undefined;
   try {
     caller = rawCaller ? decodeKeyHeader(rawCaller) : undefined;
@@ -102,12 +155,12 @@ export function readCallHeaders(h: MsgHdrs | undefined): CallMeta {
     key,
     method,
     deadline,
-    callId: h.get(HEADER.callId),
-    chain: h.get(HEADER.chain),
+    callId: get(HEADER.callId),
+    chain: get(HEADER.chain),
     depth,
     traceparent: traceparent || undefined,
     caller,
-    oneway: h.get(HEADER.oneway) === '1',
+    oneway: get(HEADER.oneway) === '1',
   };
 }
 

@@ -81,7 +81,7 @@ function serveAgent(nc: NatsConnection, agent: string, partitions: number): Subs
       if (error) return;
       let meta;
       try {
-        meta = readCallHeaders(msg.headers);
+        meta = readCallHeaders(msg);
       } catch (thrown) {
         replyError(msg, thrown as ColonyError);
         return;
