@@ -34,7 +34,6 @@ import { HostCaller } from './host-caller.ts';
 import { LoadMeter } from './load-meter.ts';
 import { toColonyError } from '../activation/reply.ts';
 
-const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 /** How often the pod re-reads its placement table besides watching it (a safety net for lost watch updates). */
 const TABLE_POLL_INTERVAL_MS = 2_000;
@@ -395,7 +394,8 @@ export class Host {
 }
 
 function respond(msg: Msg, reply: Reply): void {
-  const data = reply.body === undefined ? EMPTY : encoder.encode(reply.body);
+  // Buffer.from: the same UTF-8 bytes as TextEncoder, from the pooled allocator; they only live until the publish.
+  const data = reply.body === undefined ? EMPTY : Buffer.from(reply.body, 'utf8');
   try {
     // A success carries no headers (see readReply); an error names its code in Colony-Status.
     msg.respond(data, reply.status === STATUS_OK ? undefined : { headers: errorReplyHeaders(reply.status) });

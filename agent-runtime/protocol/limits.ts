@@ -23,10 +23,8 @@ export function isMethodName(name: string): boolean {
   return name.length <= 128 && METHOD_NAME.test(name);
 }
 
-const encoder = new TextEncoder();
-
 export function keyByteLength(key: string): number {
-  return encoder.encode(key).byteLength;
+  return Buffer.byteLength(key, 'utf8');
 }
 
 /** Returns why `key` is not a valid instance key, or undefined when it is. */
