@@ -1,35 +1,27 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../agent-runtime/protocol/log.ts';
-import { loadManifests } from '../../controller/spec/manifest.ts';
-import { startPlatform } from '../../cli/dev/platform.ts';
 import type { Platform } from '../../cli/dev/platform.ts';
+import { startTestPlatform } from '../helpers/platform.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 import { FIXTURES_DIR } from '../helpers/colony-dev.ts';
 import { startLoad } from '../helpers/load.ts';
 
 /** Pods follow the load, up and back down, and no call fails meanwhile. */
 describe('autoscaling', () => {
-  let dataDir: string;
+  let harness: TestPlatform;
   let platform: Platform;
   const running = (): number => platform.driver.pods('default', 'busy').length;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'colony-autoscale-'));
-    platform = await startPlatform({
-      agents: await loadManifests(join(FIXTURES_DIR, 'busy')),
-      dataDir,
-      gatewayPort: 0,
-      log: createLogger({ level: 'warn' }),
+    harness = await startTestPlatform('autoscale', join(FIXTURES_DIR, 'busy'), {
       // Shorter windows than production (60 s / 30 s) so the test takes seconds.
       autoscaler: { stableWindowMs: 6_000, panicWindowMs: 2_000, scaleDownDelayMs: 2_000 },
     });
+    platform = harness.platform;
   });
 
   afterAll(async () => {
-    await platform?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   it('adds pods when turns pile up, removes them when the load is gone, and fails no call', async () => {

@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../agent-runtime/protocol/log.ts';
-import { loadManifests } from '../../controller/spec/manifest.ts';
-import { startPlatform } from '../../cli/dev/platform.ts';
 import type { Platform } from '../../cli/dev/platform.ts';
+import { startTestPlatform } from '../helpers/platform.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 import { EXAMPLES_DIR } from '../helpers/colony-dev.ts';
 import { startLoad } from '../helpers/load.ts';
 import { startTestNats } from '../helpers/nats.ts';
@@ -16,24 +13,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe('nats-server restarts under load', () => {
   let nats: TestNats;
   let platform: Platform;
-  let dataDir: string;
+  let harness: TestPlatform;
 
   beforeAll(async () => {
     nats = await startTestNats();
-    dataDir = await mkdtemp(join(tmpdir(), 'colony-nats-restart-'));
-    platform = await startPlatform({
-      agents: await loadManifests(join(EXAMPLES_DIR, 'counter')),
-      dataDir,
-      natsUrl: nats.url,
-      gatewayPort: 0,
-      log: createLogger({ level: 'error' }),
-    });
+    harness = await startTestPlatform('nats-restart', join(EXAMPLES_DIR, 'counter'), { natsUrl: nats.url, logLevel: 'error' });
+    platform = harness.platform;
   });
 
   afterAll(async () => {
-    await platform?.stop();
+    await harness?.stop();
     await nats?.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   const get = async (key: string): Promise<number> => {

@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../agent-runtime/protocol/log.ts';
 import type { AgentSpec } from '../../controller/spec/agent-spec.ts';
-import { loadManifests } from '../../controller/spec/manifest.ts';
-import { startPlatform } from '../../cli/dev/platform.ts';
 import type { Platform } from '../../cli/dev/platform.ts';
+import { startTestPlatform } from '../helpers/platform.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 import { FIXTURES_DIR } from '../helpers/colony-dev.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -19,7 +16,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 describe('stopping a pod that is already draining', () => {
   let platform: Platform;
-  let dataDir: string;
+  let harness: TestPlatform;
   let faulty: AgentSpec;
   const lines = new Map<string, string[]>();
 
@@ -32,21 +29,15 @@ describe('stopping a pod that is already draining', () => {
   };
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'colony-pod-stop-'));
-    const specs = await loadManifests(join(FIXTURES_DIR, 'faulty'));
-    faulty = specs[0] as AgentSpec;
-    platform = await startPlatform({
-      agents: specs,
-      dataDir,
-      gatewayPort: 0,
-      log: createLogger({ level: 'warn' }),
+    harness = await startTestPlatform('pod-stop', join(FIXTURES_DIR, 'faulty'), {
       onPodOutput: (pod, line) => lines.set(pod.podId, [...(lines.get(pod.podId) ?? []), line]),
     });
+    platform = harness.platform;
+    faulty = harness.specs[0] as AgentSpec;
   });
 
   afterAll(async () => {
-    await platform?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   it('lets the first stop finish the drain: the turn in flight completes, and the pod stops cleanly', async () => {

@@ -1,34 +1,25 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../agent-runtime/protocol/log.ts';
-import { loadManifests } from '../../controller/spec/manifest.ts';
-import { startPlatform } from '../../cli/dev/platform.ts';
 import type { Platform } from '../../cli/dev/platform.ts';
+import { startTestPlatform } from '../helpers/platform.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 import { FIXTURES_DIR } from '../helpers/colony-dev.ts';
 
 
 describe('scale to zero and back', () => {
-  let dataDir: string;
+  let harness: TestPlatform;
   let platform: Platform;
   const pods = (): number => platform.driver.pods('default', 'sleepy').length;
   const hello = (key: string): Promise<Response> =>
     fetch(`${platform.gatewayUrl}/v1/agents/sleepy/${key}/hello`, { method: 'POST', headers: { 'x-colony-timeout': '20s' } });
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'colony-zero-'));
-    platform = await startPlatform({
-      agents: await loadManifests(join(FIXTURES_DIR, 'sleepy')),
-      dataDir,
-      gatewayPort: 0,
-      log: createLogger({ level: 'warn' }),
-    });
+    harness = await startTestPlatform('zero', join(FIXTURES_DIR, 'sleepy'));
+    platform = harness.platform;
   });
 
   afterAll(async () => {
-    await platform?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   it('starts with no pods, wakes once for many waiting calls, answers them all, and says how long they waited', async () => {

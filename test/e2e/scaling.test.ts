@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../agent-runtime/protocol/log.ts';
 import type { AgentSpec } from '../../controller/spec/agent-spec.ts';
-import { loadManifests } from '../../controller/spec/manifest.ts';
-import { startPlatform } from '../../cli/dev/platform.ts';
 import type { Platform } from '../../cli/dev/platform.ts';
+import { startTestPlatform } from '../helpers/platform.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 import { EXAMPLES_DIR } from '../helpers/colony-dev.ts';
 import { startLoad } from '../helpers/load.ts';
 
@@ -15,7 +12,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Live rebalancing: pods come and go under load and no call fails. */
 describe('scaling under load', () => {
   let platform: Platform;
-  let dataDir: string;
+  let harness: TestPlatform;
   let counter: AgentSpec;
 
   const scaleTo = async (replicas: number): Promise<void> => {
@@ -27,15 +24,13 @@ describe('scaling under load', () => {
   };
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'colony-scaling-'));
-    const specs = await loadManifests(join(EXAMPLES_DIR, 'counter'));
-    counter = specs[0] as AgentSpec;
-    platform = await startPlatform({ agents: specs, dataDir, gatewayPort: 0, log: createLogger({ level: 'warn' }) });
+    harness = await startTestPlatform('scaling', join(EXAMPLES_DIR, 'counter'));
+    platform = harness.platform;
+    counter = harness.specs[0] as AgentSpec;
   });
 
   afterAll(async () => {
-    await platform?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   it('scales 1 → 4 → 1 with zero failed calls and every increment counted once', async () => {

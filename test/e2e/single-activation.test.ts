@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../agent-runtime/protocol/log.ts';
 import type { AgentSpec } from '../../controller/spec/agent-spec.ts';
-import { loadManifests } from '../../controller/spec/manifest.ts';
-import { startPlatform } from '../../cli/dev/platform.ts';
 import type { Platform } from '../../cli/dev/platform.ts';
+import { startTestPlatform } from '../helpers/platform.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 import { FIXTURES_DIR } from '../helpers/colony-dev.ts';
 import { startLoad } from '../helpers/load.ts';
 
@@ -30,26 +27,20 @@ function assertSingleActivation(key: string, turns: [string, string][]): void {
 
 describe('one activation per key, through scaling, a crash and a paused pod', () => {
   let platform: Platform;
-  let dataDir: string;
+  let harness: TestPlatform;
   let ledger: AgentSpec;
   const podLines: string[] = [];
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'colony-ledger-'));
-    const specs = await loadManifests(join(FIXTURES_DIR, 'ledger'));
-    ledger = specs[0] as AgentSpec;
-    platform = await startPlatform({
-      agents: specs,
-      dataDir,
-      gatewayPort: 0,
-      log: createLogger({ level: 'warn' }),
+    harness = await startTestPlatform('ledger', join(FIXTURES_DIR, 'ledger'), {
       onPodOutput: (pod, line) => podLines.push(`${pod.podId} ${line}`),
     });
+    platform = harness.platform;
+    ledger = harness.specs[0] as AgentSpec;
   });
 
   afterAll(async () => {
-    await platform?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   const scaleTo = async (replicas: number): Promise<void> => {
