@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => log.error('unhandled promise rejection', errorField(reason)));
   const kc = new KubeConfig();
   kc.loadFromDefault();
-  const nc = await connect({ servers: config.natsUrl, name: `colony-controller-${config.identity}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true });
+  const nc = await connect({ servers: config.natsUrl, token: config.natsToken, name: `colony-controller-${config.identity}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true });
   const buckets = await openBuckets(nc, { replicas: config.kvReplicas });
   let operator: Operator | undefined;
   const elector = new LeaderElector({
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
         buckets,
         runtimeImage: config.runtimeImage,
         natsUrl: config.natsUrl,
+        natsToken: config.natsToken,
         kvReplicas: config.kvReplicas,
         runtimeImagePullPolicy: config.runtimeImagePullPolicy,
         runtimeImagePullSecrets: config.runtimeImagePullSecrets,

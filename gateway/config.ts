@@ -7,6 +7,7 @@ import { POD_ENV } from '../agent-runtime/protocol/pod-env.ts';
 /** Environment variables the gateway container reads (NATS, namespace and log level are named as for pods). */
 export const GATEWAY_ENV = {
   natsUrl: POD_ENV.natsUrl,
+  natsToken: POD_ENV.natsToken,
   namespace: POD_ENV.namespace,
   logLevel: POD_ENV.logLevel,
   host: 'COLONY_GATEWAY_HOST',
@@ -22,6 +23,8 @@ export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 export interface GatewayConfig {
   /** One or more NATS URLs, comma-separated in the environment. */
   natsServers: readonly string[];
+  /** The token NATS requires, if it requires one. */
+  natsToken: string | undefined;
   namespace: string;
   host: string;
   port: number;
@@ -64,5 +67,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<GatewayConfig> {
   const kvReplicasText = env[GATEWAY_ENV.kvReplicas] || '1';
   const kvReplicas = Number(kvReplicasText);
   if (!Number.isInteger(kvReplicas) || kvReplicas < 1) throw invalid(GATEWAY_ENV.kvReplicas, kvReplicasText, 'give the number of KV replicas: 1, 3 or 5');
-  return Object.freeze({ natsServers, namespace, host, port, logLevel, kvReplicas });
+  const natsToken = env[GATEWAY_ENV.natsToken] || undefined;
+  return Object.freeze({ natsServers, natsToken, namespace, host, port, logLevel, kvReplicas });
 }

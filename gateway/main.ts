@@ -25,6 +25,7 @@ try {
   log.info('connecting to NATS', { servers: config.natsServers });
   const nc = await connect({
     servers: [...config.natsServers],
+    token: config.natsToken,
     name: 'colony-gateway',
     maxReconnectAttempts: -1,
     waitOnFirstConnect: true,

@@ -19,6 +19,8 @@ export const DEFAULT_STALL_LIMIT_MS = 2_000;
 /** Everything a runtime pod needs to know, read once from its environment. */
 export interface HostConfig {
   natsUrl: string;
+  /** The token NATS requires, if it requires one. */
+  natsToken: string | undefined;
   namespace: string;
   agent: string;
   podId: string;
@@ -76,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<HostConfig> {
   if (!isLogLevel(logLevel)) throw new ConfigError(`${POD_ENV.logLevel} must be debug, info, warn or error`);
   return Object.freeze({
     natsUrl: env[POD_ENV.natsUrl] || 'nats://127.0.0.1:4222',
+    natsToken: env[POD_ENV.natsToken] || undefined,
     namespace,
     agent,
     podId: required(env, POD_ENV.podId),

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   const { definition } = await importAgentDefinition(config.modulePath, config.exportName);
   const nc = await connect({
     servers: config.natsUrl,
+    token: config.natsToken,
     name: config.podId,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,

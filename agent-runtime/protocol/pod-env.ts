@@ -5,6 +5,8 @@
  */
 export const POD_ENV = {
   natsUrl: 'COLONY_NATS_URL',
+  /** The token NATS requires of its clients (the chart's `nats.auth`); unset where NATS asks for none. */
+  natsToken: 'COLONY_NATS_TOKEN',
   namespace: 'COLONY_NAMESPACE',
   agent: 'COLONY_AGENT',
   podId: 'COLONY_POD_ID',

@@ -5,6 +5,8 @@ import type { LogLevel } from '../../agent-runtime/protocol/log.ts';
 /** Everything the controller needs on Kubernetes, read once from its environment. */
 export interface OperatorConfig {
   natsUrl: string;
+  /** The token NATS requires (COLONY_NATS_TOKEN), if it requires one; runtime pods get it through a Secret per Agent. */
+  natsToken: string | undefined;
   runtimeImage: string;
   /** Namespaces to manage Agents in; empty for all. */
   watchNamespaces: string[];
@@ -35,6 +37,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<OperatorConfig> {
   if (kvReplicas !== 1 && kvReplicas !== 3 && kvReplicas !== 5) throw new Error(`COLONY_KV_REPLICAS must be 1, 3 or 5, got ${env.COLONY_KV_REPLICAS}`);
   return Object.freeze({
     natsUrl,
+    natsToken: env.COLONY_NATS_TOKEN || undefined,
     runtimeImage: env.COLONY_RUNTIME_IMAGE || DEFAULT_RUNTIME_IMAGE,
     watchNamespaces: (env.COLONY_WATCH_NAMESPACES ?? '').split(',').map((n) => n.trim()).filter(Boolean),
     leaseNamespace: env.COLONY_LEASE_NAMESPACE || 'colony-system',

@@ -7,8 +7,8 @@ import type { DriverEvents, DriverPod, PodDriver } from '../drivers/driver.ts';
 import type { AgentSpec } from '../spec/agent-spec.ts';
 import { watchResource } from './informer.ts';
 import type { WatchedResource } from './informer.ts';
-import { buildConfigMap, buildDeployment, configHash } from './resources/builders.ts';
-import { configMapName, deploymentName } from './resources/names.ts';
+import { buildConfigMap, buildDeployment, buildNatsSecret, configHash } from './resources/builders.ts';
+import { configMapName, deploymentName, natsSecretName } from './resources/names.ts';
 
 export const FIELD_MANAGER = 'colony-controller';
 /** Pods chosen for removal get this deletion cost: the ReplicaSet removes them first when it shrinks. */
@@ -22,6 +22,8 @@ export interface KubernetesDriverOptions {
   kc: KubeConfig;
   runtimeImage: string;
   natsUrl: string;
+  /** The token NATS requires, copied into a Secret per Agent for its pods; undefined when NATS asks for none. */
+  natsToken?: string | undefined;
   kvReplicas?: number;
   imagePullPolicy?: string | undefined;
   imagePullSecrets?: string[];
@@ -100,26 +102,29 @@ export class KubernetesDriver implements PodDriver {
     if (!uid) return;
     for (const podId of remove) await this.#markLeaving(spec, podId);
     const configMap = buildConfigMap(spec, { agentUid: uid });
+    const secret = buildNatsSecret(spec, { agentUid: uid, natsToken: this.#options.natsToken });
     const deployment = buildDeployment(
       spec,
       {
         agentUid: uid,
         runtimeImage: this.#options.runtimeImage,
         natsUrl: this.#options.natsUrl,
+        natsToken: this.#options.natsToken,
         replicas,
         kvReplicas: this.#options.kvReplicas,
         imagePullPolicy: this.#options.imagePullPolicy,
         imagePullSecrets: this.#options.imagePullSecrets,
         sourceVersion: await this.#sourceVersion(spec),
       },
-      configHash(configMap),
+      configHash(configMap, secret),
     );
     const id = `${spec.namespace}/${spec.name}`;
-    const key = JSON.stringify([configMap, deployment]);
+    const key = JSON.stringify([configMap, secret, deployment]);
     const last = this.#applied.get(id);
     if (last?.key === key && this.#now() - last.at < REAPPLY_INTERVAL_MS) return;
     try {
       await this.#apply(configMap);
+      if (secret) await this.#apply(secret);
       await this.#apply(deployment);
       this.#applied.set(id, { key, at: this.#now() });
     } catch (error) {
@@ -132,10 +137,12 @@ export class KubernetesDriver implements PodDriver {
 
   async remove(namespace: string, agent: string): Promise<void> {
     this.#applied.delete(`${namespace}/${agent}`);
-    for (const [apiVersion, kind, name] of [
+    const owned: [string, string, string][] = [
       ['apps/v1', 'Deployment', deploymentName(agent)],
       ['v1', 'ConfigMap', configMapName(agent)],
-    ] as const) {
+    ];
+    if (this.#options.natsToken) owned.push(['v1', 'Secret', natsSecretName(agent)]);
+    for (const [apiVersion, kind, name] of owned) {
       try {
         await this.#objects.delete({ apiVersion, kind, metadata: { name, namespace } }, undefined, undefined, undefined, undefined, 'Background');
       } catch (error) {

@@ -22,6 +22,8 @@ export interface OperatorOptions {
   buckets: Buckets;
   runtimeImage: string;
   natsUrl: string;
+  /** The token NATS requires, if any: runtime pods get it through a Secret per Agent. */
+  natsToken?: string | undefined;
   kvReplicas?: number;
   runtimeImagePullPolicy?: string | undefined;
   runtimeImagePullSecrets?: string[];
@@ -70,6 +72,7 @@ export class Operator {
       kc: options.kc,
       runtimeImage: options.runtimeImage,
       natsUrl: options.natsUrl,
+      natsToken: options.natsToken,
       kvReplicas: options.kvReplicas,
       imagePullPolicy: options.runtimeImagePullPolicy,
       imagePullSecrets: options.runtimeImagePullSecrets,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +50,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export async function startKubePlatform(log: (line: string) => void): Promise<KubePlatform> {
   const cluster = await startTestCluster(log);
-  const nats = await startTestNats();
+  // NATS requires a token, as the chart's does: the controller, the gateway and the pods must all send it.
+  const nats = await startTestNats({ token: `test-${randomBytes(12).toString('hex')}` });
   const nc = await nats.connect();
   const controllers: RunningController[] = [];
   const kubectl = async (...args: string[]): Promise<string> => {
@@ -94,6 +96,7 @@ export async function startKubePlatform(log: (line: string) => void): Promise<Ku
         ...process.env,
         KUBECONFIG: controllerKubeconfig,
         COLONY_NATS_URL: nats.url,
+        COLONY_NATS_TOKEN: nats.token,
         COLONY_RUNTIME_IMAGE: TEST_RUNTIME_IMAGE,
         COLONY_LEASE_NAMESPACE: SYSTEM_NAMESPACE,
         COLONY_POD_NAME: identity,

@@ -14,7 +14,7 @@ interface PodSpec {
   spec: {
     containers: {
       env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
-      envFrom?: { configMapRef?: { name: string } }[];
+      envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
       volumeMounts?: { name: string; mountPath: string }[];
     }[];
     volumes?: { name: string; configMap?: { name: string; items?: { key: string; path: string }[] } }[];
@@ -32,7 +32,7 @@ export interface MiniKubelet {
 /**
  * Stands in for the kubelet this test cluster lacks: every pod of the
  * selector becomes a local runtime process, with the environment Kubernetes
- * would give its container (env, envFrom ConfigMaps, the downward API) and its
+ * would give its container (env, envFrom ConfigMaps and Secrets, the downward API) and its
  * ConfigMap volumes written to disk; a deleted pod's process gets SIGTERM and
  * drains. Only runtime pods (the stock runtime with code from a ConfigMap) can
  * run this way.
@@ -48,11 +48,19 @@ export function startMiniKubelet(cluster: TestCluster, namespace: string, select
   const configMap = async (name: string): Promise<Record<string, string>> =>
     (await json<{ data?: Record<string, string> }>(['get', 'configmap', name, '-n', namespace])).data ?? {};
 
+  const secret = async (name: string): Promise<Record<string, string>> => {
+    const data = (await json<{ data?: Record<string, string> }>(['get', 'secret', name, '-n', namespace])).data ?? {};
+    return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+  };
+
   const launch = async (pod: PodSpec): Promise<void> => {
     const container = pod.spec.containers[0];
     if (!container) return;
     const env: Record<string, string> = {};
-    for (const from of container.envFrom ?? []) if (from.configMapRef) Object.assign(env, await configMap(from.configMapRef.name));
+    for (const from of container.envFrom ?? []) {
+      if (from.configMapRef) Object.assign(env, await configMap(from.configMapRef.name));
+      if (from.secretRef) Object.assign(env, await secret(from.secretRef.name));
+    }
     for (const variable of container.env ?? []) {
       const field = variable.valueFrom?.fieldRef?.fieldPath;
       if (field === 'metadata.name') env[variable.name] = pod.metadata.name;

@@ -8,6 +8,8 @@ import type { RunningNatsServer } from '../../cli/tools/nats-server.ts';
 
 export interface TestNats {
   url: string;
+  /** The token clients must send, when started with one. */
+  token: string | undefined;
   port: number;
   storeDir: string;
   /** Stops the server, keeping its store (for restart). */
@@ -26,23 +28,26 @@ export interface TestNats {
  * A real nats-server with JetStream, on a free port with a temporary store,
  * for one test suite. Always the pinned release (COLONY_NATS_SERVER overrides).
  */
-export async function startTestNats(): Promise<TestNats> {
+export async function startTestNats(options: { token?: string } = {}): Promise<TestNats> {
+  const { token } = options;
   const binary = await ensureNatsServer({ allowPath: false });
   const storeDir = await mkdtemp(join(tmpdir(), 'colony-nats-'));
-  let server: RunningNatsServer = await startNatsServer({ binary, storeDir });
+  const args = token ? ['--auth', token] : [];
+  let server: RunningNatsServer = await startNatsServer({ binary, storeDir, args });
   const port = server.port;
   const connections: NatsConnection[] = [];
   return {
     url: server.url,
+    token,
     port,
     storeDir,
     stop: () => server.stop(),
     kill: () => server.kill(),
     restart: async () => {
-      server = await startNatsServer({ binary, storeDir, port });
+      server = await startNatsServer({ binary, storeDir, port, args });
     },
     connect: async () => {
-      const nc = await connect({ servers: server.url, name: 'colony-test' });
+      const nc = await connect({ servers: server.url, token, name: 'colony-test' });
       connections.push(nc);
       return nc;
     },

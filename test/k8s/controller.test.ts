@@ -53,6 +53,8 @@ describe('the controller on Kubernetes', () => {
       'create events': await can('create', 'events'),
       'update agents': await can('update', 'agents.colony.dev'),
       'get secrets': await can('get', 'secrets'),
+      'list secrets': await can('list', 'secrets'),
+      'create secrets': await can('create', 'secrets'),
       'create pods': await can('create', 'pods'),
       'update leases (default)': await can('update', 'leases.coordination.k8s.io'),
       'update leases (system)': await can('update', 'leases.coordination.k8s.io', SYSTEM),
@@ -67,6 +69,8 @@ describe('the controller on Kubernetes', () => {
       'create events': 'yes',
       'update agents': 'no',
       'get secrets': 'no',
+      'list secrets': 'no',
+      'create secrets': 'yes',
       'create pods': 'no',
       'update leases (default)': 'no',
       'update leases (system)': 'yes',
@@ -86,7 +90,12 @@ describe('the controller on Kubernetes', () => {
     expect(deployment.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Agent', uid: agent.metadata.uid, controller: true })]);
     const container = deployment.spec.template.spec.containers[0];
     expect(container?.image).toBe(RUNTIME_IMAGE);
-    expect(container?.envFrom).toEqual([{ configMapRef: { name: 'counter-agent-settings' } }]);
+    // The NATS token reaches the pods through a Secret of the Agent: never in the Deployment itself.
+    expect(container?.envFrom).toEqual([{ configMapRef: { name: 'counter-agent-settings' } }, { secretRef: { name: 'counter-agent-nats' } }]);
+    expect(JSON.stringify(deployment)).not.toContain(platform.nats.token as string);
+    const secret = await json<{ data: Record<string, string>; metadata: { ownerReferences: { uid: string }[] } }>('get', 'secret', 'counter-agent-nats');
+    expect(Buffer.from(secret.data.COLONY_NATS_TOKEN as string, 'base64').toString()).toBe(platform.nats.token);
+    expect(secret.metadata.ownerReferences[0]?.uid).toBe(agent.metadata.uid);
     expect(container?.env).toContainEqual({ name: 'COLONY_NATS_URL', value: platform.nats.url });
     expect(deployment.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ name: 'agent-source', configMap: expect.objectContaining({ name: 'counter-source' }) }));
     const settings = await json<{ data: Record<string, string>; metadata: { ownerReferences: { uid: string }[] } }>('get', 'configmap', 'counter-agent-settings');
@@ -217,6 +226,7 @@ describe('the controller on Kubernetes', () => {
     await kubectl('delete', 'agent', 'counter');
     await expect.poll(async () => (await platform.cluster.kubectl(['get', 'deployment', 'counter-agent'])).code, { timeout: 30_000, interval: 500 }).not.toBe(0);
     await expect.poll(async () => (await platform.cluster.kubectl(['get', 'configmap', 'counter-agent-settings'])).code, { timeout: 30_000, interval: 500 }).not.toBe(0);
+    await expect.poll(async () => (await platform.cluster.kubectl(['get', 'secret', 'counter-agent-nats'])).code, { timeout: 30_000, interval: 500 }).not.toBe(0);
   });
 
   it('accepts what colony manifest prints for a local agent folder, on a server-side dry run', async () => {

@@ -48,6 +48,27 @@ nats://{{ include "colony.nats.name" . }}.{{ .Release.Namespace }}.svc.{{ .Value
 {{- end -}}
 {{- end }}
 
+{{/* Whether Colony's NATS clients send a token: this release's NATS with auth, or an external NATS with a Secret. */}}
+{{- define "colony.natsAuth" -}}
+{{- if or (and .Values.nats.enabled .Values.nats.auth.enabled) .Values.nats.auth.existingSecret -}}true{{- end -}}
+{{- end }}
+
+{{/* The Secret with the NATS token. */}}
+{{- define "colony.natsAuthSecret" -}}
+{{- .Values.nats.auth.existingSecret | default (printf "%s-nats-auth" .Release.Name) -}}
+{{- end }}
+
+{{/* COLONY_NATS_TOKEN from the token Secret, for a container's env, when NATS takes a token. */}}
+{{- define "colony.natsTokenEnv" -}}
+{{- if include "colony.natsAuth" . }}
+- name: COLONY_NATS_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "colony.natsAuthSecret" . }}
+      key: {{ .Values.nats.auth.secretKey }}
+{{- end }}
+{{- end }}
+
 {{/* JetStream replicas of the KV buckets: kvReplicas, else the NATS servers of this chart, else 1. */}}
 {{- define "colony.kvReplicas" -}}
 {{- if not (kindIs "invalid" .Values.kvReplicas) -}}
@@ -128,4 +149,11 @@ imagePullSecrets:
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- if include "colony.natsAuth" . }}
+# The NATS token of each Agent's pods, in the Agent's namespace (server-side apply: create and
+# patch; never get or list, so no other Secret can be read).
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["create", "patch", "delete"]
+{{- end }}
 {{- end }}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAgent } from '../../spec/manifest.ts';
-import { buildConfigMap, buildDeployment, configHash, modulePath } from './builders.ts';
-import { configMapName, deploymentName } from './names.ts';
+import { buildConfigMap, buildDeployment, buildNatsSecret, configHash, modulePath } from './builders.ts';
+import { configMapName, deploymentName, natsSecretName } from './names.ts';
 
 const agent = (spec: Record<string, unknown>, name = 'counter') =>
   resolveAgent({ apiVersion: 'colony.dev/v1alpha1', kind: 'Agent', metadata: { name, namespace: 'shop' }, spec }, `shop/${name}`, undefined);
@@ -68,5 +68,27 @@ describe('buildDeployment', () => {
     const long = 'a'.repeat(63);
     expect(deploymentName(long).length).toBeLessThanOrEqual(63);
     expect(configMapName(long)).not.toBe(deploymentName(long));
+  });
+
+  it('gives the pods the NATS token through a Secret of the Agent, owned by it, and rolls them when the token changes', () => {
+    const spec = agent({ module: 'c.ts' });
+    expect(buildNatsSecret(spec, { agentUid: 'uid-1', natsToken: undefined })).toBeUndefined();
+    expect(buildDeployment(spec, context, 'h').spec?.template.spec?.containers[0]?.envFrom).toEqual([{ configMapRef: { name: configMapName('counter') } }]);
+
+    const secret = buildNatsSecret(spec, { agentUid: 'uid-1', natsToken: 's3cret' });
+    expect(secret?.metadata).toMatchObject({ name: natsSecretName('counter'), namespace: 'shop', ownerReferences: [expect.objectContaining({ kind: 'Agent', uid: 'uid-1' })] });
+    expect(secret?.data).toEqual({ COLONY_NATS_TOKEN: Buffer.from('s3cret').toString('base64') });
+    const withToken = buildDeployment(spec, { ...context, natsToken: 's3cret' }, 'h');
+    expect(withToken.spec?.template.spec?.containers[0]?.envFrom).toEqual([
+      { configMapRef: { name: configMapName('counter') } },
+      { secretRef: { name: 'counter-agent-nats' } },
+    ]);
+    // The token itself appears nowhere in the Deployment.
+    expect(JSON.stringify(withToken)).not.toContain('s3cret');
+
+    const configMap = buildConfigMap(spec, context);
+    const other = buildNatsSecret(spec, { agentUid: 'uid-1', natsToken: 'rotated' });
+    expect(configHash(configMap, secret)).not.toBe(configHash(configMap, other));
+    expect(configHash(configMap, secret)).not.toBe(configHash(configMap));
   });
 });

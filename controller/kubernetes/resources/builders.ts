@@ -5,8 +5,10 @@ import type {
   V1Container,
   V1Deployment,
   V1EnvVar,
+  V1ObjectMeta,
   V1OwnerReference,
   V1ResourceRequirements,
+  V1Secret,
   V1Toleration,
   V1Volume,
   V1VolumeMount,
@@ -14,7 +16,7 @@ import type {
 import { ANNOTATION, LABEL, MANAGED_BY, PART_OF, RUNTIME_COMPONENT, RUNTIME_HEALTH_PORT } from '../../../agent-runtime/protocol/labels.ts';
 import { POD_ENV } from '../../../agent-runtime/protocol/pod-env.ts';
 import type { AgentSpec } from '../../spec/agent-spec.ts';
-import { configMapName, deploymentName, sourceMountPath } from './names.ts';
+import { configMapName, deploymentName, natsSecretName, sourceMountPath } from './names.ts';
 
 /** What the builders need besides the Agent. */
 export interface BuildContext {
@@ -23,6 +25,8 @@ export interface BuildContext {
   /** The runtime image for Agents without spec.image. */
   runtimeImage: string;
   natsUrl: string;
+  /** The token NATS requires of clients; the pods read it from the Agent's NATS Secret (buildNatsSecret). */
+  natsToken?: string | undefined;
   /** Pods the Deployment should run. */
   replicas: number;
   /** JetStream replicas of the KV buckets (the pods create them when they are first). */
@@ -57,6 +61,16 @@ export function modulePath(spec: AgentSpec): string {
   return spec.module.startsWith('/') ? spec.module : `/app/${spec.module.replace(/^\.\//, '')}`;
 }
 
+/** Metadata of an object the controller makes for an Agent: in its namespace, labelled, owned by it. */
+function ownedMetadata(spec: AgentSpec, name: string, agentUid: string): V1ObjectMeta {
+  return {
+    name,
+    namespace: spec.namespace,
+    labels: { ...podLabels(spec), [LABEL.managedBy]: MANAGED_BY },
+    ownerReferences: [ownerReference(spec, agentUid)],
+  };
+}
+
 /** The Agent's runtime settings, read by its pods through envFrom. */
 export function buildConfigMap(spec: AgentSpec, context: Pick<BuildContext, 'agentUid'>): V1ConfigMap {
   const data: Record<string, string> = {
@@ -72,19 +86,36 @@ export function buildConfigMap(spec: AgentSpec, context: Pick<BuildContext, 'age
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: {
-      name: configMapName(spec.name),
-      namespace: spec.namespace,
-      labels: { ...podLabels(spec), [LABEL.managedBy]: MANAGED_BY },
-      ownerReferences: [ownerReference(spec, context.agentUid)],
-    },
+    metadata: ownedMetadata(spec, configMapName(spec.name), context.agentUid),
     data,
   };
 }
 
-/** A hash of everything in the pod template that lives outside it: a change rolls the pods. */
-export function configHash(configMap: V1ConfigMap): string {
-  return createHash('sha256').update(JSON.stringify(configMap.data)).digest('hex').slice(0, 16);
+/**
+ * The NATS token of an Agent's pods, in the Agent's namespace (a Secret cannot
+ * be read across namespaces), owned by the Agent. Undefined when NATS asks
+ * for no token.
+ */
+export function buildNatsSecret(spec: AgentSpec, context: Pick<BuildContext, 'agentUid' | 'natsToken'>): V1Secret | undefined {
+  if (!context.natsToken) return undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: ownedMetadata(spec, natsSecretName(spec.name), context.agentUid),
+    type: 'Opaque',
+    data: { [POD_ENV.natsToken]: Buffer.from(context.natsToken, 'utf8').toString('base64') },
+  };
+}
+
+/**
+ * A hash of everything in the pod template that lives outside it (settings,
+ * and the NATS token when there is one): a change rolls the pods. One-way, so
+ * the annotation says nothing about the token.
+ */
+export function configHash(configMap: V1ConfigMap, secret?: V1Secret): string {
+  // Without a Secret, the hash of the settings alone (as before there were tokens): no needless roll.
+  const content = secret ? JSON.stringify([configMap.data, secret.data]) : JSON.stringify(configMap.data);
+  return createHash('sha256').update(content).digest('hex').slice(0, 16);
 }
 
 function runtimeContainer(spec: AgentSpec, context: BuildContext): V1Container {
@@ -107,7 +138,7 @@ function runtimeContainer(spec: AgentSpec, context: BuildContext): V1Container {
     name: 'runtime',
     image: spec.image ?? context.runtimeImage,
     imagePullPolicy: context.imagePullPolicy,
-    envFrom: [{ configMapRef: { name: configMapName(spec.name) } }],
+    envFrom: [{ configMapRef: { name: configMapName(spec.name) } }, ...(context.natsToken ? [{ secretRef: { name: natsSecretName(spec.name) } }] : [])],
     env,
     ports: [{ name: 'health', containerPort: RUNTIME_HEALTH_PORT }],
     // /healthz answers while the event loop runs, whatever turns are doing: a long turn never fails it.

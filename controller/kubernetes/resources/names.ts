@@ -19,6 +19,11 @@ export function configMapName(agent: string): string {
   return fit(`${agent}-agent-settings`);
 }
 
+/** The Secret with the NATS token of an Agent's pods (a copy, in the Agent's namespace, of the release's). */
+export function natsSecretName(agent: string): string {
+  return fit(`${agent}-agent-nats`);
+}
+
 /** Where an Agent's source from a ConfigMap is mounted in its pods (inside /app, so `import 'colony'` resolves). */
 export function sourceMountPath(agent: string): string {
   return `/app/agents/${agent}`;
