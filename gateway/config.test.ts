@@ -5,6 +5,7 @@ describe('loadConfig', () => {
   it('has defaults for everything', () => {
     expect(loadConfig({})).toEqual({
       natsServers: ['nats://127.0.0.1:4222'],
+      natsToken: undefined,
       namespace: 'default',
       host: '0.0.0.0',
       port: DEFAULT_GATEWAY_PORT,
@@ -21,9 +22,11 @@ describe('loadConfig', () => {
       COLONY_GATEWAY_PORT: '9000',
       COLONY_LOG_LEVEL: 'debug',
       COLONY_KV_REPLICAS: '3',
+      COLONY_NATS_TOKEN: 's3cret',
     });
     expect(config).toEqual({
       natsServers: ['nats://a:4222', 'nats://b:4222'],
+      natsToken: 's3cret',
       namespace: 'team-a',
       host: '127.0.0.1',
       port: 9000,
