@@ -5,6 +5,7 @@ import type { RegistryAgent } from '../agent-runtime/client/registry-view.ts';
 import { createLogger } from '../agent-runtime/protocol/log.ts';
 import type { LogLine } from '../agent-runtime/protocol/log.ts';
 import { buildGateway } from './app.ts';
+import { ApiTokens } from './auth.ts';
 
 const counter: RegistryAgent = {
   spec: { namespace: 'default', name: 'counter', partitions: 8, minReplicas: 0, maxReplicas: 1, updatedAt: 0 },
@@ -12,7 +13,7 @@ const counter: RegistryAgent = {
 };
 
 /** A gateway whose client runs `call`; the routing and error mapping are real, NATS is not involved. */
-function gatewayWith(call: (request: CallRequest) => Promise<CallResult>) {
+function gatewayWith(call: (request: CallRequest) => Promise<CallResult>, apiTokens?: ApiTokens) {
   const lines: LogLine[] = [];
   const app = buildGateway({
     client: { call, partitionFor: () => 0 },
@@ -23,6 +24,7 @@ function gatewayWith(call: (request: CallRequest) => Promise<CallResult>) {
     metricsRegistry: new Registry(),
     now: () => 1_000_000,
     newCallId: () => 'call-1',
+    apiTokens,
   });
   return { app, lines };
 }
@@ -77,6 +79,39 @@ describe('buildGateway', () => {
     expect(lines[0]?.stack).toContain('TypeError');
     fail = false;
     expect((await app.inject({ method: 'POST', url: '/v1/agents/counter/alice/get' })).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('with API tokens, answers 401 on /v1 without a valid bearer token, before running anything; health stays open', async () => {
+    let calls = 0;
+    const token = 'a-token-of-24-characters';
+    const { app } = gatewayWith(async () => {
+      calls += 1;
+      return { data: new TextEncoder().encode('1'), attempts: 1, waitedMs: 0 };
+    }, new ApiTokens(['an-older-token-still-valid', token]));
+    for (const authorization of [undefined, 'Bearer wrong-token-of-some-length', `Basic ${token}`, `Bearer ${token}x`]) {
+      const headers = authorization === undefined ? {} : { authorization };
+      for (const request of [
+        { method: 'POST' as const, url: '/v1/agents/counter/alice/get', payload: '{"big":"body"}' },
+        { method: 'GET' as const, url: '/v1/agents' },
+        { method: 'GET' as const, url: '/v1/agents/counter' },
+        { method: 'GET' as const, url: '/v1/agents/counter/status' },
+      ]) {
+        const response = await app.inject({ ...request, headers });
+        expect(response.statusCode, `${request.method} ${request.url} with ${authorization}`).toBe(401);
+        expect(response.headers['www-authenticate']).toBe('Bearer realm="colony"');
+        expect(response.json()).toMatchObject({ error: { code: 'unauthenticated' } });
+      }
+    }
+    expect(calls).toBe(0);
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
+    for (const authorization of [`Bearer ${token}`, `bearer  ${token} `, 'Bearer an-older-token-still-valid']) {
+      const response = await app.inject({ method: 'POST', url: '/v1/agents/counter/alice/get', headers: { authorization } });
+      expect(response.statusCode, authorization).toBe(200);
+    }
+    expect((await app.inject({ method: 'GET', url: '/v1/agents', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
+    expect(calls).toBe(3);
     await app.close();
   });
 });

@@ -79,8 +79,9 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     metrics,
     now: deps.now ?? Date.now,
     newCallId: deps.newCallId ?? randomUUID,
+    apiTokens: deps.apiTokens,
   });
-  registerAgentRoutes(app, { registry, namespace });
+  registerAgentRoutes(app, { registry, namespace, apiTokens: deps.apiTokens });
   registerHealthRoutes(app, { isReady: deps.isReady ?? (() => true), metricsRegistry: deps.metricsRegistry });
   return app;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ApiTokens } from './auth.ts';
 import { DEFAULT_GATEWAY_PORT, loadConfig } from './config.ts';
 
 describe('loadConfig', () => {
@@ -47,5 +48,11 @@ describe('loadConfig', () => {
     ['COLONY_NATS_URL', ' , '],
   ])('refuses %s=%j, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('reads API tokens from COLONY_API_TOKENS, and refuses a short one naming the variable', () => {
+    expect(loadConfig({}).apiTokens).toBeUndefined();
+    expect(loadConfig({ COLONY_API_TOKENS: 'a-token-of-enough-length' }).apiTokens).toBeInstanceOf(ApiTokens);
+    expect(() => loadConfig({ COLONY_API_TOKENS: 'short' })).toThrow(/COLONY_API_TOKENS: token 1 has 5 characters/);
   });
 });

@@ -3,6 +3,8 @@ import { DEFAULT_NAMESPACE, isDnsLabel } from '../agent-runtime/protocol/limits.
 import { isLogLevel, LOG_LEVELS } from '../agent-runtime/protocol/log.ts';
 import type { LogLevel } from '../agent-runtime/protocol/log.ts';
 import { POD_ENV } from '../agent-runtime/protocol/pod-env.ts';
+import { parseApiTokens } from './auth.ts';
+import type { ApiTokens } from './auth.ts';
 
 /** Environment variables the gateway container reads (NATS, namespace and log level are named as for pods). */
 export const GATEWAY_ENV = {
@@ -13,6 +15,8 @@ export const GATEWAY_ENV = {
   host: 'COLONY_GATEWAY_HOST',
   port: 'COLONY_GATEWAY_PORT',
   kvReplicas: POD_ENV.kvReplicas,
+  /** Bearer tokens callers must send on /v1 (comma-separated, each at least 16 characters); unset: open. */
+  apiTokens: 'COLONY_API_TOKENS',
 } as const;
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -31,6 +35,8 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** JetStream replicas of the KV buckets, should the gateway be the first to create them. */
   kvReplicas: number;
+  /** Tokens required on /v1 routes; undefined: the gateway is open. */
+  apiTokens: ApiTokens | undefined;
 }
 
 function invalid(name: string, value: string, expected: string): ColonyError {
@@ -68,5 +74,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<GatewayConfig> {
   const kvReplicas = Number(kvReplicasText);
   if (!Number.isInteger(kvReplicas) || kvReplicas < 1) throw invalid(GATEWAY_ENV.kvReplicas, kvReplicasText, 'give the number of KV replicas: 1, 3 or 5');
   const natsToken = env[GATEWAY_ENV.natsToken] || undefined;
-  return Object.freeze({ natsServers, natsToken, namespace, host, port, logLevel, kvReplicas });
+  const apiTokens = parseApiTokens(env[GATEWAY_ENV.apiTokens], GATEWAY_ENV.apiTokens);
+  return Object.freeze({ natsServers, natsToken, namespace, host, port, logLevel, kvReplicas, apiTokens });
 }

@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { ColonyClient } from '../agent-runtime/client/client.ts';
 import type { RegistryView } from '../agent-runtime/client/registry-view.ts';
 import type { StructuredLogger } from '../agent-runtime/protocol/log.ts';
+import type { ApiTokens } from './auth.ts';
 
 /** What the gateway needs of ColonyClient. */
 export type GatewayClient = Pick<ColonyClient, 'call' | 'partitionFor'>;
@@ -25,4 +26,6 @@ export interface GatewayDeps {
   now?: () => number;
   /** New call ids when the caller gives no Idempotency-Key. Default crypto.randomUUID. */
   newCallId?: () => string;
+  /** Bearer tokens required on /v1 routes; undefined: open (health and metrics are always open). */
+  apiTokens?: ApiTokens | undefined;
 }

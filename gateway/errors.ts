@@ -148,6 +148,7 @@ export function retryAfterOf(error: ColonyError): string | undefined {
 export function sendError(reply: FastifyReply, error: ColonyError): FastifyReply {
   const retryAfter = retryAfterOf(error);
   if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
+  if (error.code === 'unauthenticated') reply.header('www-authenticate', 'Bearer realm="colony"');
   return reply.code(error.status).header('content-type', JSON_CONTENT_TYPE).send(errorPayload(error));
 }
 

@@ -9,6 +9,7 @@ import { RegistryView } from '../agent-runtime/client/registry-view.ts';
 import { errorField } from '../agent-runtime/protocol/log.ts';
 import type { StructuredLogger } from '../agent-runtime/protocol/log.ts';
 import { buildGateway } from './app.ts';
+import type { ApiTokens } from './auth.ts';
 import { DemandPublisher } from './demand.ts';
 
 /** nats-server's default max_payload, used if the server has not told us its own. */
@@ -29,6 +30,8 @@ export interface StartGatewayOptions {
   metricsRegistry?: Registry;
   /** JetStream replicas for KV buckets this gateway creates (default 1). */
   kvReplicas?: number;
+  /** Bearer tokens required on /v1 routes; undefined: open. */
+  apiTokens?: ApiTokens | undefined;
 }
 
 export interface RunningGateway {
@@ -119,6 +122,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     log,
     metricsRegistry,
     isReady: () => !closing && connection.connected(),
+    apiTokens: options.apiTokens,
   });
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {

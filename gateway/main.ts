@@ -31,7 +31,16 @@ try {
     waitOnFirstConnect: true,
     noAsyncTraces: true,
   });
-  const gateway = await startGateway({ nc, namespace: config.namespace, host: config.host, port: config.port, log, kvReplicas: config.kvReplicas });
+  const gateway = await startGateway({
+    nc,
+    namespace: config.namespace,
+    host: config.host,
+    port: config.port,
+    log,
+    kvReplicas: config.kvReplicas,
+    apiTokens: config.apiTokens,
+  });
+  if (!config.apiTokens) log.warn('COLONY_API_TOKENS is not set: anyone who reaches this gateway can call every agent');
   log.info('gateway listening', { url: gateway.url, nats: nc.getServer() });
 
   let stopping = false;

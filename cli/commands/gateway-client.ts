@@ -1,8 +1,13 @@
+/** Headers that authenticate the CLI to a gateway that requires a token (COLONY_API_TOKENS). */
+export function authHeaders(token: string | undefined): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 /** GETs JSON from the gateway, turning its errors and an unreachable gateway into clear messages. */
-export async function gatewayJson(url: string, path: string): Promise<unknown> {
+export async function gatewayJson(url: string, path: string, token?: string): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(`${url.replace(/\/$/, '')}${path}`);
+    response = await fetch(`${url.replace(/\/$/, '')}${path}`, { headers: authHeaders(token) });
   } catch (error) {
     const reason = String((error as Error).cause ?? (error as Error).message);
     throw new Error(`could not reach the gateway at ${url} (${reason}); is \`colony dev\` running? Set --url or COLONY_URL`, { cause: error });

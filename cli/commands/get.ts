@@ -14,6 +14,7 @@ every second).
 
 Options:
   --url <url>   gateway URL (default $COLONY_URL or http://127.0.0.1:8080)
+  --token <t>   API token, for a gateway that requires one (default $COLONY_TOKEN)
   --json        print the status records as JSON
   --history     with agents: the recent scaling decisions too`;
 
@@ -40,6 +41,7 @@ export async function getCommand(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       url: { type: 'string', default: process.env.COLONY_URL ?? 'http://127.0.0.1:8080' },
+      token: { type: 'string', default: process.env.COLONY_TOKEN },
       json: { type: 'boolean', default: false },
       history: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -51,11 +53,11 @@ export async function getCommand(argv: string[]): Promise<void> {
   }
   const [what, only, ...rest] = positionals;
   if ((what !== 'agents' && what !== 'pods') || rest.length > 0) throw new UsageError('expected: colony get agents|pods [agent]', GET_USAGE);
-  const { agents } = (await gatewayJson(values.url, '/v1/agents')) as { agents: { name: string }[] };
+  const { agents } = (await gatewayJson(values.url, '/v1/agents', values.token)) as { agents: { name: string }[] };
   const names = agents.map((a) => a.name).filter((name) => only === undefined || name === only);
   if (only !== undefined && names.length === 0) throw new Error(`there is no agent named "${only}"; the agents are: ${agents.map((a) => a.name).join(', ')}`);
   const statuses = await Promise.all(
-    names.map(async (name) => (await gatewayJson(values.url, `/v1/agents/${encodeURIComponent(name)}/status`)) as AgentStatusRecord),
+    names.map(async (name) => (await gatewayJson(values.url, `/v1/agents/${encodeURIComponent(name)}/status`, values.token)) as AgentStatusRecord),
   );
   if (values.json) {
     process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);

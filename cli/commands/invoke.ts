@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../usage-error.ts';
+import { authHeaders } from './gateway-client.ts';
 
 export const INVOKE_USAGE = `colony invoke <agent>/<key> <method> [json] [options]
 
@@ -9,6 +10,7 @@ Calls a method of an instance through the gateway and prints the result.
 
 Options:
   --url <url>         gateway URL (default $COLONY_URL or http://127.0.0.1:8080)
+  --token <t>         API token, for a gateway that requires one (default $COLONY_TOKEN)
   --timeout <t>       deadline, e.g. 5s or 500ms (default 30s)
   --idempotency-key   make retries of this call run it at most once`;
 
@@ -18,6 +20,7 @@ export async function invokeCommand(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       url: { type: 'string', default: process.env.COLONY_URL ?? 'http://127.0.0.1:8080' },
+      token: { type: 'string', default: process.env.COLONY_TOKEN },
       timeout: { type: 'string' },
       'idempotency-key': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -42,7 +45,7 @@ export async function invokeCommand(argv: string[]): Promise<void> {
       throw new UsageError(`the input is not valid JSON: ${(error as Error).message}`, INVOKE_USAGE);
     }
   }
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...authHeaders(values.token) };
   if (values.timeout) headers['x-colony-timeout'] = values.timeout;
   if (values['idempotency-key']) headers['idempotency-key'] = values['idempotency-key'];
   const url = `${values.url.replace(/\/$/, '')}/v1/agents/${encodeURIComponent(agent)}/${encodeURIComponent(key)}/${encodeURIComponent(method)}`;

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RegistryAgent } from '../../agent-runtime/client/registry-view.ts';
 import type { AgentStatusRecord, MethodDescriptor } from '../../agent-runtime/protocol/registry.ts';
+import type { ApiTokens } from '../auth.ts';
 import type { GatewayRegistry } from '../deps.ts';
 import { unknownAgentError } from '../errors.ts';
 
@@ -28,6 +29,7 @@ export function describeAgent(entry: RegistryAgent): AgentDescription {
 export interface AgentRoutesOptions {
   registry: GatewayRegistry;
   namespace: string;
+  apiTokens?: ApiTokens | undefined;
 }
 
 interface AgentRoute {
@@ -36,11 +38,15 @@ interface AgentRoute {
 
 /** GET /v1/agents and GET /v1/agents/:agent — what the registry knows, for people and the CLI. */
 export function registerAgentRoutes(app: FastifyInstance, options: AgentRoutesOptions): void {
-  const { registry, namespace } = options;
+  const { registry, namespace, apiTokens } = options;
 
-  app.get('/v1/agents', async () => ({ agents: registry.list().map(describeAgent) }));
+  app.get('/v1/agents', async (request) => {
+    apiTokens?.check(request.headers.authorization);
+    return { agents: registry.list().map(describeAgent) };
+  });
 
   app.get<AgentRoute>('/v1/agents/:agent', async (request: FastifyRequest<AgentRoute>, _reply: FastifyReply<AgentRoute>) => {
+    apiTokens?.check(request.headers.authorization);
     const entry = registry.get(request.params.agent);
     if (entry === undefined) {
       throw unknownAgentError(request.params.agent, namespace, registry.list().map((known) => known.spec.name));
@@ -50,6 +56,7 @@ export function registerAgentRoutes(app: FastifyInstance, options: AgentRoutesOp
 
   // Pods, partitions, load and recent scaling decisions, as the controller last published them (every second).
   app.get<AgentRoute>('/v1/agents/:agent/status', async (request: FastifyRequest<AgentRoute>, _reply: FastifyReply<AgentRoute>) => {
+    apiTokens?.check(request.headers.authorization);
     const entry = registry.get(request.params.agent);
     if (entry === undefined) {
       throw unknownAgentError(request.params.agent, namespace, registry.list().map((known) => known.spec.name));

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
 import { connect } from '@nats-io/transport-node';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
@@ -17,7 +18,10 @@ import type { AgentApiRecord, AgentSpecRecord } from '../../agent-runtime/protoc
 import { demandSubject, registryApiKey, registrySpecKey, requestSubject } from '../../agent-runtime/protocol/subjects.ts';
 import { bodyLimitsFor, buildGateway } from '../../gateway/app.ts';
 import type { GatewayDeps } from '../../gateway/deps.ts';
+import { parseApiTokens } from '../../gateway/auth.ts';
 import { startGateway } from '../../gateway/gateway.ts';
+import type { RunningGateway, StartGatewayOptions } from '../../gateway/gateway.ts';
+import { COLONY_BIN } from '../helpers/colony-dev.ts';
 import { startTestNats } from '../helpers/nats.ts';
 import type { TestNats } from '../helpers/nats.ts';
 
@@ -542,14 +546,12 @@ describe('gateway over a real nats-server', () => {
       expect(gatewayNc.isClosed()).toBe(false);
     });
 
+    /** A gateway of its own, on its own connection and a free port, logging nothing. */
+    const ownGateway = async (options: Partial<StartGatewayOptions> = {}): Promise<RunningGateway> =>
+      startGateway({ nc: await nats.connect(), namespace: NS, host: '127.0.0.1', port: 0, log: createLogger({ sink: () => undefined }), ...options });
+
     it('finishes calls in flight when it closes, without waiting for idle keep-alive connections', async () => {
-      const gateway = await startGateway({
-        nc: await nats.connect(),
-        namespace: NS,
-        host: '127.0.0.1',
-        port: 0,
-        log: createLogger({ sink: () => undefined }),
-      });
+      const gateway = await ownGateway();
       const received = new Promise<void>((resolve) => {
         onSlowCall = resolve;
       });
@@ -569,6 +571,31 @@ describe('gateway over a real nats-server', () => {
         await gateway.close();
       }
     }, 10_000);
+
+    it('with COLONY_API_TOKENS-style tokens, serves the colony CLI that sends one and refuses the one that does not', async () => {
+      const token = 'integration-token-0123456789';
+      const gateway = await ownGateway({ apiTokens: parseApiTokens(token, 'COLONY_API_TOKENS') });
+      const colony = (args: string[], env: Record<string, string> = {}) =>
+        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+          execFile(process.execPath, [COLONY_BIN, ...args, '--url', gateway.url], { env: { ...process.env, COLONY_TOKEN: '', ...env } }, (error, stdout, stderr) =>
+            resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+          );
+        });
+      try {
+        const refused = await colony(['invoke', 'counter/alice', 'echo', '{"by":1}']);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toMatch(/error 401 unauthenticated: this gateway requires an API token/);
+        const byFlag = await colony(['invoke', 'counter/alice', 'echo', '{"by":1}', '--token', token]);
+        expect(byFlag).toMatchObject({ code: 0, stdout: '{\n  "by": 1\n}\n' });
+        const byEnv = await colony(['get', 'agents'], { COLONY_TOKEN: token });
+        expect(byEnv.code).toBe(0);
+        expect(byEnv.stdout).toMatch(/^counter\s/m);
+        expect((await colony(['get', 'agents'])).stderr).toMatch(/401 unauthenticated/);
+        expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+      } finally {
+        await gateway.close();
+      }
+    });
   });
 });
 
