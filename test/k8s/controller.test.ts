@@ -246,14 +246,21 @@ describe('the controller on Kubernetes', () => {
     }
   });
 
-  it('accepts the chart, with default and with cluster values, on a server-side dry run', async () => {
-    for (const values of [[], ['-f', `${CHART}/values-cluster.yaml`]]) {
+  it('accepts the chart on a server-side dry run: default and cluster values, API tokens, an external NATS', async () => {
+    const variants = [
+      [],
+      ['-f', `${CHART}/values-cluster.yaml`],
+      // API tokens for the gateway; NATS without a token; an external NATS with one.
+      ['--set', 'gateway.auth.existingSecret=colony-api-tokens', '--set', 'nats.auth.enabled=false'],
+      ['--set', 'nats.enabled=false', '--set', 'nats.externalUrl=nats://nats.example:4222', '--set', 'nats.auth.existingSecret=external-nats'],
+    ];
+    for (const values of variants) {
       const manifests = await platform.helm(['template', RELEASE, CHART, '--namespace', SYSTEM, ...values]);
       // The rendered objects carry their namespaces (the release's, and the Agents' for their NetworkPolicy).
       const result = await platform.cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifests });
       expect(result.stderr.slice(0, 2000), values.join(' ') || 'default values').toBe('');
       expect(result.code).toBe(0);
-      expect(result.stdout).toMatch(/statefulset.apps\/\S+ created \(server dry run\)/);
+      expect(result.stdout).toMatch(values.includes('nats.enabled=false') ? /deployment.apps\/\S+ created \(server dry run\)/ : /statefulset.apps\/\S+ created \(server dry run\)/);
     }
   });
 });
