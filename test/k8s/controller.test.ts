@@ -187,8 +187,10 @@ describe('the controller on Kubernetes', () => {
       // 180 turns in flight over 3 pods at 100 per pod (the default target): 2 pods wanted → in panic never down; up to 4 when… the load says so.
       await kubectl('patch', 'agent', 'counter', '--type=merge', '-p', '{"spec":{"scaling":{"targetInflight":20,"maxReplicas":6}}}');
       await expect.poll(() => deploymentReplicas('counter-agent'), { timeout: 30_000, interval: 500 }).toBe(6);
-      const agent = await json<{ status: { scalingReason: string } }>('get', 'agent', 'counter');
-      expect(agent.status.scalingReason).toMatch(/in flight|panic|hold/);
+      // The status is written on its own tick (every second), so it may follow the Deployment by a moment.
+      await expect
+        .poll(async () => (await json<{ status: { scalingReason: string } }>('get', 'agent', 'counter')).status.scalingReason, { timeout: 10_000, interval: 250 })
+        .toMatch(/in flight|panic|hold/);
     } finally {
       clearInterval(timer);
     }
