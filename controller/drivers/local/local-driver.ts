@@ -209,7 +209,8 @@ export class LocalDriver implements PodDriver {
 
   async #stopPod(agent: LocalAgent, local: LocalPod): Promise<void> {
     // Already told to stop: it is draining. A second SIGTERM would make it exit at once, cutting
-    // its turns short, so a repeated decision (or a shutdown meanwhile) waits for the first.
+    // its turns short, so a second stop (`colony dev` shutting down meanwhile, a caller asking
+    // again) waits for the first.
     if (local.stopping) return local.exited;
     local.stopping = true;
     const { child } = local;
