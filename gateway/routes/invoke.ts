@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import { checkInstanceKey, isMethodName } from '../../agent-runtime/protocol/limits.ts';
 import { parseTimeoutMs, readCallId, readTraceparent, REQUEST_HEADER, RESPONSE_HEADER } from '../call-headers.ts';
-import type { ApiTokens } from '../auth.ts';
 import type { GatewayClient, GatewayRegistry } from '../deps.ts';
 import { invalidMethodNameError, JSON_CONTENT_TYPE, unknownAgentError, unknownMethodError } from '../errors.ts';
 import { readInput } from '../input.ts';
@@ -37,11 +36,10 @@ export interface InvokeRouteOptions {
   metrics: GatewayMetrics;
   now: () => number;
   newCallId: () => string;
-  apiTokens?: ApiTokens | undefined;
 }
 
 export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOptions): void {
-  const { client, registry, namespace, metrics, now, newCallId, apiTokens } = options;
+  const { client, registry, namespace, metrics, now, newCallId } = options;
 
   // The hot path: registry lookups and header parsing, then one NATS request.
   // The result bytes go back to the caller as they came from the pod.
@@ -83,12 +81,7 @@ export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOp
     return reply.header('content-type', JSON_CONTENT_TYPE).send(result.data);
   };
 
-  if (apiTokens === undefined) {
-    app.post<InvokeRoute>(INVOKE_ROUTE, invoke);
-    return;
-  }
-  // Checked on arrival, before the body is read: a caller without a token cannot make the gateway read 16 MiB.
-  app.post<InvokeRoute>(INVOKE_ROUTE, { onRequest: async (request) => apiTokens.check(request.headers.authorization) }, invoke);
+  app.post<InvokeRoute>(INVOKE_ROUTE, invoke);
 }
 
 /**
