@@ -28,9 +28,6 @@ export type PodStatus = PodStatusRecord;
 export type AgentStatus = Omit<AgentStatusRecord, 'updatedAt'>;
 export type ScalingDecision = ScalingDecisionRecord;
 
-/** How long past its drain timeout a pod told to stop may take to disappear before it counts again. */
-export const STOPPING_GRACE_MS = 30_000;
-
 /** Most recent scaling decisions kept per Agent, for status. */
 export const MAX_DECISIONS = 20;
 
@@ -49,12 +46,6 @@ export class AgentController {
   #removed = false;
   /** Pods chosen for removal: their partitions are moved away, then they are stopped. */
   readonly #leaving = new Set<string>();
-  /**
-   * Pods told to stop (given to the driver to remove), with when: still listed while they drain
-   * and exit, they are not chosen, counted, placed or stopped again — until their drain time
-   * has long passed (a pod Kubernetes did not remove after all is then treated as any other).
-   */
-  readonly #stopping = new Map<string, number>();
   /** The replicas of the last decision; undefined until the first one (after a restart: what runs). */
   #replicas: number | undefined;
   #reason = 'starting';
@@ -139,22 +130,21 @@ export class AgentController {
     const desired = this.#desired(at);
     const live = tracker.live(spec.namespace, spec.name, at);
     const liveById = new Map(live.map((pod) => [pod.podId, pod]));
-    const listed = driver.pods(spec.namespace, spec.name).map((pod) => pod.podId);
-    for (const [podId, since] of this.#stopping) {
-      if (!listed.includes(podId) || at - since > spec.drainTimeoutMs + STOPPING_GRACE_MS) this.#stopping.delete(podId);
-    }
-    const existing = listed.filter((podId) => !this.#stopping.has(podId));
+    // A pod that reports draining is on its way out (told to stop, or stopping by itself): it is
+    // not counted or chosen again. Until it reports so, choosing it again only repeats the request,
+    // which drivers take once (a draining pod is never signalled twice).
+    const existing = driver
+      .pods(spec.namespace, spec.name)
+      .map((pod) => pod.podId)
+      .filter((podId) => liveById.get(podId)?.heartbeat.state !== 'draining');
     for (const podId of this.#leaving) if (!existing.includes(podId)) this.#leaving.delete(podId);
     this.#chooseLeaving(existing, desired, liveById);
     // A leaving pod is removed once it holds no partition (it released them all) or is not live.
     const removable = [...this.#leaving].filter((podId) => (liveById.get(podId)?.heartbeat.owned.length ?? 0) === 0);
-    for (const podId of removable) {
-      this.#leaving.delete(podId);
-      this.#stopping.set(podId, at);
-    }
+    for (const podId of removable) this.#leaving.delete(podId);
     await driver.scale(spec, desired + this.#leaving.size, removable);
 
-    const eligible = live.filter((pod) => pod.heartbeat.state === 'running' && !this.#departing(pod.podId)).map((pod) => pod.podId);
+    const eligible = live.filter((pod) => pod.heartbeat.state === 'running' && !this.#leaving.has(pod.podId)).map((pod) => pod.podId);
     const holding = new Map(live.map((pod) => [pod.podId, pod.heartbeat.owned]));
     const current =
       this.#table && this.#table.partitions === spec.partitions ? this.#table.owners : new Array<string | null>(spec.partitions).fill(null);
@@ -182,7 +172,7 @@ export class AgentController {
     const previous = this.#replicas ?? driver.pods(spec.namespace, spec.name).length;
     const readyPods = tracker
       .live(spec.namespace, spec.name, now)
-      .filter((pod) => pod.heartbeat.state === 'running' && !this.#departing(pod.podId))
+      .filter((pod) => pod.heartbeat.state === 'running' && !this.#leaving.has(pod.podId))
       .map((pod) => pod.podId);
     if (this.#override !== undefined) {
       const floor = spec.scaling.minReplicas;
@@ -218,11 +208,6 @@ export class AgentController {
     this.#decisions.push({ at, from, to, reason });
     if (this.#decisions.length > MAX_DECISIONS) this.#decisions.shift();
     if (from !== to) this.#deps.log.info(`${this.spec.name}: ${from} → ${to} pods: ${reason}`);
-  }
-
-  /** Chosen for removal, or already told to stop. */
-  #departing(podId: string): boolean {
-    return this.#leaving.has(podId) || this.#stopping.has(podId);
   }
 
   /**
@@ -299,7 +284,7 @@ export class AgentController {
       return {
         podId: pod.podId,
         state: tracked?.heartbeat.state ?? 'pending',
-        leaving: this.#departing(pod.podId),
+        leaving: this.#leaving.has(pod.podId) || tracked?.heartbeat.state === 'draining',
         owned: tracked?.heartbeat.owned.length ?? 0,
         load: tracked?.heartbeat.load,
         startedAt: pod.startedAt,
