@@ -1,12 +1,12 @@
 import type { KV } from '@nats-io/kv';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../agent-runtime/protocol/log.ts';
+import { createLogger } from '../agent-runtime/observability/log.ts';
 import type { PodHeartbeat } from '../agent-runtime/protocol/placement.ts';
 import { AgentController } from './agent-controller.ts';
 import { DEFAULT_AUTOSCALER_TUNABLES } from './autoscaler/tunables.ts';
 import type { DriverPod, PodDriver } from './drivers/driver.ts';
 import { PodTracker } from './pods/pod-tracker.ts';
-import { resolveAgent } from './spec/manifest.ts';
+import { resolveAgent } from './manifest/manifest.ts';
 
 const NOW = 1_000_000;
 

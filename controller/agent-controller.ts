@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
-import { errorField } from '../agent-runtime/protocol/log.ts';
-import type { StructuredLogger } from '../agent-runtime/protocol/log.ts';
+import { errorField } from '../agent-runtime/observability/log.ts';
+import type { StructuredLogger } from '../agent-runtime/observability/log.ts';
 import type { PlacementTable, PodHeartbeat } from '../agent-runtime/protocol/placement.ts';
 import { decideScale, INITIAL_AUTOSCALER_STATE } from './autoscaler/autoscaler.ts';
 import type { AutoscalerState } from './autoscaler/autoscaler.ts';
@@ -12,7 +12,7 @@ import { placementKey, registrySpecKey, registryStatusKey } from '../agent-runti
 import type { PodDriver } from './drivers/driver.ts';
 import { planPlacement, sameOwners } from './placement/plan.ts';
 import type { PodTracker, TrackedPod } from './pods/pod-tracker.ts';
-import type { AgentSpec } from './spec/agent-spec.ts';
+import type { AgentSpec } from './manifest/agent-spec.ts';
 
 export interface AgentControllerDeps {
   driver: PodDriver;

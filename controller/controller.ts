@@ -1,7 +1,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Buckets } from '../agent-runtime/client/buckets.ts';
-import { errorField } from '../agent-runtime/protocol/log.ts';
-import type { StructuredLogger } from '../agent-runtime/protocol/log.ts';
+import { errorField } from '../agent-runtime/observability/log.ts';
+import type { StructuredLogger } from '../agent-runtime/observability/log.ts';
 import type { DemandSignal, PodHeartbeat } from '../agent-runtime/protocol/placement.ts';
 import { demandWildcard, heartbeatWildcard, parseRegistryKey } from '../agent-runtime/protocol/subjects.ts';
 import { autoscalerTunables } from './autoscaler/tunables.ts';
@@ -10,7 +10,7 @@ import { AgentController } from './agent-controller.ts';
 import type { AgentStatus } from './agent-controller.ts';
 import type { PodDriver } from './drivers/driver.ts';
 import { DEFAULT_POD_TIMEOUT_MS, PodTracker } from './pods/pod-tracker.ts';
-import type { AgentSpec } from './spec/agent-spec.ts';
+import type { AgentSpec } from './manifest/agent-spec.ts';
 
 export interface ControllerOptions {
   nc: NatsConnection;

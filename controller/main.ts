@@ -7,8 +7,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { connect } from '@nats-io/transport-node';
 import { openBuckets } from '../agent-runtime/client/buckets.ts';
-import { startHealthServer } from '../agent-runtime/health/health-server.ts';
-import { createLogger, errorField } from '../agent-runtime/protocol/log.ts';
+import { startHealthServer } from '../agent-runtime/observability/health-server.ts';
+import { createLogger, errorField } from '../agent-runtime/observability/log.ts';
 import { loadConfig } from './kubernetes/config.ts';
 import { LeaderElector } from './kubernetes/leader.ts';
 import { Operator } from './kubernetes/operator.ts';

@@ -2,8 +2,8 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { CallRequest, CallResult } from '../agent-runtime/client/client.ts';
 import type { RegistryAgent } from '../agent-runtime/client/registry-view.ts';
-import { createLogger } from '../agent-runtime/protocol/log.ts';
-import type { LogLine } from '../agent-runtime/protocol/log.ts';
+import { createLogger } from '../agent-runtime/observability/log.ts';
+import type { LogLine } from '../agent-runtime/observability/log.ts';
 import { buildGateway } from './app.ts';
 import { ApiTokens } from './auth.ts';
 

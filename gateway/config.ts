@@ -1,7 +1,7 @@
 import { ColonyError } from '../agent-runtime/protocol/errors.ts';
 import { DEFAULT_NAMESPACE, isDnsLabel } from '../agent-runtime/protocol/limits.ts';
-import { isLogLevel, LOG_LEVELS } from '../agent-runtime/protocol/log.ts';
-import type { LogLevel } from '../agent-runtime/protocol/log.ts';
+import { isLogLevel, LOG_LEVELS } from '../agent-runtime/observability/log.ts';
+import type { LogLevel } from '../agent-runtime/observability/log.ts';
 import { POD_ENV } from '../agent-runtime/protocol/pod-env.ts';
 import { parseApiTokens } from './auth.ts';
 import type { ApiTokens } from './auth.ts';

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { ColonyClient } from '../agent-runtime/client/client.ts';
 import type { RegistryView } from '../agent-runtime/client/registry-view.ts';
-import type { StructuredLogger } from '../agent-runtime/protocol/log.ts';
+import type { StructuredLogger } from '../agent-runtime/observability/log.ts';
 import type { ApiTokens } from './auth.ts';
 
 /** What the gateway needs of ColonyClient. */

@@ -1,8 +1,8 @@
 import type { FastifyReply } from 'fastify';
 import { ColonyError } from '../agent-runtime/protocol/errors.ts';
 import type { ErrorCode } from '../agent-runtime/protocol/errors.ts';
-import { errorField } from '../agent-runtime/protocol/log.ts';
-import type { StructuredLogger } from '../agent-runtime/protocol/log.ts';
+import { errorField } from '../agent-runtime/observability/log.ts';
+import type { StructuredLogger } from '../agent-runtime/observability/log.ts';
 
 /**
  * Every error the gateway answers with is a ColonyError, sent as

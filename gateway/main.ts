@@ -1,5 +1,5 @@
 import { connect } from '@nats-io/transport-node';
-import { createLogger, errorField } from '../agent-runtime/protocol/log.ts';
+import { createLogger, errorField } from '../agent-runtime/observability/log.ts';
 import { loadConfig } from './config.ts';
 import { startGateway } from './gateway.ts';
 

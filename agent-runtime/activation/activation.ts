@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
-import { errorField } from '../protocol/log.ts';
-import type { StructuredLogger } from '../protocol/log.ts';
+import { errorField } from '../observability/log.ts';
+import type { StructuredLogger } from '../observability/log.ts';
 import type { Durability } from '../protocol/pod-env.ts';
 import { nextDueAfterFire, reminderCallId } from '../reminders/reminder.ts';
 import type { ReminderEntry } from '../reminders/reminder.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineAgent } from '../sdk/agent.ts';
 import { AgentError } from '../sdk/errors.ts';
-import { createLogger } from '../protocol/log.ts';
+import { createLogger } from '../observability/log.ts';
 import type { CallMeta } from '../protocol/envelope.ts';
 import { MemoryStateStore } from '../state/memory-state-store.ts';
 import { Catalog } from './catalog.ts';

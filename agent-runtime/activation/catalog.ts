@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { StructuredLogger } from '../protocol/log.ts';
-import { errorField } from '../protocol/log.ts';
+import type { StructuredLogger } from '../observability/log.ts';
+import { errorField } from '../observability/log.ts';
 import type { Durability } from '../protocol/pod-env.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { Activation, WAKE_METHOD } from './activation.ts';

@@ -1,6 +1,6 @@
 import { DEFAULT_CALL_TIMEOUT_MS } from '../protocol/limits.ts';
-import { errorField } from '../protocol/log.ts';
-import type { StructuredLogger } from '../protocol/log.ts';
+import { errorField } from '../observability/log.ts';
+import type { StructuredLogger } from '../observability/log.ts';
 import { reminderRetryDelayMs } from '../reminders/reminder.ts';
 import type { CallOptions, TaskContext } from '../sdk/context.ts';
 import type { AnyAgentDefinition, CallClient, SendClient } from '../sdk/types.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { StructuredLogger } from '../protocol/log.ts';
+import type { StructuredLogger } from '../observability/log.ts';
 import type { AgentContext, CallOptions, Reminders, Tasks, Timers } from '../sdk/context.ts';
 import type { AnyAgentDefinition, CallClient, SendClient } from '../sdk/types.ts';
 import type { Caller } from './caller.ts';

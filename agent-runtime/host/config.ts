@@ -1,6 +1,6 @@
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITIONS, isDnsLabel } from '../protocol/limits.ts';
-import { isLogLevel } from '../protocol/log.ts';
-import type { LogLevel } from '../protocol/log.ts';
+import { isLogLevel } from '../observability/log.ts';
+import type { LogLevel } from '../observability/log.ts';
 import { DURABILITY_MODES, POD_ENV } from '../protocol/pod-env.ts';
 import type { Durability } from '../protocol/pod-env.ts';
 

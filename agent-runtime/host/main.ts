@@ -2,7 +2,7 @@
 /** Entry of a runtime pod: wires config, NATS, the agent module and the host; handles signals. */
 import module from 'node:module';
 import { connect } from '@nats-io/transport-node';
-import { createLogger, errorField } from '../protocol/log.ts';
+import { createLogger, errorField } from '../observability/log.ts';
 import { POD_ENV } from '../protocol/pod-env.ts';
 import { importAgentDefinition } from './agent-module.ts';
 import { ConfigError, loadConfig } from './config.ts';

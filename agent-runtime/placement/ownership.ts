@@ -1,6 +1,6 @@
 import type { Subscription } from '@nats-io/nats-core';
-import { errorField } from '../protocol/log.ts';
-import type { StructuredLogger } from '../protocol/log.ts';
+import { errorField } from '../observability/log.ts';
+import type { StructuredLogger } from '../observability/log.ts';
 import type { PlacementTable } from '../protocol/placement.ts';
 
 export interface OwnershipDeps {

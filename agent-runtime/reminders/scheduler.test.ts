@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../protocol/log.ts';
-import type { LogLine } from '../protocol/log.ts';
+import { createLogger } from '../observability/log.ts';
+import type { LogLine } from '../observability/log.ts';
 import { ReminderScheduler } from './scheduler.ts';
 import type { WakeEntry, WakeIndex } from './wake-index.ts';
 

@@ -1,5 +1,5 @@
-import { errorField } from '../protocol/log.ts';
-import type { StructuredLogger } from '../protocol/log.ts';
+import { errorField } from '../observability/log.ts';
+import type { StructuredLogger } from '../observability/log.ts';
 import { reminderRetryDelayMs } from './reminder.ts';
 import { WakeHeap } from './wake-heap.ts';
 import type { WakeEntry, WakeIndex } from './wake-index.ts';

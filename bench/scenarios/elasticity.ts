@@ -1,5 +1,5 @@
 import type { Platform } from '../../cli/dev/platform.ts';
-import type { AgentSpec } from '../../controller/spec/agent-spec.ts';
+import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
 import { invoke, sleep } from '../harness.ts';
 import type { Row } from '../harness.ts';
 import { percentile } from '../stats.ts';

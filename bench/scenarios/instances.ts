@@ -2,7 +2,7 @@ import { connect } from '@nats-io/transport-node';
 import { Catalog } from '../../agent-runtime/activation/catalog.ts';
 import { loadAgent } from '../../agent-runtime/activation/loaded-agent.ts';
 import { openBuckets } from '../../agent-runtime/client/buckets.ts';
-import { createLogger } from '../../agent-runtime/protocol/log.ts';
+import { createLogger } from '../../agent-runtime/observability/log.ts';
 import { defineAgent } from '../../agent-runtime/sdk/agent.ts';
 import { KvStateStore } from '../../agent-runtime/state/state-store.ts';
 import type { Platform } from '../../cli/dev/platform.ts';

@@ -5,7 +5,7 @@
  */
 import { Catalog } from '../../agent-runtime/activation/catalog.ts';
 import { loadAgent } from '../../agent-runtime/activation/loaded-agent.ts';
-import { createLogger } from '../../agent-runtime/protocol/log.ts';
+import { createLogger } from '../../agent-runtime/observability/log.ts';
 import { defineAgent } from '../../agent-runtime/sdk/agent.ts';
 import { MemoryStateStore } from '../../agent-runtime/state/memory-state-store.ts';
 

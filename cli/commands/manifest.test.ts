@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { loadManifests } from '../../controller/spec/manifest.ts';
+import { loadManifests } from '../../controller/manifest/manifest.ts';
 import { kubernetesObjects } from './manifest.ts';
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));

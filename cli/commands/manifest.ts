@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import type { AgentSpec } from '../../controller/spec/agent-spec.ts';
-import { formatDuration } from '../../controller/spec/duration.ts';
-import { loadManifests } from '../../controller/spec/manifest.ts';
+import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
+import { formatDuration } from '../../controller/manifest/duration.ts';
+import { loadManifests } from '../../controller/manifest/manifest.ts';
 import { UsageError } from '../usage-error.ts';
 
 export const MANIFEST_USAGE = `colony manifest [dir...] [options]

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { AgentSpec } from '../../controller/spec/agent-spec.ts';
+import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
 
 const run = promisify(execFile);
 const CHECK_ENTRY = fileURLToPath(new URL('../../agent-runtime/host/check.ts', import.meta.url));

@@ -15,8 +15,8 @@
  * - To zero only with `minReplicas: 0` after `scaleToZeroAfterMs` without a turn,
  *   a call in flight or queued, or a demand signal; from zero on a new demand signal.
  */
-import type { ScalingSpec } from '../spec/agent-spec.ts';
-import { formatDuration } from '../spec/duration.ts';
+import type { ScalingSpec } from '../manifest/agent-spec.ts';
+import { formatDuration } from '../manifest/duration.ts';
 import { averageLoad, reportCoverage, samplesInWindow } from './load-window.ts';
 import type { LoadSample, ReportCoverage, WindowLoad } from './load-window.ts';
 import { change, figure, podList, seconds } from './reason.ts';

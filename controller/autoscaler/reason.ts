@@ -1,4 +1,4 @@
-import { formatDuration } from '../spec/duration.ts';
+import { formatDuration } from '../manifest/duration.ts';
 
 /** Whole seconds (rounded up, at least one) in the spec's duration notation: `6s`, `1m`. */
 export function seconds(ms: number): string {

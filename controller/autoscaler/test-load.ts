@@ -4,7 +4,7 @@
  * two seconds and starts or stops pods). Used by the tests next to it only.
  */
 import type { LoadReport } from '../../agent-runtime/protocol/placement.ts';
-import type { ScalingSpec } from '../spec/agent-spec.ts';
+import type { ScalingSpec } from '../manifest/agent-spec.ts';
 import { decideScale, INITIAL_AUTOSCALER_STATE } from './autoscaler.ts';
 import type { AutoscalerState, ScaleInput } from './autoscaler.ts';
 import { trimLoadHistory } from './load-window.ts';

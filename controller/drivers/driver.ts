@@ -1,4 +1,4 @@
-import type { AgentSpec } from '../spec/agent-spec.ts';
+import type { AgentSpec } from '../manifest/agent-spec.ts';
 
 /** A pod as its driver knows it (process or Kubernetes pod). */
 export interface DriverPod {

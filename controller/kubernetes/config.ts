@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { isLogLevel } from '../../agent-runtime/protocol/log.ts';
-import type { LogLevel } from '../../agent-runtime/protocol/log.ts';
+import { isLogLevel } from '../../agent-runtime/observability/log.ts';
+import type { LogLevel } from '../../agent-runtime/observability/log.ts';
 
 /** Everything the controller needs on Kubernetes, read once from its environment. */
 export interface OperatorConfig {

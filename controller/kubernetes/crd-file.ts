@@ -5,5 +5,5 @@ import { agentCrd } from './crd.ts';
 export const CRD_FILE = 'charts/colony/crds/agents.colony.dev.yaml';
 
 export function crdYaml(): string {
-  return `# Generated from controller/spec/agent-schema.ts by \`npm run gen:crd\`; do not edit.\n${stringify(agentCrd(), { lineWidth: 0 })}`;
+  return `# Generated from controller/manifest/agent-schema.ts by \`npm run gen:crd\`; do not edit.\n${stringify(agentCrd(), { lineWidth: 0 })}`;
 }

@@ -1,4 +1,4 @@
-import { AGENT_SPEC_SCHEMA } from '../spec/agent-schema.ts';
+import { AGENT_SPEC_SCHEMA } from '../manifest/agent-schema.ts';
 
 export const GROUP = 'colony.dev';
 export const VERSION = 'v1alpha1';

@@ -1,7 +1,7 @@
 import { makeInformer } from '@kubernetes/client-node';
 import type { Informer, KubeConfig, KubernetesListObject, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
-import { errorField } from '../../agent-runtime/protocol/log.ts';
-import type { StructuredLogger } from '../../agent-runtime/protocol/log.ts';
+import { errorField } from '../../agent-runtime/observability/log.ts';
+import type { StructuredLogger } from '../../agent-runtime/observability/log.ts';
 
 export const INFORMER_RESTART_INITIAL_MS = 500;
 export const INFORMER_RESTART_MAX_MS = 30_000;

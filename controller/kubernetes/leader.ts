@@ -1,9 +1,9 @@
 import { CoordinationV1Api, CoreV1Api, V1MicroTime } from '@kubernetes/client-node';
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
-import { errorField } from '../../agent-runtime/protocol/log.ts';
-import type { StructuredLogger } from '../../agent-runtime/protocol/log.ts';
+import { errorField } from '../../agent-runtime/observability/log.ts';
+import type { StructuredLogger } from '../../agent-runtime/observability/log.ts';
 import { recordEvent } from './events.ts';
-import { statusOf } from './kube-driver.ts';
+import { statusOf } from '../drivers/kubernetes/kube-driver.ts';
 
 export const LEASE_DURATION_MS = 15_000;
 export const RENEW_INTERVAL_MS = 2_000;

@@ -2,17 +2,17 @@ import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@k
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Buckets } from '../../agent-runtime/client/buckets.ts';
-import { errorField } from '../../agent-runtime/protocol/log.ts';
-import type { StructuredLogger } from '../../agent-runtime/protocol/log.ts';
+import { errorField } from '../../agent-runtime/observability/log.ts';
+import type { StructuredLogger } from '../../agent-runtime/observability/log.ts';
 import type { AutoscalerTunables } from '../autoscaler/tunables.ts';
 import { Controller } from '../controller.ts';
-import type { AgentSpec } from '../spec/agent-spec.ts';
-import { ManifestError, resolveAgent } from '../spec/manifest.ts';
+import type { AgentSpec } from '../manifest/agent-spec.ts';
+import { ManifestError, resolveAgent } from '../manifest/manifest.ts';
 import { GROUP, PLURAL, VERSION } from './crd.ts';
 import { recordEvent } from './events.ts';
 import { watchResource } from './informer.ts';
 import type { WatchedResource } from './informer.ts';
-import { describe, KubernetesDriver } from './kube-driver.ts';
+import { describe, KubernetesDriver } from '../drivers/kubernetes/kube-driver.ts';
 import { agentStatus, invalidSpecStatus, sameStatus } from './status.ts';
 import type { AgentObject, AgentStatusFields } from './status.ts';
 

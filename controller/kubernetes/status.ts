@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AgentStatus } from '../agent-controller.ts';
-import type { AgentSpec } from '../spec/agent-spec.ts';
+import type { AgentSpec } from '../manifest/agent-spec.ts';
 import { podSelector } from './resources/builders.ts';
 
 /** An Agent object as the API server returns it. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentSpec } from '../../controller/spec/agent-spec.ts';
+import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
 import type { Platform } from '../../cli/dev/platform.ts';
 import { startTestPlatform } from '../helpers/platform.ts';
 import type { TestPlatform } from '../helpers/platform.ts';

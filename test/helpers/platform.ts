@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../agent-runtime/protocol/log.ts';
-import type { LogLevel } from '../../agent-runtime/protocol/log.ts';
-import type { AgentSpec } from '../../controller/spec/agent-spec.ts';
-import { loadManifests } from '../../controller/spec/manifest.ts';
+import { createLogger } from '../../agent-runtime/observability/log.ts';
+import type { LogLevel } from '../../agent-runtime/observability/log.ts';
+import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
+import { loadManifests } from '../../controller/manifest/manifest.ts';
 import { startPlatform } from '../../cli/dev/platform.ts';
 import type { Platform, PlatformOptions } from '../../cli/dev/platform.ts';
 

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import type { StructuredLogger } from '../../../agent-runtime/protocol/log.ts';
+import type { StructuredLogger } from '../../../agent-runtime/observability/log.ts';
 import { POD_ENV } from '../../../agent-runtime/protocol/pod-env.ts';
-import type { AgentSpec } from '../../spec/agent-spec.ts';
+import type { AgentSpec } from '../../manifest/agent-spec.ts';
 import type { DriverEvents, DriverPod, PodDriver } from '../driver.ts';
 
 export interface LocalDriverOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveAgent } from '../../spec/manifest.ts';
+import { resolveAgent } from '../../manifest/manifest.ts';
 import { buildConfigMap, buildDeployment, buildNatsSecret, configHash, modulePath } from './builders.ts';
 import { configMapName, deploymentName, natsSecretName } from './names.ts';
 

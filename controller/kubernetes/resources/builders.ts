@@ -13,9 +13,9 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
-import { ANNOTATION, LABEL, MANAGED_BY, PART_OF, RUNTIME_COMPONENT, RUNTIME_HEALTH_PORT } from '../../../agent-runtime/protocol/labels.ts';
+import { ANNOTATION, LABEL, MANAGED_BY, PART_OF, RUNTIME_COMPONENT, RUNTIME_HEALTH_PORT } from '../labels.ts';
 import { POD_ENV } from '../../../agent-runtime/protocol/pod-env.ts';
-import type { AgentSpec } from '../../spec/agent-spec.ts';
+import type { AgentSpec } from '../../manifest/agent-spec.ts';
 import { configMapName, deploymentName, natsSecretName, sourceMountPath } from './names.ts';
 
 /** What the builders need besides the Agent. */

@@ -1,14 +1,14 @@
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesObject, V1Pod } from '@kubernetes/client-node';
-import { ANNOTATION, LABEL, PART_OF, RUNTIME_COMPONENT } from '../../agent-runtime/protocol/labels.ts';
-import { errorField } from '../../agent-runtime/protocol/log.ts';
-import type { StructuredLogger } from '../../agent-runtime/protocol/log.ts';
-import type { DriverEvents, DriverPod, PodDriver } from '../drivers/driver.ts';
-import type { AgentSpec } from '../spec/agent-spec.ts';
-import { watchResource } from './informer.ts';
-import type { WatchedResource } from './informer.ts';
-import { buildConfigMap, buildDeployment, buildNatsSecret, configHash } from './resources/builders.ts';
-import { configMapName, deploymentName, natsSecretName } from './resources/names.ts';
+import { ANNOTATION, LABEL, PART_OF, RUNTIME_COMPONENT } from '../../kubernetes/labels.ts';
+import { errorField } from '../../../agent-runtime/observability/log.ts';
+import type { StructuredLogger } from '../../../agent-runtime/observability/log.ts';
+import type { DriverEvents, DriverPod, PodDriver } from '../driver.ts';
+import type { AgentSpec } from '../../manifest/agent-spec.ts';
+import { watchResource } from '../../kubernetes/informer.ts';
+import type { WatchedResource } from '../../kubernetes/informer.ts';
+import { buildConfigMap, buildDeployment, buildNatsSecret, configHash } from '../../kubernetes/resources/builders.ts';
+import { configMapName, deploymentName, natsSecretName } from '../../kubernetes/resources/names.ts';
 
 export const FIELD_MANAGER = 'colony-controller';
 /** Pods chosen for removal get this deletion cost: the ReplicaSet removes them first when it shrinks. */
