@@ -4,8 +4,10 @@ import type { CallRequest, CallResult } from '../agent-runtime/client/client.ts'
 import type { RegistryAgent } from '../agent-runtime/client/registry-view.ts';
 import { createLogger } from '../agent-runtime/observability/log.ts';
 import type { LogLine } from '../agent-runtime/observability/log.ts';
+import { ColonyError } from '../agent-runtime/protocol/errors.ts';
 import { buildGateway } from './app.ts';
 import { ApiTokens } from './auth.ts';
+import type { GatewayDeps } from './deps.ts';
 
 const counter: RegistryAgent = {
   spec: { namespace: 'default', name: 'counter', partitions: 8, minReplicas: 0, maxReplicas: 1, updatedAt: 0 },
@@ -13,21 +15,24 @@ const counter: RegistryAgent = {
 };
 
 /** A gateway whose client runs `call`; the routing and error mapping are real, NATS is not involved. */
-function gatewayWith(call: (request: CallRequest) => Promise<CallResult>, apiTokens?: ApiTokens) {
+function gatewayWith(call: (request: CallRequest) => Promise<CallResult>, deps: Partial<GatewayDeps> = {}) {
   const lines: LogLine[] = [];
+  const metricsRegistry = new Registry();
   const app = buildGateway({
     client: { call, partitionFor: () => 0 },
     registry: { get: (name) => (name === 'counter' ? counter : undefined), list: () => [counter] },
     namespace: 'default',
     maxPayloadBytes: 1024 * 1024,
     log: createLogger({ sink: (line) => lines.push(line) }),
-    metricsRegistry: new Registry(),
+    metricsRegistry,
     now: () => 1_000_000,
     newCallId: () => 'call-1',
-    apiTokens,
+    ...deps,
   });
-  return { app, lines };
+  return { app, lines, metricsRegistry };
 }
+
+const DURATION = 'colony_gateway_request_duration_seconds';
 
 describe('buildGateway', () => {
   it('builds the call from the request: deadline from the injected clock, call id, chain and depth', async () => {
@@ -88,7 +93,7 @@ describe('buildGateway', () => {
     const { app } = gatewayWith(async () => {
       calls += 1;
       return { data: new TextEncoder().encode('1'), attempts: 1, waitedMs: 0 };
-    }, new ApiTokens(['an-older-token-still-valid', token]));
+    }, { apiTokens: new ApiTokens(['an-older-token-still-valid', token]) });
     for (const authorization of [undefined, 'Bearer wrong-token-of-some-length', `Basic ${token}`, `Bearer ${token}x`]) {
       const headers = authorization === undefined ? {} : { authorization };
       for (const request of [
@@ -112,6 +117,44 @@ describe('buildGateway', () => {
     }
     expect((await app.inject({ method: 'GET', url: '/v1/agents', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
     expect(calls).toBe(3);
+    await app.close();
+  });
+
+  it('records how long each call took, from receiving the request to answering it, failed calls included', async () => {
+    let clockMs = 10_000;
+    const { app, metricsRegistry } = gatewayWith(
+      async (request) => {
+        clockMs += request.key === 'slow' ? 1_500 : 40;
+        if (request.key === 'late') throw new ColonyError('deadline_exceeded', 'the method did not answer before its deadline');
+        return { data: new TextEncoder().encode('1'), attempts: 1, waitedMs: 0 };
+      },
+      { monotonicNow: () => clockMs },
+    );
+    expect((await app.inject({ method: 'POST', url: '/v1/agents/counter/slow/get' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/v1/agents/counter/late/get' })).statusCode).toBe(504);
+    const text = await metricsRegistry.metrics();
+    const ok = 'agent="counter",method="get",status="200"';
+    expect(text).toContain(`${DURATION}_sum{${ok}} 1.5\n`);
+    expect(text).toContain(`${DURATION}_bucket{le="1",${ok}} 0\n`);
+    expect(text).toContain(`${DURATION}_bucket{le="2.5",${ok}} 1\n`);
+    expect(text).toContain(`${DURATION}_sum{agent="counter",method="get",status="504"} 0.04\n`);
+    await app.close();
+  });
+
+  it('counts the time spent reading a body it then refuses', async () => {
+    // Each reading of the clock moves it 250 ms on: one at arrival, one when the 413 is recorded.
+    let clockMs = 0;
+    const { app, metricsRegistry } = gatewayWith(async () => ({ data: new Uint8Array(0), attempts: 1, waitedMs: 0 }), {
+      monotonicNow: () => (clockMs += 250),
+    });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/agents/counter/alice/get',
+      headers: { 'content-type': 'application/json' },
+      payload: `"${'a'.repeat(1024 * 1024)}"`,
+    });
+    expect(response.statusCode).toBe(413);
+    expect(await metricsRegistry.metrics()).toContain(`${DURATION}_sum{agent="counter",method="get",status="413"} 0.25\n`);
     await app.close();
   });
 });

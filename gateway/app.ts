@@ -6,6 +6,7 @@ import type { GatewayDeps } from './deps.ts';
 import { payloadTooLargeError, quote, replyWithError, sendError } from './errors.ts';
 import type { BodyLimits } from './errors.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { RequestTiming } from './request-timing.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { observeFailedInvoke, registerInvokeRoute } from './routes/invoke.ts';
@@ -51,8 +52,10 @@ export function bodyLimitsFor(maxPayloadBytes: number): BodyLimits {
 export function buildGateway(deps: GatewayDeps): FastifyInstance {
   const { log, registry, namespace } = deps;
   const limits = bodyLimitsFor(deps.maxPayloadBytes);
+  const timing = new RequestTiming(deps.monotonicNow ?? performance.now.bind(performance));
   const app = Fastify({
     logger: false,
+    logController: timing,
     bodyLimit: Math.max(limits.bodyLimitBytes, READ_LIMIT_BYTES),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Errors raised before routing, such as malformed percent-encoding in the URL.
@@ -66,7 +69,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   const metrics = new GatewayMetrics(deps.metricsRegistry);
   app.setErrorHandler((error, request, reply) => {
     replyWithError(reply, error, limits, log);
-    observeFailedInvoke(request, reply.statusCode, reply.elapsedTime, metrics, registry);
+    observeFailedInvoke(request, reply.statusCode, timing.secondsSince(request), metrics, registry);
   });
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, new ColonyError('not_found', `there is no route ${request.method} ${quote(request.url)}; ${ROUTES_HINT}`)),
@@ -83,6 +86,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
       registry,
       namespace,
       metrics,
+      timing,
       now: deps.now ?? Date.now,
       newCallId: deps.newCallId ?? randomUUID,
     });

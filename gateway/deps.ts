@@ -24,6 +24,8 @@ export interface GatewayDeps {
   isReady?: () => boolean;
   /** Clock for call deadlines, ms since the epoch. Default Date.now. */
   now?: () => number;
+  /** Monotonic clock for request durations, ms. Default performance.now. */
+  monotonicNow?: () => number;
   /** New call ids when the caller gives no Idempotency-Key. Default crypto.randomUUID. */
   newCallId?: () => string;
   /** Bearer tokens required on /v1 routes; undefined: open (health and metrics are always open). */
