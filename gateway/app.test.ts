@@ -157,4 +157,42 @@ describe('buildGateway', () => {
     expect(await metricsRegistry.metrics()).toContain(`${DURATION}_sum{agent="counter",method="get",status="413"} 0.25\n`);
     await app.close();
   });
+
+  it('answers 405 with an Allow header, in the error shape, for a method a path does not take', async () => {
+    const { app } = gatewayWith(async () => ({ data: new TextEncoder().encode('1'), attempts: 1, waitedMs: 0 }));
+    const cases = [
+      ...(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const).map((method) => ({ method, url: '/v1/agents/counter/alice/get', allow: 'POST' })),
+      { method: 'POST' as const, url: '/v1/agents', allow: 'GET, HEAD' },
+      { method: 'DELETE' as const, url: '/v1/agents/counter', allow: 'GET, HEAD' },
+      { method: 'PUT' as const, url: '/v1/agents/counter/status', allow: 'GET, HEAD' },
+      { method: 'POST' as const, url: '/healthz', allow: 'GET, HEAD' },
+      { method: 'POST' as const, url: '/readyz', allow: 'GET, HEAD' },
+      { method: 'POST' as const, url: '/metrics', allow: 'GET, HEAD' },
+    ];
+    for (const { method, url, allow } of cases) {
+      const response = await app.inject({ method, url, payload: method === 'GET' ? undefined : '{"a":1}' });
+      expect(response.statusCode, `${method} ${url}`).toBe(405);
+      expect(response.headers.allow).toBe(allow);
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(response.json()).toEqual({
+        error: {
+          code: 'method_not_allowed',
+          message: `${method} is not allowed on "${url}", which takes ${allow.replace(', ', ' and ')}; send the request with ${allow.split(', ')[0]}`,
+        },
+      });
+    }
+    const head = await app.inject({ method: 'HEAD', url: '/v1/agents/counter/alice/get' });
+    expect(head.statusCode).toBe(405);
+    expect(head.headers.allow).toBe('POST');
+    expect(head.body).toBe('');
+    // The allowed methods still work, and a path that does not exist is still a 404.
+    expect((await app.inject({ method: 'POST', url: '/v1/agents/counter/alice/get' })).statusCode).toBe(200);
+    for (const url of ['/healthz', '/readyz', '/metrics', '/v1/agents', '/v1/agents/counter', '/v1/agents/counter/status']) {
+      expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
+      expect((await app.inject({ method: 'HEAD', url })).statusCode, `HEAD ${url}`).toBe(200);
+    }
+    expect((await app.inject({ method: 'GET', url: '/v2/whatever' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'PUT', url: '/v1/agents/counter/alice/get/more' })).statusCode).toBe(404);
+    await app.close();
+  });
 });

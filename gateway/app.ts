@@ -10,6 +10,7 @@ import { RequestTiming } from './request-timing.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { observeFailedInvoke, registerInvokeRoute } from './routes/invoke.ts';
+import { withMethodNotAllowed } from './routes/method-not-allowed.ts';
 
 /** Room left in a NATS message for the call's headers; the body may use the rest of max_payload. */
 export const HEADER_HEADROOM_BYTES = 8 * 1024;
@@ -75,23 +76,25 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     sendError(reply, new ColonyError('not_found', `there is no route ${request.method} ${quote(request.url)}; ${ROUTES_HINT}`)),
   );
 
-  // The /v1 routes, in a context of their own: with API tokens, one onRequest hook checks every
-  // request before its body is read (a caller without a token cannot make the gateway read 16 MiB);
-  // without, no hook at all, so the hot path is as measured in decision 6. Health and metrics stay open.
-  app.register(async (v1) => {
-    const { apiTokens } = deps;
-    if (apiTokens) v1.addHook('onRequest', async (request) => apiTokens.check(request.headers.authorization));
-    registerInvokeRoute(v1, {
-      client: deps.client,
-      registry,
-      namespace,
-      metrics,
-      timing,
-      now: deps.now ?? Date.now,
-      newCallId: deps.newCallId ?? randomUUID,
+  withMethodNotAllowed(app, () => {
+    // The /v1 routes, in a context of their own: with API tokens, one onRequest hook checks every
+    // request before its body is read (a caller without a token cannot make the gateway read 16 MiB);
+    // without, no hook at all, so the hot path is as measured in decision 6. Health and metrics stay open.
+    app.register(async (v1) => {
+      const { apiTokens } = deps;
+      if (apiTokens) v1.addHook('onRequest', async (request) => apiTokens.check(request.headers.authorization));
+      registerInvokeRoute(v1, {
+        client: deps.client,
+        registry,
+        namespace,
+        metrics,
+        timing,
+        now: deps.now ?? Date.now,
+        newCallId: deps.newCallId ?? randomUUID,
+      });
+      registerAgentRoutes(v1, { registry, namespace });
     });
-    registerAgentRoutes(v1, { registry, namespace });
+    registerHealthRoutes(app, { isReady: deps.isReady ?? (() => true), metricsRegistry: deps.metricsRegistry });
   });
-  registerHealthRoutes(app, { isReady: deps.isReady ?? (() => true), metricsRegistry: deps.metricsRegistry });
   return app;
 }

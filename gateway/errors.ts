@@ -75,6 +75,15 @@ export function payloadTooLargeError(limits: BodyLimits): ColonyError {
   );
 }
 
+/** `allowed`: the methods the path takes, as its Allow header lists them. */
+export function methodNotAllowedError(method: string, url: string, allowed: readonly string[]): ColonyError {
+  const takes = allowed.length <= 1 ? allowed.join('') : `${allowed.slice(0, -1).join(', ')} and ${allowed.at(-1)}`;
+  return new ColonyError(
+    'method_not_allowed',
+    `${method} is not allowed on ${quote(url)}, which takes ${takes}; send the request with ${allowed[0] ?? 'another method'}`,
+  );
+}
+
 /** A fastify or Node error: has a code such as FST_ERR_CTP_BODY_TOO_LARGE and maybe a statusCode. */
 interface CodedError {
   code?: unknown;

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   internal: { status: 500, retryable: false },
   unavailable: { status: 503, retryable: true },
   deadline_exceeded: { status: 504, retryable: false },
+  /** The HTTP method is not one the path takes; the response's Allow header lists those it does. */
+  method_not_allowed: { status: 405, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

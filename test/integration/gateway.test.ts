@@ -410,13 +410,15 @@ describe('gateway over a real nats-server', () => {
       expect(response.headers['retry-after']).toBe('7');
     });
 
-    it('404 in the same shape for routes that do not exist', async () => {
+    it('404 in the same shape for routes that do not exist, 405 for a method a route does not take', async () => {
       const missing = await app.inject({ method: 'GET', url: '/v2/whatever' });
       expect(missing.statusCode).toBe(404);
       expect(missing.json<ErrorBody>().error.code).toBe('not_found');
+      expect(missing.json<ErrorBody>().error.message).toContain('POST /v1/agents/{agent}/{key}/{method}');
       const wrongVerb = await app.inject({ method: 'GET', url: '/v1/agents/counter/alice/echo' });
-      expect(wrongVerb.statusCode).toBe(404);
-      expect(wrongVerb.json<ErrorBody>().error.message).toContain('POST /v1/agents/{agent}/{key}/{method}');
+      expect(wrongVerb.statusCode).toBe(405);
+      expect(wrongVerb.headers.allow).toBe('POST');
+      expect(wrongVerb.json<ErrorBody>().error.code).toBe('method_not_allowed');
     });
 
     it('keeps serving after bad requests', async () => {
