@@ -5,6 +5,7 @@ import { ColonyError } from '../agent-runtime/protocol/errors.ts';
 import type { GatewayDeps } from './deps.ts';
 import { payloadTooLargeError, quote, replyWithError, sendError } from './errors.ts';
 import type { BodyLimits } from './errors.ts';
+import { answerConnectionError, createGatewayServer } from './http-server.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { RequestTiming } from './request-timing.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
@@ -54,7 +55,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   const { log, registry, namespace } = deps;
   const limits = bodyLimitsFor(deps.maxPayloadBytes);
   const timing = new RequestTiming(deps.monotonicNow ?? performance.now.bind(performance));
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     logger: false,
     logController: timing,
     bodyLimit: Math.max(limits.bodyLimitBytes, READ_LIMIT_BYTES),
@@ -63,6 +64,9 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     frameworkErrors: (error, _request, reply) => {
       replyWithError(reply, error, limits, log);
     },
+    // Requests Node's HTTP server refuses before fastify sees them (http-server.ts).
+    serverFactory: createGatewayServer,
+    clientErrorHandler: (error, socket) => answerConnectionError(error, socket, app.server, log),
   });
 
   app.removeAllContentTypeParsers();

@@ -153,12 +153,18 @@ export function retryAfterOf(error: ColonyError): string | undefined {
   return String(Math.max(1, Math.ceil(seconds)));
 }
 
+/** The headers of a response carrying `error`: its content-type, and Retry-After or WWW-Authenticate where its code calls for them. */
+export function errorHeaders(error: ColonyError): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': JSON_CONTENT_TYPE };
+  const retryAfter = retryAfterOf(error);
+  if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+  if (error.code === 'unauthenticated') headers['www-authenticate'] = 'Bearer realm="colony"';
+  return headers;
+}
+
 /** Sends `error` in the gateway's error shape. */
 export function sendError(reply: FastifyReply, error: ColonyError): FastifyReply {
-  const retryAfter = retryAfterOf(error);
-  if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
-  if (error.code === 'unauthenticated') reply.header('www-authenticate', 'Bearer realm="colony"');
-  return reply.code(error.status).header('content-type', JSON_CONTENT_TYPE).send(errorPayload(error));
+  return reply.code(error.status).headers(errorHeaders(error)).send(errorPayload(error));
 }
 
 /** Maps, logs when unexpected, and sends whatever went wrong. */

@@ -20,6 +20,10 @@ export const ERROR_CODES = {
   deadline_exceeded: { status: 504, retryable: false },
   /** The HTTP method is not one the path takes; the response's Allow header lists those it does. */
   method_not_allowed: { status: 405, retryable: false },
+  /** The HTTP request did not arrive in full in time; sent again, it may. */
+  request_timeout: { status: 408, retryable: true },
+  /** The HTTP request's header section is over the server's limit. */
+  headers_too_large: { status: 431, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +12,7 @@ import { buildGateway } from '../../gateway/app.ts';
 
 /**
  * The gateway's answers to requests that go wrong below its routes — in
- * Node's HTTP parser, in the router, while it closes — over real sockets.
+ * Node's HTTP parser, in the router — over real sockets.
  * Every one must be `{"error": {"code", "message"}}`. No NATS: the gateway's
  * client is a stand-in, since none of these requests reaches a pod.
  */
@@ -77,7 +78,8 @@ function expectColonyError(response: RawResponse, status: number, code: string, 
   expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
   const body = JSON.parse(response.body) as { error: { code: string; message: string } };
   expect(Object.keys(body)).toEqual(['error']);
-  expect(Object.keys(body.error)).toEqual(['code', 'message']);
+  // retryAfterSeconds is the one optional field of the shape (503, 429).
+  expect(Object.keys(body.error).filter((key) => key !== 'retryAfterSeconds')).toEqual(['code', 'message']);
   expect(body.error.code).toBe(code);
   expect(body.error.message).toContain(messagePart);
 }
@@ -120,6 +122,58 @@ describe('the gateway over real HTTP, below and around its routes', () => {
     }
     const [unknownPath] = await exchange(port, 'PURGE /nowhere HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n');
     expectColonyError(unknownPath!, 404, 'not_found', 'there is no route PURGE "/nowhere"');
+  });
+
+  it('answers 431 headers_too_large when the headers are over 16 KiB', async () => {
+    const { port } = await start();
+    const response = await new Promise<RawResponse>((resolve, reject) => {
+      const outgoing = request({ host: '127.0.0.1', port, path: '/healthz', headers: { 'x-big': 'a'.repeat(20 * 1024) } }, (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('end', () => {
+          const headers: Record<string, string> = {};
+          for (const [name, value] of Object.entries(incoming.headers)) headers[name] = String(value);
+          resolve({ status: incoming.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString() });
+        });
+      });
+      outgoing.on('error', reject);
+      outgoing.end();
+    });
+    expectColonyError(response, 431, 'headers_too_large', '16384 bytes');
+    expect(response.headers.connection).toBe('close');
+  });
+
+  it('answers 400 invalid_argument for a request that is not valid HTTP/1.1, and keeps serving', async () => {
+    const { port, url } = await start();
+    const [badHeader] = await exchange(port, 'GET /healthz HTTP/1.1\r\nHost: gateway\r\nNot a header\r\n\r\n');
+    expectColonyError(badHeader!, 400, 'invalid_argument', 'is not valid HTTP/1.1');
+    const [badMethod] = await exchange(port, 'FETCH /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n');
+    expectColonyError(badMethod!, 400, 'invalid_argument', 'is not valid HTTP/1.1');
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it('answers 400 for an HTTP/1.1 request without Host, and for an Expect it cannot meet', async () => {
+    const { port } = await start();
+    const [noHost] = await exchange(port, 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expectColonyError(noHost!, 400, 'invalid_argument', 'Host');
+    const [expectation] = await exchange(port, 'GET /healthz HTTP/1.1\r\nHost: gateway\r\nExpect: tea\r\nConnection: close\r\n\r\n');
+    expectColonyError(expectation!, 400, 'invalid_argument', 'Expect');
+    // 100-continue is the expectation HTTP clients send, and it works.
+    const continued = await exchange(
+      port,
+      'POST /v1/agents/counter/alice/get HTTP/1.1\r\nHost: gateway\r\nExpect: 100-continue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
+    expect(continued.map((response) => response.status)).toEqual([100, 200]);
+  });
+
+  it('answers 413 payload_too_large for a chunk extension over the limit', async () => {
+    const { port } = await start();
+    const [response] = await exchange(
+      port,
+      'POST /v1/agents/counter/alice/get HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n' +
+        `2;${'x'.repeat(20 * 1024)}\r\n{}\r\n0\r\n\r\n`,
+    );
+    expectColonyError(response!, 413, 'payload_too_large', 'chunk extension');
   });
 
   it('keeps /healthz, /readyz and /metrics working, and logs none of the above as an error', async () => {
