@@ -67,7 +67,14 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     // Requests Node's HTTP server refuses before fastify sees them (http-server.ts).
     serverFactory: createGatewayServer,
     clientErrorHandler: (error, socket) => answerConnectionError(error, socket, app.server, log),
+    // fastify's own 503 while closing has fastify's shape; the invoke route answers calls that arrive then.
+    return503OnClosing: false,
   });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  const isClosing = (): boolean => closing;
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, keepRawBody(limits));
@@ -93,12 +100,13 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         namespace,
         metrics,
         timing,
+        isClosing,
         now: deps.now ?? Date.now,
         newCallId: deps.newCallId ?? randomUUID,
       });
       registerAgentRoutes(v1, { registry, namespace });
     });
-    registerHealthRoutes(app, { isReady: deps.isReady ?? (() => true), metricsRegistry: deps.metricsRegistry });
+    registerHealthRoutes(app, { isReady: deps.isReady ?? (() => true), isClosing, metricsRegistry: deps.metricsRegistry });
   });
   return app;
 }

@@ -84,6 +84,15 @@ export function methodNotAllowedError(method: string, url: string, allowed: read
   );
 }
 
+/** A call that arrives while the gateway shuts down (on a connection opened before). */
+export function gatewayClosingError(): ColonyError {
+  return new ColonyError(
+    'unavailable',
+    'the gateway is shutting down and takes no new calls; send the call again (on a new connection it reaches a gateway that is running)',
+    { retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS },
+  );
+}
+
 /** A fastify or Node error: has a code such as FST_ERR_CTP_BODY_TOO_LARGE and maybe a statusCode. */
 interface CodedError {
   code?: unknown;

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
-import { sendError } from '../errors.ts';
+import { gatewayClosingError, sendError } from '../errors.ts';
 
 export interface HealthRoutesOptions {
   isReady: () => boolean;
+  /** True once the gateway has begun to close: it is not ready any more. */
+  isClosing: () => boolean;
   metricsRegistry: Registry;
 }
 
@@ -15,11 +17,12 @@ export interface HealthRoutesOptions {
  * until then). GET /metrics — Prometheus text.
  */
 export function registerHealthRoutes(app: FastifyInstance, options: HealthRoutesOptions): void {
-  const { isReady, metricsRegistry } = options;
+  const { isReady, isClosing, metricsRegistry } = options;
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
+    if (isClosing()) return sendError(reply, gatewayClosingError());
     if (isReady()) return { status: 'ready' };
     return sendError(
       reply,

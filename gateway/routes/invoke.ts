@@ -3,7 +3,7 @@ import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import { checkInstanceKey, isMethodName } from '../../agent-runtime/protocol/limits.ts';
 import { parseTimeoutMs, readCallId, readTraceparent, REQUEST_HEADER, RESPONSE_HEADER } from '../call-headers.ts';
 import type { GatewayClient, GatewayRegistry } from '../deps.ts';
-import { invalidMethodNameError, JSON_CONTENT_TYPE, unknownAgentError, unknownMethodError } from '../errors.ts';
+import { gatewayClosingError, invalidMethodNameError, JSON_CONTENT_TYPE, unknownAgentError, unknownMethodError } from '../errors.ts';
 import { readInput } from '../input.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { RequestTiming } from '../request-timing.ts';
@@ -36,16 +36,19 @@ export interface InvokeRouteOptions {
   namespace: string;
   metrics: GatewayMetrics;
   timing: RequestTiming;
+  /** True once the gateway has begun to close: calls that still arrive (on open connections) are refused. */
+  isClosing: () => boolean;
   now: () => number;
   newCallId: () => string;
 }
 
 export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOptions): void {
-  const { client, registry, namespace, metrics, timing, now, newCallId } = options;
+  const { client, registry, namespace, metrics, timing, isClosing, now, newCallId } = options;
 
   // The hot path: registry lookups and header parsing, then one NATS request.
   // The result bytes go back to the caller as they came from the pod.
   const invoke = async (request: FastifyRequest<InvokeRoute>, reply: FastifyReply<InvokeRoute>): Promise<FastifyReply<InvokeRoute>> => {
+    if (isClosing()) throw gatewayClosingError();
     const { agent, key, method } = request.params;
     const entry = registry.get(agent);
     if (entry === undefined) throw unknownAgentError(agent, namespace, registry.list().map((known) => known.spec.name));

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CallResult } from '../../agent-runtime/client/client.ts';
+import type { CallRequest, CallResult } from '../../agent-runtime/client/client.ts';
 import type { RegistryAgent } from '../../agent-runtime/client/registry-view.ts';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
 import type { LogLine } from '../../agent-runtime/observability/log.ts';
@@ -12,7 +12,7 @@ import { buildGateway } from '../../gateway/app.ts';
 
 /**
  * The gateway's answers to requests that go wrong below its routes — in
- * Node's HTTP parser, in the router — over real sockets.
+ * Node's HTTP parser, in the router, while it closes — over real sockets.
  * Every one must be `{"error": {"code", "message"}}`. No NATS: the gateway's
  * client is a stand-in, since none of these requests reaches a pod.
  */
@@ -87,10 +87,25 @@ function expectColonyError(response: RawResponse, status: number, code: string, 
 describe('the gateway over real HTTP, below and around its routes', () => {
   let app: FastifyInstance | undefined;
   let lines: LogLine[] = [];
+  /** Calls to the key `slow` wait until this is called. */
+  let releaseSlow: (() => void) | undefined;
+  let slowStarted: Promise<void> = Promise.resolve();
 
   async function start(): Promise<{ port: number; url: string }> {
     lines = [];
-    const call = async (): Promise<CallResult> => ({ data: new TextEncoder().encode('"ok"'), attempts: 1, waitedMs: 0 });
+    let markStarted: () => void = () => undefined;
+    slowStarted = new Promise((resolve) => {
+      markStarted = resolve;
+    });
+    const call = async (call: CallRequest): Promise<CallResult> => {
+      if (call.key === 'slow') {
+        markStarted();
+        await new Promise<void>((resolve) => {
+          releaseSlow = resolve;
+        });
+      }
+      return { data: new TextEncoder().encode('"ok"'), attempts: 1, waitedMs: 0 };
+    };
     app = buildGateway({
       client: { call, partitionFor: () => 0 },
       registry: { get: (name) => (name === 'counter' ? counter : undefined), list: () => [counter] },
@@ -105,6 +120,7 @@ describe('the gateway over real HTTP, below and around its routes', () => {
   }
 
   afterEach(async () => {
+    releaseSlow?.();
     await app?.close();
     app = undefined;
   });
@@ -174,6 +190,27 @@ describe('the gateway over real HTTP, below and around its routes', () => {
         `2;${'x'.repeat(20 * 1024)}\r\n{}\r\n0\r\n\r\n`,
     );
     expectColonyError(response!, 413, 'payload_too_large', 'chunk extension');
+  });
+
+  it('answers a call that arrives while it closes with 503 unavailable and Retry-After, and finishes the one in flight', async () => {
+    const { port } = await start();
+    const socket = connect(port, '127.0.0.1');
+    const responses = readUntilClosed(socket);
+    socket.write('POST /v1/agents/counter/slow/get HTTP/1.1\r\nHost: gateway\r\n\r\n');
+    await slowStarted;
+    const closed = app!.close();
+    await expect.poll(() => app!.server.listening).toBe(false);
+    socket.write('POST /v1/agents/counter/alice/get HTTP/1.1\r\nHost: gateway\r\n\r\n');
+    // Let the second request reach the gateway before the first is answered.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    releaseSlow?.();
+    const [first, second] = await responses;
+    expect(first?.status).toBe(200);
+    expect(first?.body).toBe('"ok"');
+    expectColonyError(second!, 503, 'unavailable', 'shutting down');
+    expect(second!.headers['retry-after']).toBe('1');
+    expect(second!.headers.connection).toBe('close');
+    await closed;
   });
 
   it('keeps /healthz, /readyz and /metrics working, and logs none of the above as an error', async () => {
