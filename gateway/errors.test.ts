@@ -37,6 +37,16 @@ describe('toColonyError', () => {
     expect(error.message).toContain('percent-encoded');
   });
 
+  it('turns a path segment over the router limit into invalid_argument without quoting it', () => {
+    const path = `/v1/agents/counter/${'k'.repeat(20_000)}/get`;
+    const { error, expected } = toColonyError(fastifyError('FST_ERR_MAX_PARAM_LENGTH', 414, `'${path}' is exceeding the max param length`), limits);
+    expect(expected).toBe(true);
+    expect(error.code).toBe('invalid_argument');
+    expect(error.message).toBe(
+      'a segment of the URL path is longer than the gateway reads; an instance key is at most 256 bytes, percent-encoded as one segment',
+    );
+  });
+
   it('maps other client errors by their status', () => {
     expect(toColonyError(fastifyError('FST_SOMETHING', 404, 'gone'), limits).error.code).toBe('not_found');
     expect(toColonyError(fastifyError('FST_SOMETHING', 418, 'teapot'), limits).error.code).toBe('invalid_argument');

@@ -129,6 +129,14 @@ export function toColonyError(error: unknown, limits: BodyLimits): { error: Colo
         error: new ColonyError('invalid_argument', 'the request body does not have the length its content-length header says'),
         expected: true,
       };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return {
+        error: new ColonyError(
+          'invalid_argument',
+          'a segment of the URL path is longer than the gateway reads; an instance key is at most 256 bytes, percent-encoded as one segment',
+        ),
+        expected: true,
+      };
     case 'FST_ERR_BAD_URL':
       return {
         error: new ColonyError(
