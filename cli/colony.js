@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The `colony` executable. Colony is TypeScript run by Node's type stripping
-// (Node 22.18+). When the `node` running this is older, re-run the command on
-// the Node 24 binary that Colony depends on (the `node` npm package).
+// The `colony` executable. Colony is TypeScript run by Node 24's type stripping.
+// When the `node` running this is older (a user's Node 20 or 22 running
+// `npx colony`), re-run the command on the Node 24 binary that Colony depends on
+// (the `node` npm package): Colony is not tested on an older Node.
 import { spawn } from 'node:child_process';
 import module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -16,10 +17,9 @@ process.env.NODE_COMPILE_CACHE ??= join(
 module.enableCompileCache?.(process.env.NODE_COMPILE_CACHE);
 
 const entry = fileURLToPath(new URL('./colony.ts', import.meta.url));
-const [major, minor] = process.versions.node.split('.').map(Number);
-const stripsTypes = major > 22 || (major === 22 && minor >= 18);
+const major = Number(process.versions.node.split('.')[0]);
 
-if (stripsTypes) {
+if (major >= 24) {
   await import(entry);
 } else {
   let node;
@@ -27,7 +27,7 @@ if (stripsTypes) {
     node = createRequire(import.meta.url).resolve('node/bin/node');
   } catch {
     process.stderr.write(
-      `colony: Node ${process.versions.node} cannot run Colony (it needs Node 22.18 or newer), and the bundled Node 24 is missing; run npm install, or install Node 24\n`,
+      `colony: Colony runs on Node 24; this is Node ${process.versions.node}, and the Node 24 that Colony installs (the npm package \`node\`) is missing: run npm install in Colony's folder, or install Node 24\n`,
     );
     process.exit(1);
   }
