@@ -2,17 +2,19 @@ import type { KV } from '@nats-io/kv';
 import { errorField } from '../agent-runtime/observability/log.ts';
 import type { StructuredLogger } from '../agent-runtime/observability/log.ts';
 import type { PlacementTable, PodHeartbeat } from '../agent-runtime/protocol/placement.ts';
-import { decideScale, INITIAL_AUTOSCALER_STATE } from './autoscaler/autoscaler.ts';
-import type { AutoscalerState } from './autoscaler/autoscaler.ts';
+import type { AgentSpecRecord, AgentStatusRecord, ScalingDecisionRecord } from '../agent-runtime/protocol/registry.ts';
+import { placementKey, registrySpecKey, registryStatusKey } from '../agent-runtime/protocol/subjects.ts';
 import { trimLoadHistory } from './autoscaler/load-window.ts';
 import type { LoadSample } from './autoscaler/load-window.ts';
 import type { AutoscalerTunables } from './autoscaler/tunables.ts';
-import type { AgentSpecRecord, AgentStatusRecord, PodStatusRecord, ScalingDecisionRecord } from '../agent-runtime/protocol/registry.ts';
-import { placementKey, registrySpecKey, registryStatusKey } from '../agent-runtime/protocol/subjects.ts';
 import type { PodDriver } from './drivers/driver.ts';
-import { planPlacement, sameOwners } from './placement/plan.ts';
-import type { PodTracker, TrackedPod } from './pods/pod-tracker.ts';
 import type { AgentSpec } from './manifest/agent-spec.ts';
+import { planPlacement, sameOwners } from './placement/plan.ts';
+import type { PodTracker } from './pods/pod-tracker.ts';
+import { decideReconcile, INITIAL_RECONCILE_STATE, requestedReplicas } from './reconcile/decide.ts';
+import type { ReconcileState } from './reconcile/decide.ts';
+import { describeAgent, isSettled } from './reconcile/describe.ts';
+import type { AgentStatus } from './reconcile/describe.ts';
 
 export interface AgentControllerDeps {
   driver: PodDriver;
@@ -24,17 +26,16 @@ export interface AgentControllerDeps {
   now: () => number;
 }
 
-export type PodStatus = PodStatusRecord;
-export type AgentStatus = Omit<AgentStatusRecord, 'updatedAt'>;
-export type ScalingDecision = ScalingDecisionRecord;
-
 /** Most recent scaling decisions kept per Agent, for status. */
 export const MAX_DECISIONS = 20;
 
 /**
  * Reconciles one Agent: the driver runs the right number of pods, and the
- * placement table moves partitions to live pods, two-phase. Reconciles of one
- * Agent never overlap; triggers that arrive meanwhile coalesce into one more run.
+ * placement table moves partitions to live pods, two-phase. What to do is
+ * decided by pure functions (reconcile/decide.ts, placement/plan.ts); this
+ * class feeds them and carries out their result (driver calls, table writes,
+ * status). Reconciles of one Agent never overlap; triggers that arrive
+ * meanwhile coalesce into one more run.
  */
 export class AgentController {
   spec: AgentSpec;
@@ -44,17 +45,12 @@ export class AgentController {
   #running: Promise<void> | undefined;
   #again = false;
   #removed = false;
-  /** Pods chosen for removal: their partitions are moved away, then they are stopped. */
-  readonly #leaving = new Set<string>();
-  /** The replicas of the last decision; undefined until the first one (after a restart: what runs). */
-  #replicas: number | undefined;
+  /** The reconciler's memory: leaving pods, a requested count, the autoscaler's state, the last replicas. */
+  #state: ReconcileState = INITIAL_RECONCILE_STATE;
   #reason = 'starting';
-  #autoscaler: AutoscalerState = INITIAL_AUTOSCALER_STATE;
   #history: LoadSample[] = [];
   #demandAt: number | undefined;
-  /** A replica count asked for directly (kubectl scale) while autoscaling, applied by the next decision. */
-  #override: number | undefined;
-  readonly #decisions: ScalingDecision[] = [];
+  readonly #decisions: ScalingDecisionRecord[] = [];
 
   constructor(spec: AgentSpec, deps: AgentControllerDeps) {
     this.spec = spec;
@@ -73,10 +69,8 @@ export class AgentController {
   }
 
   async update(spec: AgentSpec): Promise<void> {
-    const asked = spec.scaling.replicas;
-    // `kubectl scale` in auto mode: take the count now, as a Deployment does under an HPA; the
-    // autoscaler goes on from there (its scale-down delay keeps it from undoing it at once).
-    if (spec.scaling.mode === 'auto' && asked !== undefined && asked !== this.spec.scaling.replicas) this.#override = asked;
+    const override = requestedReplicas(this.spec.scaling, spec.scaling);
+    if (override !== undefined) this.#state = { ...this.#state, override };
     this.spec = spec;
     await this.#publishSpec();
     this.trigger();
@@ -125,30 +119,32 @@ export class AgentController {
 
   async #reconcile(): Promise<void> {
     const { spec } = this;
-    const { driver, tracker, now } = this.#deps;
+    const { driver, tracker, tunables, now } = this.#deps;
     const at = now();
-    const desired = this.#desired(at);
-    const live = tracker.live(spec.namespace, spec.name, at);
-    const liveById = new Map(live.map((pod) => [pod.podId, pod]));
-    // A pod that reports draining is on its way out (told to stop, or stopping by itself): it is
-    // not counted or chosen again. Until it reports so, choosing it again only repeats the request,
-    // which drivers take once (a draining pod is never signalled twice).
-    const existing = driver
-      .pods(spec.namespace, spec.name)
-      .map((pod) => pod.podId)
-      .filter((podId) => liveById.get(podId)?.heartbeat.state !== 'draining');
-    for (const podId of this.#leaving) if (!existing.includes(podId)) this.#leaving.delete(podId);
-    this.#chooseLeaving(existing, desired, liveById);
-    // A leaving pod is removed once it holds no partition (it released them all) or is not live.
-    const removable = [...this.#leaving].filter((podId) => (liveById.get(podId)?.heartbeat.owned.length ?? 0) === 0);
-    for (const podId of removable) this.#leaving.delete(podId);
-    await driver.scale(spec, desired + this.#leaving.size, removable);
+    this.#history = trimLoadHistory(this.#history, at, tunables);
+    const live = tracker.live(spec.namespace, spec.name, at).map((pod) => pod.heartbeat);
+    const decision = decideReconcile(
+      {
+        scaling: spec.scaling,
+        partitions: spec.partitions,
+        pods: driver.pods(spec.namespace, spec.name).map((pod) => pod.podId),
+        live,
+        samples: this.#history,
+        demandAt: this.#demandAt,
+        state: this.#state,
+      },
+      at,
+      tunables,
+    );
+    this.#state = decision.state;
+    this.#reason = decision.reason;
+    if (decision.record) this.#record(decision.record);
+    await driver.scale(spec, decision.driverReplicas, decision.removable);
 
-    const eligible = live.filter((pod) => pod.heartbeat.state === 'running' && !this.#leaving.has(pod.podId)).map((pod) => pod.podId);
-    const holding = new Map(live.map((pod) => [pod.podId, pod.heartbeat.owned]));
+    const holding = new Map(live.map((heartbeat) => [heartbeat.podId, heartbeat.owned]));
     const current =
       this.#table && this.#table.partitions === spec.partitions ? this.#table.owners : new Array<string | null>(spec.partitions).fill(null);
-    const owners = planPlacement({ partitions: spec.partitions, owners: current, eligible, holding });
+    const owners = planPlacement({ partitions: spec.partitions, owners: current, eligible: decision.eligible, holding });
     if (this.#table && this.#table.partitions === spec.partitions && sameOwners(owners, this.#table.owners)) return;
     await this.#writeTable(owners);
   }
@@ -164,73 +160,10 @@ export class AgentController {
     this.trigger();
   }
 
-  /** How many pods the Agent should have now (the autoscaler); records a decision when it changes. */
-  #desired(now: number): number {
-    const { spec } = this;
-    const { tracker, driver, tunables } = this.#deps;
-    this.#history = trimLoadHistory(this.#history, now, tunables);
-    const previous = this.#replicas ?? driver.pods(spec.namespace, spec.name).length;
-    const readyPods = tracker
-      .live(spec.namespace, spec.name, now)
-      .filter((pod) => pod.heartbeat.state === 'running' && !this.#leaving.has(pod.podId))
-      .map((pod) => pod.podId);
-    if (this.#override !== undefined) {
-      const floor = spec.scaling.minReplicas;
-      const replicas = Math.min(Math.max(this.#override, floor), spec.scaling.maxReplicas);
-      this.#override = undefined;
-      this.#autoscaler = { ...INITIAL_AUTOSCALER_STATE, lastActiveAt: now, lowSince: now, lowPeak: replicas };
-      this.#reason = `scaled to ${replicas} by request (spec.scaling.replicas); autoscaling continues from there`;
-      this.#record(now, previous, replicas, this.#reason);
-      this.#replicas = replicas;
-      return replicas;
-    }
-    const decision = decideScale(
-      {
-        scaling: spec.scaling,
-        partitions: spec.partitions,
-        samples: this.#history,
-        readyPods,
-        previousReplicas: previous,
-        demandAt: this.#demandAt,
-        state: this.#autoscaler,
-        now,
-      },
-      tunables,
-    );
-    this.#autoscaler = decision.state;
-    this.#reason = decision.reason;
-    if (decision.replicas !== previous || this.#replicas === undefined) this.#record(now, previous, decision.replicas, decision.reason);
-    this.#replicas = decision.replicas;
-    return decision.replicas;
-  }
-
-  #record(at: number, from: number, to: number, reason: string): void {
-    this.#decisions.push({ at, from, to, reason });
+  #record(decision: ScalingDecisionRecord): void {
+    this.#decisions.push(decision);
     if (this.#decisions.length > MAX_DECISIONS) this.#decisions.shift();
-    if (from !== to) this.#deps.log.info(`${this.spec.name}: ${from} → ${to} pods: ${reason}`);
-  }
-
-  /**
-   * Scale-down: mark the least busy pods as leaving (their partitions move away
-   * first); scale-up while pods are leaving: keep the most recently marked ones.
-   */
-  #chooseLeaving(existing: string[], desired: number, live: Map<string, TrackedPod>): void {
-    const staying = existing.filter((podId) => !this.#leaving.has(podId));
-    if (staying.length > desired) {
-      const busy = (podId: string): number[] => {
-        const load = live.get(podId)?.heartbeat.load;
-        return [(load?.inflight ?? 0) + (load?.queued ?? 0), load?.activeInstances ?? 0, live.get(podId)?.heartbeat.owned.length ?? 0];
-      };
-      const byIdleness = [...staying].sort((a, b) => {
-        const [x, y] = [busy(a), busy(b)];
-        for (let i = 0; i < x.length; i += 1) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
-        return (live.get(b)?.heartbeat.startedAt ?? 0) - (live.get(a)?.heartbeat.startedAt ?? 0);
-      });
-      for (const podId of byIdleness.slice(0, staying.length - desired)) this.#leaving.add(podId);
-    } else if (staying.length < desired) {
-      const reprieved = [...this.#leaving].slice(-(desired - staying.length));
-      for (const podId of reprieved) this.#leaving.delete(podId);
-    }
+    if (decision.from !== decision.to) this.#deps.log.info(`${this.spec.name}: ${decision.from} → ${decision.to} pods: ${decision.reason}`);
   }
 
   async #writeTable(owners: (string | null)[]): Promise<void> {
@@ -277,43 +210,21 @@ export class AgentController {
 
   status(): AgentStatus {
     const { spec } = this;
-    const now = this.#deps.now();
-    const live = new Map(this.#deps.tracker.live(spec.namespace, spec.name, now).map((pod) => [pod.podId, pod]));
-    const pods: PodStatus[] = this.#deps.driver.pods(spec.namespace, spec.name).map((pod) => {
-      const tracked = live.get(pod.podId);
-      return {
-        podId: pod.podId,
-        state: tracked?.heartbeat.state ?? 'pending',
-        leaving: this.#leaving.has(pod.podId) || tracked?.heartbeat.state === 'draining',
-        owned: tracked?.heartbeat.owned.length ?? 0,
-        load: tracked?.heartbeat.load,
-        startedAt: pod.startedAt,
-        restarts: pod.restarts,
-        detail: pod.detail,
-      };
-    });
-    const owners = this.#table?.owners ?? [];
-    const assigned = owners.filter((owner, p) => owner !== null && (live.get(owner)?.heartbeat.owned.includes(p) ?? false)).length;
-    return {
-      namespace: spec.namespace,
-      name: spec.name,
-      origin: spec.origin,
-      desiredReplicas: this.#replicas ?? 0,
+    const { driver, tracker, now } = this.#deps;
+    return describeAgent({
+      spec,
+      pods: driver.pods(spec.namespace, spec.name),
+      live: tracker.live(spec.namespace, spec.name, now()).map((pod) => pod.heartbeat),
+      leaving: this.#state.leaving,
+      replicas: this.#state.replicas,
       reason: this.#reason,
-      readyReplicas: pods.filter((pod) => pod.state === 'running' && !pod.leaving).length,
-      partitions: spec.partitions,
-      partitionsAssigned: assigned,
-      activeInstances: pods.reduce((sum, pod) => sum + (pod.load?.activeInstances ?? 0), 0),
-      pods,
-      decisions: [...this.#decisions],
-    };
+      owners: this.#table?.owners ?? [],
+      decisions: this.#decisions,
+    });
   }
 
   /** True when every partition is served by a running pod (or the Agent is meant to have none). */
   isSettled(): boolean {
-    const status = this.status();
-    if (this.#replicas === undefined) return false;
-    if (status.desiredReplicas === 0) return status.pods.length === 0;
-    return status.readyReplicas >= status.desiredReplicas && status.partitionsAssigned === status.partitions;
+    return isSettled(this.status(), this.#state.replicas !== undefined);
   }
 }

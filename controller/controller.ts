@@ -7,7 +7,7 @@ import { demandWildcard, heartbeatWildcard, parseRegistryKey } from '../agent-ru
 import { autoscalerTunables } from './autoscaler/tunables.ts';
 import type { AutoscalerTunables } from './autoscaler/tunables.ts';
 import { AgentController } from './agent-controller.ts';
-import type { AgentStatus } from './agent-controller.ts';
+import type { AgentStatus } from './reconcile/describe.ts';
 import type { PodDriver } from './drivers/driver.ts';
 import { DEFAULT_POD_TIMEOUT_MS, PodTracker } from './pods/pod-tracker.ts';
 import type { AgentSpec } from './manifest/agent-spec.ts';

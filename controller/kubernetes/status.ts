@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { AgentStatus } from '../agent-controller.ts';
+import type { AgentStatus } from '../reconcile/describe.ts';
 import type { AgentSpec } from '../manifest/agent-spec.ts';
 import { podSelector } from './resources/builders.ts';
 

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { resolveAgent } from '../manifest/manifest.ts';
+import { describeAgent, isSettled } from './describe.ts';
+import type { DescribeInput } from './describe.ts';
+import { driverPod, heartbeat } from './test-pods.ts';
+
+const spec = resolveAgent(
+  { apiVersion: 'colony.dev/v1alpha1', kind: 'Agent', metadata: { name: 'counter' }, spec: { module: 'c.ts', partitions: 4, scaling: { mode: 'manual', replicas: 1 } } },
+  'test',
+  undefined,
+);
+
+function input(overrides: Partial<DescribeInput> = {}): DescribeInput {
+  return {
+    spec,
+    pods: [driverPod('a'), driverPod('b')],
+    live: [heartbeat('a', [], { state: 'draining' }), heartbeat('b', [0, 1, 2, 3], { load: { activeInstances: 3 } })],
+    leaving: [],
+    replicas: 1,
+    reason: 'manual: 1 replica',
+    owners: ['b', 'b', 'b', 'b'],
+    decisions: [],
+    ...overrides,
+  };
+}
+
+describe('describeAgent', () => {
+  it('shows a draining pod as leaving, not ready, until the driver no longer lists it', () => {
+    const status = describeAgent(input());
+    expect(status.pods.map((pod) => [pod.podId, pod.state, pod.leaving])).toEqual([
+      ['a', 'draining', true],
+      ['b', 'running', false],
+    ]);
+    expect(status.readyReplicas).toBe(1);
+    expect(describeAgent(input({ pods: [driverPod('b')] })).pods.map((pod) => pod.podId)).toEqual(['b']);
+  });
+
+  it('shows a pod chosen to leave as leaving while it still runs, and a pod without a heartbeat as pending', () => {
+    const status = describeAgent(input({ pods: [driverPod('b'), driverPod('c')], live: [heartbeat('b', [0, 1, 2, 3])], leaving: ['b'] }));
+    expect(status.pods.map((pod) => [pod.podId, pod.state, pod.leaving])).toEqual([
+      ['b', 'running', true],
+      ['c', 'pending', false],
+    ]);
+    expect(status.readyReplicas).toBe(0);
+  });
+
+  it('counts a partition as served only when its owner in the table reports serving it', () => {
+    const status = describeAgent(input({ owners: ['b', 'b', 'a', null], live: [heartbeat('a', [2]), heartbeat('b', [0])] }));
+    expect(status.partitionsAssigned).toBe(2);
+    expect(status.pods.map((pod) => pod.owned)).toEqual([1, 1]);
+  });
+
+  it('sums active instances and reports the decision', () => {
+    expect(describeAgent(input())).toMatchObject({ desiredReplicas: 1, reason: 'manual: 1 replica', partitions: 4, partitionsAssigned: 4, activeInstances: 3 });
+    expect(describeAgent(input({ replicas: undefined })).desiredReplicas).toBe(0);
+  });
+});
+
+describe('isSettled', () => {
+  it('is settled when enough pods run and every partition is served, never before the first decision', () => {
+    const status = describeAgent(input());
+    expect(isSettled(status, true)).toBe(true);
+    expect(isSettled(status, false)).toBe(false);
+    expect(isSettled(describeAgent(input({ owners: ['b', 'b', 'b', null] })), true)).toBe(false);
+  });
+
+  it('at zero replicas, is settled once no pod is left', () => {
+    expect(isSettled(describeAgent(input({ replicas: 0 })), true)).toBe(false);
+    expect(isSettled(describeAgent(input({ replicas: 0, pods: [] })), true)).toBe(true);
+  });
+});

@@ -1,0 +1,63 @@
+import type { PodHeartbeat } from '../../agent-runtime/protocol/placement.ts';
+import type { AgentStatusRecord, PodStatusRecord, ScalingDecisionRecord } from '../../agent-runtime/protocol/registry.ts';
+import type { DriverPod } from '../drivers/driver.ts';
+import type { AgentSpec } from '../manifest/agent-spec.ts';
+
+export type AgentStatus = Omit<AgentStatusRecord, 'updatedAt'>;
+
+export interface DescribeInput {
+  spec: AgentSpec;
+  /** The pods the driver runs. */
+  pods: readonly DriverPod[];
+  /** The latest heartbeat of every live pod of the Agent. */
+  live: readonly PodHeartbeat[];
+  /** Pods the reconciler chose for removal that still serve partitions. */
+  leaving: readonly string[];
+  /** The replicas of the last decision; undefined before the first. */
+  replicas: number | undefined;
+  reason: string;
+  /** The placement table's owners (empty before the first table). */
+  owners: readonly (string | null)[];
+  decisions: readonly ScalingDecisionRecord[];
+}
+
+/** The status of an Agent, for the registry (the gateway, the CLI) and the Agent's Kubernetes status. Pure. */
+export function describeAgent(input: DescribeInput): AgentStatus {
+  const { spec } = input;
+  const live = new Map(input.live.map((heartbeat) => [heartbeat.podId, heartbeat]));
+  const pods: PodStatusRecord[] = input.pods.map((pod) => {
+    const heartbeat = live.get(pod.podId);
+    return {
+      podId: pod.podId,
+      state: heartbeat?.state ?? 'pending',
+      // Chosen for removal, or on its way out by itself (told to stop; a pod that reports draining is not chosen again).
+      leaving: input.leaving.includes(pod.podId) || heartbeat?.state === 'draining',
+      owned: heartbeat?.owned.length ?? 0,
+      load: heartbeat?.load,
+      startedAt: pod.startedAt,
+      restarts: pod.restarts,
+      detail: pod.detail,
+    };
+  });
+  const assigned = input.owners.filter((owner, p) => owner !== null && (live.get(owner)?.owned.includes(p) ?? false)).length;
+  return {
+    namespace: spec.namespace,
+    name: spec.name,
+    origin: spec.origin,
+    desiredReplicas: input.replicas ?? 0,
+    reason: input.reason,
+    readyReplicas: pods.filter((pod) => pod.state === 'running' && !pod.leaving).length,
+    partitions: spec.partitions,
+    partitionsAssigned: assigned,
+    activeInstances: pods.reduce((sum, pod) => sum + (pod.load?.activeInstances ?? 0), 0),
+    pods,
+    decisions: [...input.decisions],
+  };
+}
+
+/** True when every partition is served by a running pod (or the Agent is meant to have none); never before the first decision. */
+export function isSettled(status: AgentStatus, decided: boolean): boolean {
+  if (!decided) return false;
+  if (status.desiredReplicas === 0) return status.pods.length === 0;
+  return status.readyReplicas >= status.desiredReplicas && status.partitionsAssigned === status.partitions;
+}
