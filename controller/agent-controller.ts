@@ -141,10 +141,10 @@ export class AgentController {
     if (decision.record) this.#record(decision.record);
     await driver.scale(spec, decision.driverReplicas, decision.removable);
 
-    const holding = new Map(live.map((heartbeat) => [heartbeat.podId, heartbeat.owned]));
+    const served = new Map(live.map((heartbeat) => [heartbeat.podId, heartbeat.served]));
     const current =
       this.#table && this.#table.partitions === spec.partitions ? this.#table.owners : new Array<string | null>(spec.partitions).fill(null);
-    const owners = planPlacement({ partitions: spec.partitions, owners: current, eligible: decision.eligible, holding });
+    const owners = planPlacement({ partitions: spec.partitions, owners: current, eligible: decision.eligible, served });
     if (this.#table && this.#table.partitions === spec.partitions && sameOwners(owners, this.#table.owners)) return;
     await this.#writeTable(owners);
   }

@@ -173,7 +173,7 @@ export class Controller {
         const detail = pending
           .map((c) => {
             const s = c.status();
-            return `${s.name}: ${s.readyReplicas}/${s.desiredReplicas} pods ready, ${s.partitionsAssigned}/${s.partitions} partitions served`;
+            return `${s.name}: ${s.readyReplicas}/${s.desiredReplicas} pods ready, ${s.partitionsServed}/${s.partitions} partitions served`;
           })
           .join('; ');
         throw new Error(`the platform did not become ready within ${timeoutMs} ms (${detail})`);

@@ -223,7 +223,7 @@ export class Host {
     const connected = !this.#nc.isClosed() && !this.#nc.isDraining();
     return {
       ready: this.#state === 'running' && connected,
-      detail: { state: this.#state, nats: connected ? 'connected' : 'disconnected', owned: this.#ownership?.owned().length ?? 0 },
+      detail: { state: this.#state, nats: connected ? 'connected' : 'disconnected', served: this.#ownership?.served().length ?? 0 },
     };
   }
 
@@ -328,7 +328,7 @@ export class Host {
       agent: this.#config.agent,
       podId: this.#config.podId,
       state: this.#state,
-      owned: this.#ownership.owned(),
+      served: this.#ownership.served(),
       tableEpoch: this.#ownership.epoch,
       load: this.#meter.report(stats, turns),
       startedAt: this.#startedAt,

@@ -10,7 +10,7 @@ export interface OwnershipDeps {
   subscribe(partition: number): Subscription;
   /** Deactivates (persists and drops) the instances of a partition. */
   deactivatePartition(partition: number): Promise<void>;
-  /** Called after the set of owned partitions changed (to heartbeat at once). */
+  /** Called after the set of served partitions changed (to heartbeat at once). */
   onChange(): void;
   /** A partition was taken (its reminders are to be scheduled). */
   acquired?(partition: number): void;
@@ -23,7 +23,7 @@ export interface OwnershipDeps {
  * The pod's side of placement: applies each new placement table by taking the
  * partitions assigned to this pod and releasing those that are not — a
  * release stops new calls first, lets queued turns finish, persists and drops
- * the instances, and only then reports the partition as no longer owned.
+ * the instances, and only then stops reporting the partition as served.
  */
 export class PartitionOwnership {
   readonly #deps: OwnershipDeps;
@@ -43,8 +43,8 @@ export class PartitionOwnership {
     return this.#serving.has(partition);
   }
 
-  /** Partitions this pod holds: serving, or still releasing. */
-  owned(): number[] {
+  /** Partitions this pod serves, as its heartbeat reports them: taking calls, or still releasing. */
+  served(): number[] {
     const all = new Set([...this.#serving, ...this.#releasing.keys()]);
     return [...all].sort((a, b) => a - b);
   }

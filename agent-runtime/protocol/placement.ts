@@ -41,14 +41,14 @@ export interface DemandSignal {
   sentAt: number;
 }
 
-/** Published by every pod every second, and at once when its ownership changes. */
+/** Published by every pod every second, and at once when the partitions it serves change. */
 export interface PodHeartbeat {
   namespace: string;
   agent: string;
   podId: string;
   state: PodState;
-  /** Partitions this pod serves right now. */
-  owned: number[];
+  /** Partitions this pod serves: taking their calls, or finishing them while it releases a partition (ascending). */
+  served: number[];
   /** Epoch of the newest placement table the pod has applied. */
   tableEpoch: number;
   load: LoadReport;

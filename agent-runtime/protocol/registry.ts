@@ -31,8 +31,8 @@ export interface PodStatusRecord {
   state: PodState | 'pending';
   /** Chosen for removal: its partitions are moving away. */
   leaving: boolean;
-  /** Partitions it holds. */
-  owned: number;
+  /** How many partitions it serves (see PodHeartbeat.served). */
+  served: number;
   load: LoadReport | undefined;
   startedAt: number | undefined;
   restarts: number;
@@ -57,8 +57,8 @@ export interface AgentStatusRecord {
   /** The autoscaler's latest sentence. */
   reason: string;
   partitions: number;
-  /** Partitions served by a running pod now. */
-  partitionsAssigned: number;
+  /** Partitions served now by the pod the placement table gives them to. */
+  partitionsServed: number;
   activeInstances: number;
   pods: PodStatusRecord[];
   /** Recent changes of the replica count, oldest first. */

@@ -67,7 +67,7 @@ export async function getCommand(argv: string[]): Promise<void> {
   if (what === 'agents') {
     const rows = [['NAME', 'WANTED', 'READY', 'PARTITIONS', 'INSTANCES', 'WHY']];
     for (const s of statuses) {
-      rows.push([s.name, String(s.desiredReplicas), String(s.readyReplicas), `${s.partitionsAssigned}/${s.partitions}`, String(s.activeInstances), s.reason]);
+      rows.push([s.name, String(s.desiredReplicas), String(s.readyReplicas), `${s.partitionsServed}/${s.partitions}`, String(s.activeInstances), s.reason]);
     }
     process.stdout.write(`${table(rows)}\n`);
     if (values.history) {
@@ -87,7 +87,7 @@ export async function getCommand(argv: string[]): Promise<void> {
         pod.podId,
         s.name,
         pod.leaving ? `${pod.state} (leaving)` : pod.state,
-        String(pod.owned),
+        String(pod.served),
         String(load?.inflight ?? '-'),
         String(load?.queued ?? '-'),
         String(load?.activeInstances ?? '-'),

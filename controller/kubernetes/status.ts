@@ -26,7 +26,7 @@ export interface AgentStatusFields {
   selector?: string;
   activeInstances?: number;
   partitions?: number;
-  partitionsOwned?: number;
+  partitionsServed?: number;
   partitionsSummary?: string;
   scalingReason?: string;
   conditions: Condition[];
@@ -53,7 +53,7 @@ function condition(
 export function agentStatus(agent: AgentObject, spec: AgentSpec, status: AgentStatus, previous: AgentStatusFields | undefined, now: number): AgentStatusFields {
   const generation = agent.metadata?.generation;
   const wanted = status.desiredReplicas;
-  const served = status.partitionsAssigned;
+  const served = status.partitionsServed;
   const leaving = status.pods.filter((pod) => pod.leaving).length;
   const restarting = status.pods.filter((pod) => pod.restarts > 0 && pod.state === 'pending');
   const ready =
@@ -83,7 +83,7 @@ export function agentStatus(agent: AgentObject, spec: AgentSpec, status: AgentSt
     selector: podSelector(spec),
     activeInstances: status.activeInstances,
     partitions: status.partitions,
-    partitionsOwned: served,
+    partitionsServed: served,
     partitionsSummary: `${served}/${status.partitions}`,
     scalingReason: status.reason,
     conditions: [ready, scaling, degraded],

@@ -7,11 +7,11 @@ const count = (owners: (string | null)[], pod: string): number => owners.filter(
 function converge(partitions: number, start: (string | null)[], eligible: string[]): { owners: (string | null)[]; steps: number } {
   let owners = start;
   for (let steps = 1; steps < 10; steps += 1) {
-    const holding = new Map<string, number[]>();
+    const served = new Map<string, number[]>();
     owners.forEach((o, p) => {
-      if (o) holding.set(o, [...(holding.get(o) ?? []), p]);
+      if (o) served.set(o, [...(served.get(o) ?? []), p]);
     });
-    const next = planPlacement({ partitions, owners, eligible, holding });
+    const next = planPlacement({ partitions, owners, eligible, served });
     if (next.every((o, i) => o === owners[i])) return { owners, steps };
     owners = next;
   }
@@ -49,33 +49,33 @@ describe('targetAssignment', () => {
 
 describe('planPlacement', () => {
   it('assigns unowned partitions at once', () => {
-    const next = planPlacement({ partitions: 4, owners: [null, null, null, null], eligible: ['a'], holding: new Map() });
+    const next = planPlacement({ partitions: 4, owners: [null, null, null, null], eligible: ['a'], served: new Map() });
     expect(next).toEqual(['a', 'a', 'a', 'a']);
   });
 
   it('revokes before it reassigns', () => {
     const owners = ['a', 'a', 'a', 'a'];
-    const holding = new Map([['a', [0, 1, 2, 3]]]);
-    const step1 = planPlacement({ partitions: 4, owners, eligible: ['a', 'b'], holding });
+    const served = new Map([['a', [0, 1, 2, 3]]]);
+    const step1 = planPlacement({ partitions: 4, owners, eligible: ['a', 'b'], served });
     expect(count(step1, 'a')).toBe(2);
     expect(count(step1, null as never)).toBe(2);
     expect(count(step1, 'b')).toBe(0);
-    // a still holds them: they stay unassigned
-    const step2 = planPlacement({ partitions: 4, owners: step1, eligible: ['a', 'b'], holding });
+    // a still serves them: they stay unassigned
+    const step2 = planPlacement({ partitions: 4, owners: step1, eligible: ['a', 'b'], served });
     expect(step2).toEqual(step1);
     // a released them: b gets them
     const released = new Map([['a', step1.flatMap((o, p) => (o === 'a' ? [p] : []))]]);
-    const step3 = planPlacement({ partitions: 4, owners: step1, eligible: ['a', 'b'], holding: released });
+    const step3 = planPlacement({ partitions: 4, owners: step1, eligible: ['a', 'b'], served: released });
     expect(count(step3, 'b')).toBe(2);
     expect(count(step3, 'a')).toBe(2);
   });
 
   it('reassigns the partitions of a dead pod without waiting for it', () => {
     const owners = ['a', 'b', 'a', 'b'];
-    const holding = new Map([['a', [0, 2]]]);
-    const step1 = planPlacement({ partitions: 4, owners, eligible: ['a'], holding });
+    const served = new Map([['a', [0, 2]]]);
+    const step1 = planPlacement({ partitions: 4, owners, eligible: ['a'], served });
     expect(step1).toEqual(['a', null, 'a', null]);
-    const step2 = planPlacement({ partitions: 4, owners: step1, eligible: ['a'], holding });
+    const step2 = planPlacement({ partitions: 4, owners: step1, eligible: ['a'], served });
     expect(step2).toEqual(['a', 'a', 'a', 'a']);
   });
 

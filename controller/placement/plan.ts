@@ -1,9 +1,9 @@
 /**
  * Placement planning, a pure function. Given the current table, the pods that
- * may take partitions, and what every live pod reports it still holds, it
+ * may take partitions, and what every live pod reports it still serves, it
  * returns the next table. Moves are two-phase: a partition leaving a pod is
  * first unassigned (the pod releases it), and only assigned to its new pod
- * once no live pod reports holding it. Repeated planning converges.
+ * once no live pod reports serving it. Repeated planning converges.
  */
 export interface PlanInput {
   partitions: number;
@@ -11,8 +11,8 @@ export interface PlanInput {
   owners: readonly (string | null)[];
   /** Pods that may own partitions (live and running), in any order. */
   eligible: readonly string[];
-  /** What each live pod reports holding (serving or still releasing). */
-  holding: ReadonlyMap<string, readonly number[]>;
+  /** What each live pod reports serving (taking calls, or still releasing): its heartbeat's `served`. */
+  served: ReadonlyMap<string, readonly number[]>;
 }
 
 /** The balanced assignment to aim for, keeping as many partitions where they are as balance allows. */
@@ -59,12 +59,12 @@ export function targetAssignment(partitions: number, owners: readonly (string | 
 /** The next table: one step of the two-phase move towards the target assignment. */
 export function planPlacement(input: PlanInput): (string | null)[] {
   const target = targetAssignment(input.partitions, input.owners, input.eligible);
-  const heldBy = new Map<number, string[]>();
-  for (const [pod, held] of input.holding) {
-    for (const p of held) {
-      const list = heldBy.get(p) ?? [];
+  const servedBy = new Map<number, string[]>();
+  for (const [pod, served] of input.served) {
+    for (const p of served) {
+      const list = servedBy.get(p) ?? [];
       list.push(pod);
-      heldBy.set(p, list);
+      servedBy.set(p, list);
     }
   }
   const next: (string | null)[] = [];
@@ -77,9 +77,9 @@ export function planPlacement(input: PlanInput): (string | null)[] {
       // Phase one: revoke. The old owner releases; the new one gets it in a later step.
       next.push(null);
     } else {
-      // Phase two: assign, once nobody else still holds the partition.
-      const holders = (heldBy.get(p) ?? []).filter((pod) => pod !== wanted);
-      next.push(holders.length === 0 ? wanted : null);
+      // Phase two: assign, once nobody else still serves the partition.
+      const others = (servedBy.get(p) ?? []).filter((pod) => pod !== wanted);
+      next.push(others.length === 0 ? wanted : null);
     }
   }
   return next;

@@ -22,7 +22,7 @@ export class PodTracker {
     this.#timeoutMs = timeoutMs;
   }
 
-  /** Records a heartbeat; returns true when it changes what placement depends on (state, owned set, new pod). */
+  /** Records a heartbeat; returns true when it changes what placement depends on (state, served partitions, new pod). */
   record(heartbeat: PodHeartbeat, now: number): boolean {
     const previous = this.#pods.get(heartbeat.podId);
     if (previous && previous.heartbeat.sentAt > heartbeat.sentAt) return false;
@@ -31,8 +31,8 @@ export class PodTracker {
     const before = previous.heartbeat;
     return (
       before.state !== heartbeat.state ||
-      before.owned.length !== heartbeat.owned.length ||
-      before.owned.some((p, i) => heartbeat.owned[i] !== p) ||
+      before.served.length !== heartbeat.served.length ||
+      before.served.some((p, i) => heartbeat.served[i] !== p) ||
       now - previous.lastSeenAt > this.#timeoutMs
     );
   }

@@ -84,7 +84,7 @@ export function decideReconcile(input: ReconcileInput, now: number, tunables: Au
   const stillThere = state.leaving.filter((podId) => existing.includes(podId));
   const chosen = chooseLeaving(existing, wanted.replicas, stillThere, liveById);
   // A leaving pod is removed once it serves no partition (it released them all) or is not live.
-  const removable = chosen.filter((podId) => (liveById.get(podId)?.owned.length ?? 0) === 0);
+  const removable = chosen.filter((podId) => (liveById.get(podId)?.served.length ?? 0) === 0);
   const leaving = chosen.filter((podId) => !removable.includes(podId));
   const eligible = input.live.filter((heartbeat) => heartbeat.state === 'running' && !leaving.includes(heartbeat.podId)).map((heartbeat) => heartbeat.podId);
   return {
@@ -166,5 +166,5 @@ function compareIdleness(a: PodHeartbeat | undefined, b: PodHeartbeat | undefine
 
 function busyness(heartbeat: PodHeartbeat | undefined): number[] {
   const load = heartbeat?.load;
-  return [(load?.inflight ?? 0) + (load?.queued ?? 0), load?.activeInstances ?? 0, heartbeat?.owned.length ?? 0];
+  return [(load?.inflight ?? 0) + (load?.queued ?? 0), load?.activeInstances ?? 0, heartbeat?.served.length ?? 0];
 }

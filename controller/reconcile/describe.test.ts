@@ -46,12 +46,12 @@ describe('describeAgent', () => {
 
   it('counts a partition as served only when its owner in the table reports serving it', () => {
     const status = describeAgent(input({ owners: ['b', 'b', 'a', null], live: [heartbeat('a', [2]), heartbeat('b', [0])] }));
-    expect(status.partitionsAssigned).toBe(2);
-    expect(status.pods.map((pod) => pod.owned)).toEqual([1, 1]);
+    expect(status.partitionsServed).toBe(2);
+    expect(status.pods.map((pod) => pod.served)).toEqual([1, 1]);
   });
 
   it('sums active instances and reports the decision', () => {
-    expect(describeAgent(input())).toMatchObject({ desiredReplicas: 1, reason: 'manual: 1 replica', partitions: 4, partitionsAssigned: 4, activeInstances: 3 });
+    expect(describeAgent(input())).toMatchObject({ desiredReplicas: 1, reason: 'manual: 1 replica', partitions: 4, partitionsServed: 4, activeInstances: 3 });
     expect(describeAgent(input({ replicas: undefined })).desiredReplicas).toBe(0);
   });
 });

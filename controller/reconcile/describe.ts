@@ -32,14 +32,14 @@ export function describeAgent(input: DescribeInput): AgentStatus {
       state: heartbeat?.state ?? 'pending',
       // Chosen for removal, or on its way out by itself (told to stop; a pod that reports draining is not chosen again).
       leaving: input.leaving.includes(pod.podId) || heartbeat?.state === 'draining',
-      owned: heartbeat?.owned.length ?? 0,
+      served: heartbeat?.served.length ?? 0,
       load: heartbeat?.load,
       startedAt: pod.startedAt,
       restarts: pod.restarts,
       detail: pod.detail,
     };
   });
-  const assigned = input.owners.filter((owner, p) => owner !== null && (live.get(owner)?.owned.includes(p) ?? false)).length;
+  const served = input.owners.filter((owner, p) => owner !== null && (live.get(owner)?.served.includes(p) ?? false)).length;
   return {
     namespace: spec.namespace,
     name: spec.name,
@@ -48,7 +48,7 @@ export function describeAgent(input: DescribeInput): AgentStatus {
     reason: input.reason,
     readyReplicas: pods.filter((pod) => pod.state === 'running' && !pod.leaving).length,
     partitions: spec.partitions,
-    partitionsAssigned: assigned,
+    partitionsServed: served,
     activeInstances: pods.reduce((sum, pod) => sum + (pod.load?.activeInstances ?? 0), 0),
     pods,
     decisions: [...input.decisions],
@@ -59,5 +59,5 @@ export function describeAgent(input: DescribeInput): AgentStatus {
 export function isSettled(status: AgentStatus, decided: boolean): boolean {
   if (!decided) return false;
   if (status.desiredReplicas === 0) return status.pods.length === 0;
-  return status.readyReplicas >= status.desiredReplicas && status.partitionsAssigned === status.partitions;
+  return status.readyReplicas >= status.desiredReplicas && status.partitionsServed === status.partitions;
 }

@@ -5,14 +5,14 @@ import type { DriverPod } from '../drivers/driver.ts';
 
 export const NOW = 1_000_000;
 
-/** A running pod's heartbeat, sent now, serving `owned`. */
-export function heartbeat(podId: string, owned: number[], more: Partial<Omit<PodHeartbeat, 'load'>> & { load?: Partial<LoadReport> } = {}): PodHeartbeat {
+/** A running pod's heartbeat, sent now, serving `served`. */
+export function heartbeat(podId: string, served: number[], more: Partial<Omit<PodHeartbeat, 'load'>> & { load?: Partial<LoadReport> } = {}): PodHeartbeat {
   return {
     namespace: 'default',
     agent: 'counter',
     podId,
     state: 'running',
-    owned,
+    served,
     tableEpoch: 1,
     startedAt: NOW - 10_000,
     sentAt: NOW,

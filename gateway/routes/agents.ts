@@ -69,7 +69,7 @@ function statusNotYetPublished(entry: RegistryAgent): AgentStatusRecord {
     readyReplicas: 0,
     reason: 'the controller has not reported a status yet',
     partitions: spec.partitions,
-    partitionsAssigned: 0,
+    partitionsServed: 0,
     activeInstances: 0,
     pods: [],
     decisions: [],

@@ -167,13 +167,13 @@ describe('colony dev with the examples', () => {
       .toBe(2);
     const status = (await (await fetch(statusUrl)).json()) as {
       desiredReplicas: number;
-      partitionsAssigned: number;
-      pods: { state: string; owned: number }[];
+      partitionsServed: number;
+      pods: { state: string; served: number }[];
       decisions: { from: number; to: number; reason: string }[];
     };
     expect(status.desiredReplicas).toBe(2);
-    expect(status.partitionsAssigned).toBe(64);
-    expect(status.pods.map((p) => [p.state, p.owned])).toEqual([
+    expect(status.partitionsServed).toBe(64);
+    expect(status.pods.map((p) => [p.state, p.served])).toEqual([
       ['running', 32],
       ['running', 32],
     ]);

@@ -78,7 +78,7 @@ describe('a runtime pod', () => {
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(ready.status).toBe(200);
     await expect.poll(() => heartbeats.at(-1)?.state, { timeout: 5_000 }).toBe('running');
-    expect(heartbeats.at(-1)?.owned).toEqual([]);
+    expect(heartbeats.at(-1)?.served).toEqual([]);
   });
 
   /** Writes a placement table that gives every partition to `owner` (null: to nobody). */
@@ -102,14 +102,14 @@ describe('a runtime pod', () => {
 
   it('takes the partitions the table assigns, reports them, and serves calls', async () => {
     await putTable(1, 'counter-test-1');
-    await expect.poll(() => heartbeats.at(-1)?.owned.length, { timeout: 5_000 }).toBe(PARTITIONS);
+    await expect.poll(() => heartbeats.at(-1)?.served.length, { timeout: 5_000 }).toBe(PARTITIONS);
     expect(await call('alice', 'increment', { by: 2 })).toEqual({ count: 2 });
     expect(await call('alice', 'get')).toEqual({ count: 2 });
   });
 
   it('releases the partitions the table takes away', async () => {
     await putTable(2, null);
-    await expect.poll(() => heartbeats.at(-1)?.owned.length, { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => heartbeats.at(-1)?.served.length, { timeout: 5_000 }).toBe(0);
     const error = await call('alice', 'get', undefined, 300).catch((e: unknown) => e);
     expect((error as ColonyError).code).toBe('unavailable');
     // The instance was persisted when its partition was released.

@@ -173,7 +173,7 @@ describe('the controller on Kubernetes', () => {
           agent: 'counter',
           podId,
           state: 'running',
-          owned: [],
+          served: [],
           tableEpoch: 0,
           load: { inflight: 60, queued: 0, activeInstances: 10, turns: 500, turnLatencyP50Ms: 5, turnLatencyP99Ms: 20, cpu: 0.5, heapUsedBytes: 1e7, rssBytes: 5e7 },
           startedAt: Date.now() - 10_000,

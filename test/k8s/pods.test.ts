@@ -47,7 +47,7 @@ describe.skipIf(external)('Agents on Kubernetes, end to end', () => {
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   };
   const agentStatus = async () =>
-    (await platform.json<{ status?: { readyReplicas?: number; partitionsOwned?: number; conditions?: { type: string; status: string; reason: string }[] } }>('get', 'agent', 'counter'))
+    (await platform.json<{ status?: { readyReplicas?: number; partitionsServed?: number; conditions?: { type: string; status: string; reason: string }[] } }>('get', 'agent', 'counter'))
       .status;
 
   beforeAll(async () => {
@@ -100,7 +100,7 @@ describe.skipIf(external)('Agents on Kubernetes, end to end', () => {
     expect(Object.fromEntries(removed.map((pod) => [pod, deleted.get(pod)]))).toEqual(
       Object.fromEntries(removed.map((pod) => [pod, LEAVING_POD_DELETION_COST])),
     );
-    await expect.poll(async () => (await agentStatus())?.partitionsOwned, { timeout: 30_000, interval: 500 }).toBe(64);
+    await expect.poll(async () => (await agentStatus())?.partitionsServed, { timeout: 30_000, interval: 500 }).toBe(64);
     await load.stop();
     expect(load.failures).toEqual([]);
     expect(load.sent).toBeGreaterThan(50);
