@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => log.error('unhandled promise rejection', errorField(reason)));
   const kc = new KubeConfig();
   kc.loadFromDefault();
-  const nc = await connect({ servers: config.natsUrl, token: config.natsToken, name: `colony-controller-${config.identity}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true });
+  const nc = await connect({ servers: [...config.natsServers], token: config.natsToken, name: `colony-controller-${config.identity}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true });
   const buckets = await openBuckets(nc, { replicas: config.kvReplicas });
   let operator: Operator | undefined;
   const elector = new LeaderElector({
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
         nc,
         buckets,
         runtimeImage: config.runtimeImage,
-        natsUrl: config.natsUrl,
+        natsUrl: config.natsServers.join(','),
         natsToken: config.natsToken,
         kvReplicas: config.kvReplicas,
         runtimeImagePullPolicy: config.runtimeImagePullPolicy,

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { SHARED_READS, SHARED_REFUSALS } from '../agent-runtime/protocol/shared-env-cases.ts';
+import { ConfigError } from '../agent-runtime/protocol/shared-env.ts';
 import { ApiTokens } from './auth.ts';
 import { DEFAULT_GATEWAY_PORT, loadConfig } from './config.ts';
 
@@ -38,17 +40,17 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.natsServers)).toBe(true);
   });
 
-  it.each([
-    ['COLONY_GATEWAY_PORT', 'http'],
-    ['COLONY_GATEWAY_PORT', '70000'],
-    ['COLONY_GATEWAY_PORT', '-1'],
-    ['COLONY_NAMESPACE', 'Not_A_Label'],
-    ['COLONY_LOG_LEVEL', 'loud'],
-    ['COLONY_KV_REPLICAS', 'two'],
-    ['COLONY_NATS_URL', ' , '],
-  ])('refuses %s=%j, naming the variable', (name, value) => {
-    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  it.each(SHARED_READS)('reads the shared environment as every component does: %s', (_, env, expected) => {
+    expect(loadConfig(env)).toMatchObject(expected);
   });
+
+  it.each([...SHARED_REFUSALS, ['COLONY_GATEWAY_PORT', 'http'], ['COLONY_GATEWAY_PORT', '70000'], ['COLONY_GATEWAY_PORT', '-1'], ['COLONY_NAMESPACE', 'Not_A_Label']])(
+    'refuses %s=%j with a ConfigError naming it',
+    (name, value) => {
+      expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ [name]: value })).toThrow(name);
+    },
+  );
 
   it('reads API tokens from COLONY_API_TOKENS, and refuses a short one naming the variable', () => {
     expect(loadConfig({}).apiTokens).toBeUndefined();

@@ -88,7 +88,7 @@ function reachableHost(host: string): string {
  */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const { nc, namespace, log } = options;
-  const buckets = await openBuckets(nc, { replicas: options.kvReplicas ?? 1 });
+  const buckets = await openBuckets(nc, { replicas: options.kvReplicas });
   const registry = new RegistryView(buckets.registry, namespace);
   await registry.start();
   const placement = new PlacementView(buckets.placement, namespace);

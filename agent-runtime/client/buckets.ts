@@ -1,6 +1,7 @@
 import { Kvm } from '@nats-io/kv';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { DEFAULT_KV_REPLICAS } from '../protocol/shared-env.ts';
 import { PLACEMENT_BUCKET, REGISTRY_BUCKET, STATE_BUCKET, WAKE_BUCKET } from '../protocol/subjects.ts';
 
 export interface Buckets {
@@ -11,14 +12,14 @@ export interface Buckets {
 }
 
 export interface BucketOptions {
-  /** JetStream replicas (1 for one nats-server, 3 for a cluster). */
+  /** JetStream replicas (1 for one nats-server, 3 or 5 for a cluster): COLONY_KV_REPLICAS, read by readKvReplicas. */
   replicas?: number;
 }
 
 /** Opens (creating when missing) the KV buckets Colony uses. Safe to call from every process. */
 export async function openBuckets(nc: NatsConnection, options: BucketOptions = {}): Promise<Buckets> {
   const kvm = new Kvm(nc);
-  const replicas = options.replicas ?? 1;
+  const replicas = options.replicas ?? DEFAULT_KV_REPLICAS;
   const open = async (name: string, description: string): Promise<KV> => {
     try {
       return await kvm.create(name, { history: 1, replicas, description });

@@ -1,8 +1,9 @@
-import { DEFAULT_NAMESPACE, DEFAULT_PARTITIONS, isDnsLabel } from '../protocol/limits.ts';
-import { isLogLevel } from '../observability/log.ts';
 import type { LogLevel } from '../observability/log.ts';
+import { DEFAULT_PARTITIONS, isDnsLabel } from '../protocol/limits.ts';
 import { DURABILITY_MODES, POD_ENV } from '../protocol/pod-env.ts';
 import type { Durability } from '../protocol/pod-env.ts';
+import { ConfigError, envText, readKvReplicas, readLogLevel, readNamespace, readNatsServers, readNatsToken, readPort } from '../protocol/shared-env.ts';
+import type { Env } from '../protocol/shared-env.ts';
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
@@ -18,7 +19,7 @@ export const DEFAULT_STALL_LIMIT_MS = 2_000;
 
 /** Everything a runtime pod needs to know, read once from its environment. */
 export interface HostConfig {
-  natsUrl: string;
+  natsServers: readonly string[];
   /** The token NATS requires, if it requires one. */
   natsToken: string | undefined;
   namespace: string;
@@ -38,60 +39,42 @@ export interface HostConfig {
   kvReplicas: number;
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new ConfigError(`environment variable ${name} is required`);
+function required(env: Env, name: string, what: string): string {
+  const value = envText(env, name);
+  if (value === undefined) throw new ConfigError(name, undefined, `the controller sets it to ${what}; a runtime pod cannot start without it`);
   return value;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new ConfigError(`environment variable ${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
-  }
+function integer(env: Env, name: string, fallback: number, min: number): number {
+  const text = envText(env, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(name, text, `give an integer ≥ ${min}`);
   return value;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv): Readonly<HostConfig> {
-  const namespace = env[POD_ENV.namespace] || DEFAULT_NAMESPACE;
-  const agent = required(env, POD_ENV.agent);
-  for (const [name, value] of [
-    [POD_ENV.namespace, namespace],
-    [POD_ENV.agent, agent],
-  ] as const) {
-    if (!isDnsLabel(value)) throw new ConfigError(`${name}=${JSON.stringify(value)} is not a DNS-1123 label (lowercase letters, digits, "-")`);
-  }
-  const durability = env[POD_ENV.durability] || 'turn';
-  if (!(DURABILITY_MODES as readonly string[]).includes(durability)) {
-    throw new ConfigError(`${POD_ENV.durability} must be one of ${DURABILITY_MODES.join(', ')}, got ${JSON.stringify(durability)}`);
-  }
-  const logLevel = env[POD_ENV.logLevel] || 'info';
-  if (!isLogLevel(logLevel)) throw new ConfigError(`${POD_ENV.logLevel} must be debug, info, warn or error`);
+/** Reads a runtime pod's configuration from `env`, once, at the entry. Throws a ConfigError naming the variable that is wrong. */
+export function loadConfig(env: Env): Readonly<HostConfig> {
+  const agent = required(env, POD_ENV.agent, "the Agent's name");
+  if (!isDnsLabel(agent)) throw new ConfigError(POD_ENV.agent, agent, 'an Agent name is a DNS label: lower-case letters, digits and "-", at most 63');
+  const durability = envText(env, POD_ENV.durability) ?? 'turn';
+  if (!(DURABILITY_MODES as readonly string[]).includes(durability)) throw new ConfigError(POD_ENV.durability, durability, `use one of ${DURABILITY_MODES.join(', ')}`);
   return Object.freeze({
-    natsUrl: env[POD_ENV.natsUrl] || 'nats://127.0.0.1:4222',
-    natsToken: env[POD_ENV.natsToken] || undefined,
-    namespace,
+    natsServers: readNatsServers(env),
+    natsToken: readNatsToken(env),
+    namespace: readNamespace(env),
     agent,
-    podId: required(env, POD_ENV.podId),
-    modulePath: required(env, POD_ENV.module),
-    exportName: env[POD_ENV.exportName] || undefined,
+    podId: required(env, POD_ENV.podId, "the pod's name"),
+    modulePath: required(env, POD_ENV.module, "the path of the Agent's module"),
+    exportName: envText(env, POD_ENV.exportName),
     partitions: integer(env, POD_ENV.partitions, DEFAULT_PARTITIONS, 1),
     durability: durability as Durability,
     idleTimeoutMs: integer(env, POD_ENV.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1),
     drainTimeoutMs: integer(env, POD_ENV.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS, 0),
     heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
-    healthPort: integer(env, POD_ENV.healthPort, DEFAULT_HEALTH_PORT, 0),
-    logLevel,
+    healthPort: readPort(env, POD_ENV.healthPort, DEFAULT_HEALTH_PORT),
+    logLevel: readLogLevel(env),
     stallLimitMs: integer(env, POD_ENV.stallLimitMs, DEFAULT_STALL_LIMIT_MS, 100),
-    kvReplicas: integer(env, POD_ENV.kvReplicas, 1, 1),
+    kvReplicas: readKvReplicas(env),
   });
 }

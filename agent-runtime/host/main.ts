@@ -5,7 +5,8 @@ import { connect } from '@nats-io/transport-node';
 import { createLogger, errorField } from '../observability/log.ts';
 import { POD_ENV } from '../protocol/pod-env.ts';
 import { importAgentDefinition } from './agent-module.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError } from '../protocol/shared-env.ts';
+import { loadConfig } from './config.ts';
 import { Host } from './host.ts';
 
 async function main(): Promise<void> {
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
 
   const { definition } = await importAgentDefinition(config.modulePath, config.exportName);
   const nc = await connect({
-    servers: config.natsUrl,
+    servers: [...config.natsServers],
     token: config.natsToken,
     name: config.podId,
     maxReconnectAttempts: -1,

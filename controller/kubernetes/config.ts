@@ -1,11 +1,33 @@
 import { hostname } from 'node:os';
-import { isLogLevel } from '../../agent-runtime/observability/log.ts';
 import type { LogLevel } from '../../agent-runtime/observability/log.ts';
+import { ConfigError, envText, readKvReplicas, readLogLevel, readNamespace, readNatsServers, readNatsToken, readPort, SHARED_ENV } from '../../agent-runtime/protocol/shared-env.ts';
+import type { Env } from '../../agent-runtime/protocol/shared-env.ts';
+import { isDnsLabel } from '../../agent-runtime/protocol/limits.ts';
+
+/** Environment variables the controller container reads: those every component reads alike (shared-env.ts), and its own. */
+export const CONTROLLER_ENV = {
+  natsUrl: SHARED_ENV.natsUrl,
+  natsToken: SHARED_ENV.natsToken,
+  logLevel: SHARED_ENV.logLevel,
+  kvReplicas: SHARED_ENV.kvReplicas,
+  healthPort: SHARED_ENV.healthPort,
+  runtimeImage: 'COLONY_RUNTIME_IMAGE',
+  /** Namespaces to manage Agents in, comma-separated; unset or empty: all. */
+  watchNamespaces: 'COLONY_WATCH_NAMESPACES',
+  leaseNamespace: 'COLONY_LEASE_NAMESPACE',
+  leaseName: 'COLONY_LEASE_NAME',
+  /** This replica's name (the downward API's metadata.name): its identity in leader election. */
+  podName: 'COLONY_POD_NAME',
+  runtimeImagePullPolicy: 'COLONY_RUNTIME_IMAGE_PULL_POLICY',
+  /** Secrets for pulling the runtime image, comma-separated. */
+  runtimeImagePullSecrets: 'COLONY_RUNTIME_IMAGE_PULL_SECRETS',
+} as const;
 
 /** Everything the controller needs on Kubernetes, read once from its environment. */
 export interface OperatorConfig {
-  natsUrl: string;
-  /** The token NATS requires (COLONY_NATS_TOKEN), if it requires one; runtime pods get it through a Secret per Agent. */
+  /** One or more NATS URLs; runtime pods get the same list. */
+  natsServers: readonly string[];
+  /** The token NATS requires, if it requires one; runtime pods get it through a Secret per Agent. */
   natsToken: string | undefined;
   runtimeImage: string;
   /** Namespaces to manage Agents in; empty for all. */
@@ -16,7 +38,7 @@ export interface OperatorConfig {
   identity: string;
   healthPort: number;
   logLevel: LogLevel;
-  /** JetStream replicas of the KV buckets: 1 for one NATS server, 3 for a cluster. */
+  /** JetStream replicas of the KV buckets: 1 for one NATS server, 3 or 5 for a cluster; runtime pods get the same. */
   kvReplicas: number;
   /** How runtime pods pull their image, and with which secrets (private registries). */
   runtimeImagePullPolicy: string | undefined;
@@ -24,29 +46,38 @@ export interface OperatorConfig {
 }
 
 export const DEFAULT_RUNTIME_IMAGE = 'colony/runtime:0.1.0';
+export const DEFAULT_LEASE_NAMESPACE = 'colony-system';
 export const LEASE_NAME = 'colony-controller';
+export const DEFAULT_CONTROLLER_HEALTH_PORT = 8080;
 
-export function loadConfig(env: NodeJS.ProcessEnv): Readonly<OperatorConfig> {
-  const natsUrl = env.COLONY_NATS_URL;
-  if (!natsUrl) throw new Error('environment variable COLONY_NATS_URL is required (the NATS server with JetStream, e.g. nats://colony-nats:4222)');
-  const logLevel = env.COLONY_LOG_LEVEL || 'info';
-  if (!isLogLevel(logLevel)) throw new Error('COLONY_LOG_LEVEL must be debug, info, warn or error');
-  const healthPort = Number(env.COLONY_HEALTH_PORT || 8080);
-  const kvReplicas = Number(env.COLONY_KV_REPLICAS || 1);
-  if (!Number.isInteger(healthPort) || healthPort < 0) throw new Error(`COLONY_HEALTH_PORT must be a port number, got ${env.COLONY_HEALTH_PORT}`);
-  if (kvReplicas !== 1 && kvReplicas !== 3 && kvReplicas !== 5) throw new Error(`COLONY_KV_REPLICAS must be 1, 3 or 5, got ${env.COLONY_KV_REPLICAS}`);
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function namespaces(env: Env, name: string): string[] {
+  const names = list(env, name);
+  const wrong = names.find((namespace) => !isDnsLabel(namespace));
+  if (wrong !== undefined) throw new ConfigError(name, env[name], `"${wrong}" is not a namespace; give namespaces (DNS labels) separated by commas, or nothing for all`);
+  return names;
+}
+
+/** Reads the controller's configuration from `env`, once, at the entry. Throws a ConfigError naming the variable that is wrong. */
+export function loadConfig(env: Env): Readonly<OperatorConfig> {
   return Object.freeze({
-    natsUrl,
-    natsToken: env.COLONY_NATS_TOKEN || undefined,
-    runtimeImage: env.COLONY_RUNTIME_IMAGE || DEFAULT_RUNTIME_IMAGE,
-    watchNamespaces: (env.COLONY_WATCH_NAMESPACES ?? '').split(',').map((n) => n.trim()).filter(Boolean),
-    leaseNamespace: env.COLONY_LEASE_NAMESPACE || 'colony-system',
-    leaseName: env.COLONY_LEASE_NAME || LEASE_NAME,
-    identity: env.COLONY_POD_NAME || `${hostname()}-${process.pid}`,
-    healthPort,
-    logLevel,
-    kvReplicas,
-    runtimeImagePullPolicy: env.COLONY_RUNTIME_IMAGE_PULL_POLICY || undefined,
-    runtimeImagePullSecrets: (env.COLONY_RUNTIME_IMAGE_PULL_SECRETS ?? '').split(',').map((n) => n.trim()).filter(Boolean),
+    natsServers: readNatsServers(env),
+    natsToken: readNatsToken(env),
+    runtimeImage: envText(env, CONTROLLER_ENV.runtimeImage) ?? DEFAULT_RUNTIME_IMAGE,
+    watchNamespaces: namespaces(env, CONTROLLER_ENV.watchNamespaces),
+    leaseNamespace: readNamespace(env, CONTROLLER_ENV.leaseNamespace, DEFAULT_LEASE_NAMESPACE),
+    leaseName: envText(env, CONTROLLER_ENV.leaseName) ?? LEASE_NAME,
+    identity: envText(env, CONTROLLER_ENV.podName) ?? `${hostname()}-${process.pid}`,
+    healthPort: readPort(env, CONTROLLER_ENV.healthPort, DEFAULT_CONTROLLER_HEALTH_PORT),
+    logLevel: readLogLevel(env),
+    kvReplicas: readKvReplicas(env),
+    runtimeImagePullPolicy: envText(env, CONTROLLER_ENV.runtimeImagePullPolicy),
+    runtimeImagePullSecrets: list(env, CONTROLLER_ENV.runtimeImagePullSecrets),
   });
 }

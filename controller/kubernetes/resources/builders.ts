@@ -15,6 +15,7 @@ import type {
 } from '@kubernetes/client-node';
 import { ANNOTATION, LABEL, MANAGED_BY, PART_OF, RUNTIME_COMPONENT, RUNTIME_HEALTH_PORT } from '../labels.ts';
 import { POD_ENV } from '../../../agent-runtime/protocol/pod-env.ts';
+import { DEFAULT_KV_REPLICAS } from '../../../agent-runtime/protocol/shared-env.ts';
 import type { AgentSpec } from '../../manifest/agent-spec.ts';
 import { configMapName, deploymentName, natsSecretName, sourceMountPath } from './names.ts';
 
@@ -123,7 +124,7 @@ function runtimeContainer(spec: AgentSpec, context: BuildContext): V1Container {
     { name: POD_ENV.podId, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: POD_ENV.namespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     { name: POD_ENV.natsUrl, value: context.natsUrl },
-    { name: POD_ENV.kvReplicas, value: String(context.kvReplicas ?? 1) },
+    { name: POD_ENV.kvReplicas, value: String(context.kvReplicas ?? DEFAULT_KV_REPLICAS) },
     ...spec.env.map((e) => ({ name: e.name, value: e.value })),
   ];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
