@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
 import { isLogLevel } from '../../agent-runtime/observability/log.ts';
 import type { LogLine } from '../../agent-runtime/observability/log.ts';
+import { readKvReplicas, readNatsToken } from '../../agent-runtime/protocol/shared-env.ts';
 import { loadManifests } from '../../controller/manifest/manifest.ts';
 import { startPlatform } from '../dev/platform.ts';
 import { checkAgentCode } from '../dev/preflight.ts';
@@ -22,7 +23,8 @@ Options:
   --port <n>          gateway port (default 8080; 0 picks a free one)
   --host <addr>       gateway address (default 127.0.0.1)
   --data-dir <dir>    where state is kept across runs (default .colony)
-  --nats-url <url>    use this NATS server instead of starting one
+  --nats-url <url>    use this NATS server instead of starting one (with the token
+                      in $COLONY_NATS_TOKEN and $COLONY_KV_REPLICAS KV replicas)
   --log-level <lvl>   pod log level: debug, info, warn, error (default info)
   --json              print logs as JSON lines instead of formatted text`;
 
@@ -52,6 +54,9 @@ export async function devCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got ${values.port}`, DEV_USAGE);
   const logLevel = values['log-level'];
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error`, DEV_USAGE);
+  // An external NATS (--nats-url) is described as for every other Colony process.
+  const natsToken = readNatsToken(process.env);
+  const kvReplicas = readKvReplicas(process.env);
 
   const agents = await loadManifests(dirs, (agent, why) =>
     process.stdout.write(`colony dev: skipping agent ${agent.name} of ${agent.origin}: ${why}; that manifest is for Kubernetes\n`),
@@ -82,6 +87,8 @@ export async function devCommand(argv: string[]): Promise<void> {
     agents,
     dataDir,
     natsUrl: values['nats-url'],
+    natsToken,
+    kvReplicas,
     gatewayHost: values.host,
     gatewayPort: port,
     log,

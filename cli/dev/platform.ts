@@ -8,6 +8,7 @@ import { createLogger } from '../../agent-runtime/observability/log.ts';
 import type { LogLevel, StructuredLogger } from '../../agent-runtime/observability/log.ts';
 import { DEFAULT_NAMESPACE } from '../../agent-runtime/protocol/limits.ts';
 import { POD_ENV } from '../../agent-runtime/protocol/pod-env.ts';
+import { DEFAULT_KV_REPLICAS, natsServerList } from '../../agent-runtime/protocol/shared-env.ts';
 import type { AutoscalerTunables } from '../../controller/autoscaler/tunables.ts';
 import { Controller } from '../../controller/controller.ts';
 import type { DriverPod } from '../../controller/drivers/driver.ts';
@@ -26,6 +27,10 @@ export interface PlatformOptions {
   dataDir: string;
   /** Use this NATS instead of starting nats-server. */
   natsUrl?: string | undefined;
+  /** With `natsUrl`: the token it requires (COLONY_NATS_TOKEN). A nats-server started here asks for none. */
+  natsToken?: string | undefined;
+  /** With `natsUrl`: JetStream replicas of the KV buckets (COLONY_KV_REPLICAS). A nats-server started here is one server: 1. */
+  kvReplicas?: number;
   gatewayHost?: string;
   /** Gateway port; 0 picks a free one. */
   gatewayPort: number;
@@ -70,6 +75,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   };
   try {
     let natsUrl = options.natsUrl;
+    // The controller, the gateway and every pod open the buckets and connect alike.
+    const natsToken = natsUrl ? options.natsToken : undefined;
+    const kvReplicas = natsUrl ? options.kvReplicas : DEFAULT_KV_REPLICAS;
     let server: RunningNatsServer | undefined;
     if (!natsUrl) {
       const binary = await ensureNatsServer({ allowPath: true, log: options.onProgress });
@@ -82,7 +90,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       // Last resort when this process exits without stopping (an uncaught error): leave no nats-server behind.
       process.on('exit', () => started.process.kill('SIGKILL'));
     }
-    const connectOptions = { servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true };
+    const connectOptions = { servers: natsServerList(natsUrl), token: natsToken, maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true };
     const nc = await connect({ ...connectOptions, name: 'colony-dev' });
     cleanups.push(async () => {
       await nc.drain().catch(() => undefined);
@@ -92,10 +100,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     cleanups.push(async () => {
       await gatewayNc.drain().catch(() => undefined);
     });
-    const buckets = await openBuckets(nc);
+    const buckets = await openBuckets(nc, { replicas: kvReplicas });
     const controller = new Controller({ nc, buckets, namespace, log: log.child({ component: 'controller' }), autoscaler: options.autoscaler });
     const driver = new LocalDriver({
       natsUrl,
+      natsToken,
+      kvReplicas,
       runtimeEntry: RUNTIME_ENTRY,
       events: { onPodGone: (...args) => controller.onPodGone(...args) },
       log: log.child({ component: 'local-driver' }),
@@ -117,6 +127,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       host,
       port: options.gatewayPort,
       log: log.child({ component: 'gateway' }),
+      kvReplicas,
     }).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new Error(`the gateway cannot listen on ${host}:${options.gatewayPort}: the port is in use; stop what uses it, or pass --port (0 picks a free one)`, { cause: error });

@@ -4,11 +4,16 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { StructuredLogger } from '../../../agent-runtime/observability/log.ts';
 import { POD_ENV } from '../../../agent-runtime/protocol/pod-env.ts';
+import { DEFAULT_KV_REPLICAS } from '../../../agent-runtime/protocol/shared-env.ts';
 import type { AgentSpec } from '../../manifest/agent-spec.ts';
 import type { DriverEvents, DriverPod, PodDriver } from '../driver.ts';
 
 export interface LocalDriverOptions {
   natsUrl: string;
+  /** The token NATS requires, if it requires one (pods never inherit one from this process's environment). */
+  natsToken?: string | undefined;
+  /** JetStream replicas of the KV buckets, as the controller and the gateway open them. */
+  kvReplicas?: number;
   /** The runtime entry file (agent-runtime/host/main.ts). */
   runtimeEntry: string;
   events: DriverEvents;
@@ -145,6 +150,8 @@ export class LocalDriver implements PodDriver {
       ...this.#options.env,
       ...Object.fromEntries(spec.env.map((e) => [e.name, e.value])),
       [POD_ENV.natsUrl]: this.#options.natsUrl,
+      [POD_ENV.natsToken]: this.#options.natsToken ?? '',
+      [POD_ENV.kvReplicas]: String(this.#options.kvReplicas ?? DEFAULT_KV_REPLICAS),
       [POD_ENV.namespace]: spec.namespace,
       [POD_ENV.agent]: spec.name,
       [POD_ENV.podId]: podId,
