@@ -1,4 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import type { DriverPod } from '../../controller/drivers/driver.ts';
+
+/** Colony's own sources and dependencies: their stack frames are left out of the stacks shown for agent code. */
+const COLONY_DIRS = ['agent-runtime/', 'controller/', 'gateway/', 'cli/', 'node_modules/'].map((dir) => fileURLToPath(new URL(`../../${dir}`, import.meta.url)));
 
 const COLORS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m', '\x1b[34m', '\x1b[96m'];
 const RESET = '\x1b[0m';
@@ -22,8 +26,20 @@ export function formatPodLine(pod: DriverPod, line: string, color: boolean): str
     .filter(([key]) => !HIDDEN.has(key) && key !== 'stack')
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
     .join(' ');
-  const stack = typeof parsed.stack === 'string' && parsed.level === 'error' ? `\n${parsed.stack}` : '';
+  const stack = typeof parsed.stack === 'string' && (parsed.level === 'error' || parsed.level === 'warn') ? stackFrames(parsed.stack) : '';
   return `${time} ${name} ${level} ${String(parsed.msg)}${fields ? ` ${fields}` : ''}${stack}`;
+}
+
+/**
+ * The frames of a stack worth showing under a log line: those of the agent's
+ * code (Colony's own frames and Node's internals are noise there); all of
+ * them when none is the agent's (an error inside Colony).
+ */
+export function stackFrames(stack: string): string {
+  const frames = stack.split('\n').filter((line) => /^\s+at /.test(line));
+  const own = frames.filter((line) => !line.includes('(node:') && !line.includes(' node:') && !COLONY_DIRS.some((dir) => line.includes(dir)));
+  const shown = own.length > 0 ? own : frames;
+  return shown.length > 0 ? `\n${shown.join('\n')}` : '';
 }
 
 function hash(text: string): number {

@@ -48,6 +48,15 @@ describe('colony dev refuses what cannot run, saying what and where', () => {
     expect(output).not.toContain('Colony is ready');
   });
 
+  it('names the file, line and column of a syntax error in agent code', async () => {
+    const { code, output } = await colony(['dev', join(BROKEN, 'syntax-error'), '--port', '0', '--data-dir', dataDir]);
+    expect(code).toBe(1);
+    expect(output).toMatch(/syntax-error\/oops\.ts:8:31/);
+    expect(output).toContain("Expected ',', got ';'");
+    expect(output).toContain("return { hello: 'world' ;");
+    expect(output).not.toContain('Colony is ready');
+  });
+
   it('says when a module exports no agent definition', async () => {
     const { code, output } = await colony(['dev', join(BROKEN, 'no-definition'), '--port', '0', '--data-dir', dataDir]);
     expect(code).toBe(1);
