@@ -1,4 +1,4 @@
-import type { CallMeta } from '../protocol/envelope.ts';
+import type { CallMeta, CallOp } from '../protocol/envelope.ts';
 
 /** A call that agent code makes to another instance. */
 export interface OutgoingCall {
@@ -14,6 +14,8 @@ export interface OutgoingCall {
   traceparent?: string | undefined;
   /** The calling instance, `agent/key`. */
   caller: string;
+  /** An operation that is not a method call (see HEADER.op). */
+  op?: CallOp | undefined;
 }
 
 /**
@@ -38,5 +40,6 @@ export function metaOf(request: OutgoingCall): CallMeta {
     traceparent: request.traceparent,
     caller: request.caller,
     oneway: request.oneway,
+    op: request.op,
   };
 }

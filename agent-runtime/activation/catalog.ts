@@ -3,13 +3,14 @@ import type { StructuredLogger } from '../observability/log.ts';
 import { errorField } from '../observability/log.ts';
 import type { Durability } from '../protocol/pod-env.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { Activation, WAKE_METHOD } from './activation.ts';
-import type { ActivationDeps, IncomingCall, Pending, WakeHooks } from './activation.ts';
+import { Activation } from './activation.ts';
+import type { ActivationDeps, TurnLimits, TurnWatch, WakeHooks } from './activation.ts';
+import type { IncomingCall, Work } from './mailbox.ts';
 import type { WakeEntry } from '../reminders/wake-index.ts';
 import type { Caller } from './caller.ts';
 import type { LoadedAgent } from './loaded-agent.ts';
 import { STATUS_OK } from '../protocol/headers.ts';
-import { isProbe, PROBE_METHOD, splitAddress } from './deadlock.ts';
+import { isProbe, splitAddress } from './deadlock.ts';
 import type { Probe } from './deadlock.ts';
 import { errorReply } from './reply.ts';
 import type { Reply } from './reply.ts';
@@ -29,11 +30,25 @@ export interface CatalogOptions {
   turnGraceMs?: number;
   hookTimeoutMs?: number;
   maxMailbox?: number;
+  /** What a result and a stored record may weigh (from the NATS server's max_payload). */
+  limits?: TurnLimits;
+  /** The pod's watchdog, told which turns run. */
+  watchdog?: TurnWatch | undefined;
 }
 
 export const DEFAULT_TURN_GRACE_MS = 2_000;
 export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_MAILBOX = 10_000;
+/** NATS's default max_payload, bytes. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+/** Room left in a message for its headers (a reply's status, a KV write's expected revision). */
+export const MESSAGE_HEADROOM_BYTES = 1024;
+
+/** The limits of a turn's outcome on a NATS server with this max_payload. */
+export function turnLimitsFor(maxPayloadBytes: number): TurnLimits {
+  const bytes = Math.max(1, maxPayloadBytes - MESSAGE_HEADROOM_BYTES);
+  return { replyBytes: bytes, recordBytes: bytes };
+}
 /** A probe that cannot be delivered within this time is dropped (the deadline still ends the wait). */
 const PROBE_TIMEOUT_MS = 2_000;
 
@@ -52,7 +67,7 @@ export interface CatalogStats {
 export class Catalog {
   readonly #activations = new Map<string, Activation>();
   readonly #retiring = new Map<string, Promise<void>>();
-  readonly #options: Required<Omit<CatalogOptions, 'now'>> & { now: () => number };
+  readonly #options: Required<Omit<CatalogOptions, 'now' | 'watchdog'>> & { now: () => number; watchdog: TurnWatch | undefined };
   readonly #counters = { inflight: 0, queued: 0 };
   #latencies: number[] = [];
   #created = 0;
@@ -67,6 +82,8 @@ export class Catalog {
       turnGraceMs: DEFAULT_TURN_GRACE_MS,
       hookTimeoutMs: DEFAULT_HOOK_TIMEOUT_MS,
       maxMailbox: DEFAULT_MAX_MAILBOX,
+      limits: turnLimitsFor(DEFAULT_MAX_PAYLOAD_BYTES),
+      watchdog: undefined,
       ...options,
     };
   }
@@ -87,23 +104,34 @@ export class Catalog {
     return out;
   }
 
+  /** A method call, or an operation (`meta.op`), for an instance of a partition this pod serves. */
   dispatch(call: IncomingCall, partition: number): Promise<Reply> {
     const { agent } = this.#options;
-    if (call.meta.method === PROBE_METHOD) {
+    if (call.meta.op === 'probe') {
+      // A probe never activates anything: only a running turn can be part of a wait cycle.
       if (isProbe(call.input)) this.#activations.get(call.meta.key)?.onProbe(call.input);
       return Promise.resolve({ status: STATUS_OK });
     }
-    if (call.meta.method !== WAKE_METHOD && !agent.methods.has(call.meta.method)) {
+    if (!agent.methods.has(call.meta.method)) {
       const known = [...agent.methods.keys()].join(', ');
       const error = new ColonyError('not_found', `agent ${agent.name} has no method "${call.meta.method}"; its methods are: ${known}`);
       return Promise.resolve(errorReply(error));
     }
-    let activation = this.#activations.get(call.meta.key);
+    return this.#activation(call.meta.key, partition).enqueue(call);
+  }
+
+  /** Wakes an instance for its due reminders and tasks (activating it); resolves with how that went. */
+  wake(key: string, partition: number): Promise<Reply> {
+    return this.#activation(key, partition).wake();
+  }
+
+  #activation(key: string, partition: number): Activation {
+    let activation = this.#activations.get(key);
     if (!activation) {
-      activation = this.#create(call.meta.key, partition);
-      this.#activations.set(call.meta.key, activation);
+      activation = this.#create(key, partition);
+      this.#activations.set(key, activation);
     }
-    return activation.enqueue(call);
+    return activation;
   }
 
   has(key: string): boolean {
@@ -155,7 +183,8 @@ export class Catalog {
       .call({
         agent,
         key,
-        method: PROBE_METHOD,
+        method: 'probe',
+        op: 'probe',
         input: probe,
         deadline: now + PROBE_TIMEOUT_MS,
         callId: randomUUID(),
@@ -188,16 +217,19 @@ export class Catalog {
       turnGraceMs: options.turnGraceMs,
       hookTimeoutMs: options.hookTimeoutMs,
       maxMailbox: options.maxMailbox,
+      limits: options.limits,
+      watchdog: options.watchdog,
       counters: this.#counters,
       sendProbe: (target: string, probe: Probe) => this.#sendProbe(target, probe),
       onTurn: (latencyMs) => {
         this.#turns += 1;
         if (this.#latencies.length < 10_000) this.#latencies.push(latencyMs);
       },
-      onAbandoned: (abandoned: Activation, orphans: Pending[]) => {
+      onAbandoned: (abandoned: Activation, orphans: Work[]) => {
         if (this.#activations.get(abandoned.key) === abandoned) this.#activations.delete(abandoned.key);
         for (const orphan of orphans) {
-          void this.dispatch(orphan.call, abandoned.partition).then(orphan.resolve);
+          if (orphan.op === 'call') void this.dispatch(orphan.call, abandoned.partition).then(orphan.resolve);
+          else this.#activation(abandoned.key, abandoned.partition).adopt(orphan);
         }
       },
     };

@@ -8,10 +8,10 @@
  * waiting forwards it along its own waits. A probe that comes back to where it
  * started proves the cycle: that instance refuses the queued call of the last
  * instance on the probe's path (`aborted`), whose turn then rolls back and
- * releases the cycle. Two-instance cycles are caught without probes, when the
- * call arrives.
+ * releases the cycle. Probes travel as the `probe` operation of a call
+ * (HEADER.op), not as a method. Two-instance cycles are caught without
+ * probes, where the second call arrives or the second wait starts (waits.ts).
  */
-export const PROBE_METHOD = '$probe';
 /** Longest wait cycle detected; longer ones end at their deadlines. */
 export const MAX_PROBE_HOPS = 16;
 

@@ -2,9 +2,11 @@ import { ColonyError } from '../protocol/errors.ts';
 import type { ReminderEntry } from '../reminders/reminder.ts';
 import type { WakeEntry } from '../reminders/wake-index.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { encodeRecord, pruneCalls } from '../state/stored-record.ts';
+import { encodeRecord, pruneCalls, RECORD_FRAME_BYTES } from '../state/stored-record.ts';
 import type { StoredReply, StoredTask } from '../state/stored-record.ts';
+import { dueTime } from '../reminders/reminder.ts';
 import type { Reply } from './reply.ts';
+import { formatBytes, stateToJson, utf8Bytes } from './state-json.ts';
 
 const NO_EXTRAS = '{}';
 
@@ -18,6 +20,17 @@ export interface RecordChange {
   stateJson: string;
   extrasJson: string;
 }
+
+/** The reply of the call that made a change, remembered for its repeats (idempotency). */
+export interface CommittedCall {
+  callId: string;
+  reply: Reply;
+  /** The call's method and input (fingerprint.ts); absent for internal turns. */
+  fingerprint?: string | undefined;
+}
+
+/** Bytes a remembered reply takes in the record without its body (id, status, time, fingerprint, size). */
+const REPLY_MARKER_BYTES = 96;
 
 /**
  * The durable part of an instance: its state, the replies of its recent
@@ -100,12 +113,7 @@ export class InstanceRecord {
    * Throws `method_failed` when the state cannot be turned into JSON.
    */
   change(): RecordChange | undefined {
-    let stateJson: string;
-    try {
-      stateJson = JSON.stringify(this.state) ?? 'null';
-    } catch (cause) {
-      throw new ColonyError('method_failed', `the state of ${this.#where} is not JSON-serialisable: ${(cause as Error).message}`, { cause });
-    }
+    const stateJson = stateToJson(this.state, this.#where);
     let extrasJson = NO_EXTRAS;
     if (this.hasReminders || this.hasTasks) {
       const extras: Extras = {};
@@ -117,16 +125,39 @@ export class InstanceRecord {
     return { stateJson, extrasJson };
   }
 
-  /** Makes `change` the committed version, remembering `reply` under `callId`; it still has to be written. */
-  accept(change: RecordChange, callId: string, reply: Reply, now: number): void {
-    if (callId) {
+  /**
+   * Makes `change` the committed version, remembering the call's reply; it
+   * still has to be written. The record must fit in `limitBytes` (one KV
+   * value): remembered replies give up their bodies, largest first, before it
+   * would not (a repeat of such a call is answered `result_not_kept`, never
+   * run again); state that does not fit even so is refused with
+   * `state_too_large`, and nothing changes.
+   */
+  accept(change: RecordChange, call: CommittedCall | undefined, now: number, limitBytes: number): void {
+    const fixedBytes = RECORD_FRAME_BYTES + utf8Bytes(change.stateJson) + utf8Bytes(change.extrasJson);
+    const ids = [...(this.#calls?.keys() ?? [])];
+    if (call?.callId && !this.#calls?.has(call.callId)) ids.push(call.callId);
+    const markerBytes = ids.reduce((sum, id) => sum + utf8Bytes(id) + REPLY_MARKER_BYTES, 0);
+    if (fixedBytes + markerBytes > limitBytes) {
+      throw new ColonyError(
+        'state_too_large',
+        `the state of ${this.#where} would take ${formatBytes(fixedBytes + markerBytes)} stored, over the limit of ${formatBytes(limitBytes)} per instance (the NATS server's max_payload); the turn was rolled back. Keep less in one instance: split it over more keys, or keep large data elsewhere`,
+      );
+    }
+    if (call?.callId) {
       this.#calls ??= new Map();
-      this.#calls.set(callId, { status: reply.status, body: reply.body, at: now });
+      this.#calls.set(call.callId, { status: call.reply.status, body: call.reply.body, at: now, ...(call.fingerprint ? { fp: call.fingerprint } : {}) });
       pruneCalls(this.#calls, now);
     }
+    if (this.#calls) fitReplies(this.#calls, limitBytes - fixedBytes);
     this.#stateJson = change.stateJson;
     this.#extrasJson = change.extrasJson;
     this.#dirty = true;
+  }
+
+  /** Remembers a call's reply without any change of state (a call refused before it ran); it still has to be written. */
+  remember(call: CommittedCall, now: number, limitBytes: number): void {
+    this.accept({ stateJson: this.#stateJson, extrasJson: this.#extrasJson }, call, now, limitBytes);
   }
 
   /** Puts state, reminders and tasks back as they were at the last commit. */
@@ -144,7 +175,8 @@ export class InstanceRecord {
   wakeEntry(): WakeEntry {
     let reminderAt: number | null = null;
     for (const reminder of this.#reminders?.values() ?? []) {
-      if (reminderAt === null || reminder.dueAt < reminderAt) reminderAt = reminder.dueAt;
+      const at = dueTime(reminder);
+      if (reminderAt === null || at < reminderAt) reminderAt = at;
     }
     return { reminderAt, tasks: this.hasTasks };
   }
@@ -176,5 +208,27 @@ export class InstanceRecord {
       },
     );
     await this.#writing;
+  }
+}
+
+/**
+ * Drops the bodies of remembered replies, largest first, until they take at
+ * most `budgetBytes` in the record; each keeps a marker with its size, so a
+ * repeat is still recognised. Counts exactly only when a cheap upper bound
+ * (18 bytes per character: UTF-8 and JSON escaping) says it might not fit.
+ */
+function fitReplies(calls: Map<string, StoredReply>, budgetBytes: number): void {
+  let chars = 2;
+  for (const [id, reply] of calls) chars += id.length + (reply.body?.length ?? 0) + (reply.fp?.length ?? 0) + 64;
+  if (chars * 18 <= budgetBytes) return;
+  let bytes = utf8Bytes(JSON.stringify([...calls]));
+  if (bytes <= budgetBytes) return;
+  const bySize = [...calls].filter(([, reply]) => reply.body !== undefined).sort((a, b) => (b[1].body?.length ?? 0) - (a[1].body?.length ?? 0));
+  for (const [id, reply] of bySize) {
+    const body = reply.body as string;
+    const marker: StoredReply = { status: reply.status, at: reply.at, ...(reply.fp ? { fp: reply.fp } : {}), omitted: utf8Bytes(body) };
+    calls.set(id, marker);
+    bytes -= utf8Bytes(JSON.stringify(reply)) - utf8Bytes(JSON.stringify(marker));
+    if (bytes <= budgetBytes) return;
   }
 }

@@ -2,13 +2,14 @@ import { Kvm } from '@nats-io/kv';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DEFAULT_KV_REPLICAS } from '../protocol/shared-env.ts';
-import { PLACEMENT_BUCKET, REGISTRY_BUCKET, STATE_BUCKET, WAKE_BUCKET } from '../protocol/subjects.ts';
+import { PLACEMENT_BUCKET, REGISTRY_BUCKET, RUNNING_BUCKET, RUNNING_MARKER_TTL_MS, STATE_BUCKET, WAKE_BUCKET } from '../protocol/subjects.ts';
 
 export interface Buckets {
   state: KV;
   placement: KV;
   registry: KV;
   wake: KV;
+  running: KV;
 }
 
 export interface BucketOptions {
@@ -20,9 +21,9 @@ export interface BucketOptions {
 export async function openBuckets(nc: NatsConnection, options: BucketOptions = {}): Promise<Buckets> {
   const kvm = new Kvm(nc);
   const replicas = options.replicas ?? DEFAULT_KV_REPLICAS;
-  const open = async (name: string, description: string): Promise<KV> => {
+  const open = async (name: string, description: string, ttl?: number): Promise<KV> => {
     try {
-      return await kvm.create(name, { history: 1, replicas, description });
+      return await kvm.create(name, { history: 1, replicas, description, ...(ttl === undefined ? {} : { ttl }) });
     } catch (error) {
       // The bucket exists with settings changed by an operator: use it as it is.
       try {
@@ -32,11 +33,12 @@ export async function openBuckets(nc: NatsConnection, options: BucketOptions = {
       }
     }
   };
-  const [state, placement, registry, wake] = await Promise.all([
+  const [state, placement, registry, wake, running] = await Promise.all([
     open(STATE_BUCKET, 'Colony instance state'),
     open(PLACEMENT_BUCKET, 'Colony placement tables'),
     open(REGISTRY_BUCKET, 'Colony agents and their APIs'),
     open(WAKE_BUCKET, 'Colony instances to wake: due reminders, tasks to resume'),
+    open(RUNNING_BUCKET, 'Colony calls running after a resend: a call that was running when its pods died is not sent again', RUNNING_MARKER_TTL_MS),
   ]);
-  return { state, placement, registry, wake };
+  return { state, placement, registry, wake, running };
 }

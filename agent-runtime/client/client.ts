@@ -5,6 +5,7 @@ import { ColonyError } from '../protocol/errors.ts';
 import { partitionOf } from '../protocol/partition.ts';
 import { requestSubject } from '../protocol/subjects.ts';
 import { CLOSED, NO_RESPONDERS, RequestMux, TIMED_OUT } from './request-mux.ts';
+import type { CallAttempt } from './request-mux.ts';
 import { WriteCoalescer } from './write-coalescer.ts';
 import type { PlacementView } from './placement-view.ts';
 
@@ -87,10 +88,10 @@ export class ColonyClient {
     this.#writes = new WriteCoalescer(nc);
     this.#maxWaiting = options.maxWaiting ?? DEFAULT_MAX_WAITING;
     this.#mux = new RequestMux(nc);
-    options.placement?.onOwnerChange((agent, partitions) => {
+    options.placement?.onOwnerChange((agent, partitions, vacated) => {
       for (const partition of partitions) {
         const tag = `${agent}/${partition}`;
-        this.#mux.resend(tag);
+        this.#mux.resend(tag, vacated.has(partition));
         // Calls backing off because nobody served the partition try again now that it has an owner.
         for (const wake of this.#sleepers.get(tag) ?? []) wake();
       }
@@ -119,7 +120,7 @@ export class ColonyClient {
   async #attempts(request: CallRequest, hold: { held: boolean }): Promise<CallResult> {
     const partition = this.partitionFor(request.agent, request.key);
     const subject = requestSubject(this.#namespace, request.agent, partition);
-    const headers = writeCallHeaders(request);
+    const attempt: CallAttempt = { headers: writeCallHeaders(request), resent: request.resent ?? 0 };
     const started = this.#now();
     let delay = INITIAL_RETRY_DELAY_MS;
     let attempts = 0;
@@ -138,7 +139,7 @@ export class ColonyClient {
       attempts += 1;
       this.#writes.hold();
       const sentAt = this.#now();
-      const outcome = await this.#mux.request(subject, request.input, headers, remaining, `${request.agent}/${partition}`);
+      const outcome = await this.#mux.request(subject, request.input, attempt, remaining, `${request.agent}/${partition}`);
       if (outcome === NO_RESPONDERS) {
         // Every time, not just the first: the receiver throttles, and a signal it dropped must not leave the call waiting.
         this.#onNoResponders?.(request.agent, partition);

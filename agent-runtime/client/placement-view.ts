@@ -3,8 +3,12 @@ import { watchKv } from './kv-watch.ts';
 import type { KvWatchHandle } from './kv-watch.ts';
 import type { PlacementTable } from '../protocol/placement.ts';
 
-/** Partitions of an Agent whose owner changed between two tables. */
-export type OwnerChange = (agent: string, partitions: number[]) => void;
+/**
+ * Partitions of an Agent whose owner changed between two tables; `vacated`
+ * are those of them that a pod had before (the pod lost them: moved, drained,
+ * died), as opposed to a first owner for a partition nobody served.
+ */
+export type OwnerChange = (agent: string, partitions: number[], vacated: ReadonlySet<number>) => void;
 
 /**
  * Follows the placement tables of every Agent in a namespace, so a caller
@@ -52,12 +56,16 @@ export class PlacementView {
     this.#tables.set(table.agent, table);
     if (!previous) return;
     const changed: number[] = [];
+    const vacated = new Set<number>();
     for (let p = 0; p < table.owners.length; p += 1) {
       // Any change counts: a call may also sit unanswered in the buffer of a paused pod that lost the
       // partition, and is then sent again when the next owner is assigned.
-      if ((previous.owners[p] ?? null) !== (table.owners[p] ?? null)) changed.push(p);
+      const before = previous.owners[p] ?? null;
+      if (before === (table.owners[p] ?? null)) continue;
+      changed.push(p);
+      if (before !== null) vacated.add(p);
     }
     if (changed.length === 0) return;
-    for (const listener of this.#listeners) listener(table.agent, changed);
+    for (const listener of this.#listeners) listener(table.agent, changed, vacated);
   }
 }

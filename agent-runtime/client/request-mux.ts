@@ -1,5 +1,6 @@
 import { createInbox } from '@nats-io/nats-core';
 import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/nats-core';
+import { withResent } from '../protocol/envelope.ts';
 
 export type MuxOutcome = Msg | typeof NO_RESPONDERS | typeof TIMED_OUT | typeof CLOSED;
 
@@ -7,13 +8,24 @@ export const NO_RESPONDERS = Symbol('no responders');
 export const TIMED_OUT = Symbol('timed out');
 export const CLOSED = Symbol('connection closed');
 
+/**
+ * A call's headers across its attempts: when the pod a request waited on
+ * goes away, the request is sent again with `Colony-Resent` counted up, and
+ * later attempts of the same call carry the count on.
+ */
+export interface CallAttempt {
+  headers: MsgHdrs;
+  /** Times the call was sent again because the pod it waited on went away. */
+  resent: number;
+}
+
 interface Waiting {
   resolve: (outcome: MuxOutcome) => void;
   timer: NodeJS.Timeout;
   /** What to publish again if the request may have been lost (see resend). */
   subject: string;
   data: Uint8Array;
-  headers: MsgHdrs;
+  attempt: CallAttempt;
   tag: string | undefined;
 }
 
@@ -38,7 +50,7 @@ export class RequestMux {
   }
 
   /** Publishes a request and waits for its first reply. `tag` groups requests for resend. */
-  request(subject: string, data: Uint8Array, headers: MsgHdrs, timeoutMs: number, tag?: string): Promise<MuxOutcome> {
+  request(subject: string, data: Uint8Array, attempt: CallAttempt, timeoutMs: number, tag?: string): Promise<MuxOutcome> {
     if (!this.#subscribed) this.#subscribe();
     this.#next = (this.#next + 1) % Number.MAX_SAFE_INTEGER;
     const token = this.#next.toString(36);
@@ -47,9 +59,9 @@ export class RequestMux {
         this.#waiting.delete(token);
         resolve(TIMED_OUT);
       }, timeoutMs);
-      this.#waiting.set(token, { resolve, timer, subject, data, headers, tag });
+      this.#waiting.set(token, { resolve, timer, subject, data, attempt, tag });
       try {
-        this.#nc.publish(subject, data, { reply: this.#prefix + token, headers });
+        this.#nc.publish(subject, data, { reply: this.#prefix + token, headers: attempt.headers });
       } catch {
         clearTimeout(timer);
         this.#waiting.delete(token);
@@ -63,14 +75,21 @@ export class RequestMux {
    * subject: used when the pod that had its partition is gone, so the request
    * reaches the next owner (or finds nobody and is retried) instead of waiting
    * for a reply that will never come. The first reply wins. Without a tag,
-   * every waiting request.
+   * every waiting request. `vacated`: the pod that had the partition lost it,
+   * so each request is counted as sent again after its pod went away (the next
+   * owner is told, and a call that keeps killing pods can be stopped).
    */
-  resend(tag?: string): number {
+  resend(tag?: string, vacated = false): number {
     let count = 0;
     for (const [token, waiting] of this.#waiting) {
       if (tag !== undefined && waiting.tag !== tag) continue;
+      const { attempt } = waiting;
+      if (vacated) {
+        attempt.resent += 1;
+        attempt.headers = withResent(attempt.headers, attempt.resent);
+      }
       try {
-        this.#nc.publish(waiting.subject, waiting.data, { reply: this.#prefix + token, headers: waiting.headers });
+        this.#nc.publish(waiting.subject, waiting.data, { reply: this.#prefix + token, headers: attempt.headers });
         count += 1;
       } catch {
         // Closed: the subscription's close resolves everything waiting.

@@ -37,6 +37,8 @@ export interface HostConfig {
   logLevel: LogLevel;
   stallLimitMs: number;
   kvReplicas: number;
+  /** Where the watchdog leaves why it killed the pod (POD_ENV.terminationLog), if anywhere. */
+  terminationLog: string | undefined;
 }
 
 function required(env: Env, name: string, what: string): string {
@@ -76,5 +78,6 @@ export function loadConfig(env: Env): Readonly<HostConfig> {
     logLevel: readLogLevel(env),
     stallLimitMs: integer(env, POD_ENV.stallLimitMs, DEFAULT_STALL_LIMIT_MS, 100),
     kvReplicas: readKvReplicas(env),
+    terminationLog: envText(env, POD_ENV.terminationLog),
   });
 }

@@ -1,5 +1,5 @@
 import type { ColonyClient } from '../client/client.ts';
-import type { IncomingCall } from '../activation/activation.ts';
+import type { IncomingCall } from '../activation/mailbox.ts';
 import { metaOf } from '../activation/caller.ts';
 import type { Caller, OutgoingCall } from '../activation/caller.ts';
 import { unwrapReply } from '../activation/reply.ts';

@@ -20,7 +20,15 @@ export interface CallMeta {
   caller?: string | undefined;
   /** One-way: the reply only acknowledges that the callee accepted the call. */
   oneway?: boolean | undefined;
+  /** An operation that is not a method call (see HEADER.op). */
+  op?: CallOp | undefined;
+  /** Times the caller sent this call again after the pod it waited on went away (see HEADER.resent). */
+  resent?: number | undefined;
 }
+
+/** Operations a pod takes on a call subject besides method calls. */
+export const CALL_OPS = ['probe'] as const;
+export type CallOp = (typeof CALL_OPS)[number];
 
 const HEADER_LINE_BREAK = /[\r\n]/;
 
@@ -32,8 +40,10 @@ const HEADER_LINE_BREAK = /[\r\n]/;
  */
 class EncodedHeaders {
   readonly #bytes: Uint8Array;
+  readonly text: string;
 
   constructor(text: string) {
+    this.text = text;
     // Buffer.from, not TextEncoder: the same UTF-8 bytes from Node's pooled allocator, about
     // 3 µs less per call than a new ArrayBuffer each time. The bytes live only until the reply.
     this.#bytes = Buffer.from(text, 'utf8');
@@ -60,7 +70,24 @@ export function writeCallHeaders(meta: CallMeta): MsgHdrs {
   if (meta.traceparent) text += `\r\n${HEADER.traceparent}: ${headerValue('traceparent', meta.traceparent)}`;
   if (meta.caller) text += `\r\n${HEADER.caller}: ${encodeKeyHeader(meta.caller)}`;
   if (meta.oneway) text += `\r\n${HEADER.oneway}: 1`;
+  if (meta.op) text += `\r\n${HEADER.op}: ${meta.op}`;
+  if (meta.resent) text += `\r\n${HEADER.resent}: ${meta.resent}`;
   return new EncodedHeaders(`${text}\r\n\r\n`) as unknown as MsgHdrs;
+}
+
+/**
+ * The headers of a call sent again because the pod it waited on went away:
+ * the same, with `Colony-Resent: n` (see host/crash-guard.ts).
+ */
+export function withResent(headers: MsgHdrs, resent: number): MsgHdrs {
+  if (!(headers instanceof EncodedHeaders)) {
+    const copy = natsHeaders();
+    for (const [name, values] of headers) for (const value of values) copy.append(name, value);
+    copy.set(HEADER.resent, String(resent));
+    return copy;
+  }
+  const lines = headers.text.split('\r\n').filter((line) => line !== '' && !line.startsWith(`${HEADER.resent}:`));
+  return new EncodedHeaders(`${lines.join('\r\n')}\r\n${HEADER.resent}: ${resent}\r\n\r\n`) as unknown as MsgHdrs;
 }
 
 const decoder = new TextDecoder();
@@ -152,6 +179,11 @@ function checkCallHeaders(get: (name: string) => string): CallMeta {
   } catch (cause) {
     throw new ColonyError('invalid_argument', `header ${HEADER.caller} is not percent-encoded UTF-8`, { cause });
   }
+  const op = get(HEADER.op);
+  if (op && !(CALL_OPS as readonly string[]).includes(op)) {
+    throw new ColonyError('invalid_argument', `header ${HEADER.op} names an unknown operation ${JSON.stringify(op)}; this pod knows: ${CALL_OPS.join(', ')}`);
+  }
+  const resent = Number(get(HEADER.resent) || '0');
   return {
     key,
     method,
@@ -162,6 +194,8 @@ function checkCallHeaders(get: (name: string) => string): CallMeta {
     traceparent: traceparent || undefined,
     caller,
     oneway: get(HEADER.oneway) === '1',
+    op: (op || undefined) as CallOp | undefined,
+    resent: Number.isInteger(resent) && resent > 0 ? resent : undefined,
   };
 }
 

@@ -24,6 +24,16 @@ export const ERROR_CODES = {
   request_timeout: { status: 408, retryable: true },
   /** The HTTP request's header section is over the server's limit. */
   headers_too_large: { status: 431, retryable: false },
+  /** The method's result is larger than one reply can carry (the NATS payload limit); the turn rolled back. */
+  result_too_large: { status: 500, retryable: false },
+  /** The instance's state, as JSON, no longer fits in its stored record; the turn rolled back. */
+  state_too_large: { status: 507, retryable: false },
+  /** A repeat of a call that already ran, whose result was too large to keep for repeats: it is not run again. */
+  result_not_kept: { status: 409, retryable: false },
+  /** An idempotency key (call id) sent again with another method or input than the call it first named. */
+  idempotency_key_reused: { status: 422, retryable: false },
+  /** The call was running when its pods died (twice): it is not sent again. */
+  crashed: { status: 502, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

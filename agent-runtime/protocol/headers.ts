@@ -16,6 +16,16 @@ export const HEADER = {
   caller: 'Colony-Caller',
   /** Present (value `1`) on a one-way call: the reply only acknowledges that the call was accepted. */
   oneway: 'Colony-Oneway',
+  /**
+   * An operation that is not a method call: `probe` (deadlock detection between
+   * instances, see activation/waits.ts). Absent on calls.
+   */
+  op: 'Colony-Op',
+  /**
+   * How many times the caller sent this call again because the pod it waited on
+   * went away (the partition changed hands); absent on a first send.
+   */
+  resent: 'Colony-Resent',
   /** On a reply: `ok`, or an error code. */
   status: 'Colony-Status',
 } as const;

@@ -25,6 +25,12 @@ export const POD_ENV = {
   kvReplicas: SHARED_ENV.kvReplicas,
   /** Local pods only: the pid of `colony dev`; the pod drains and exits when that process is gone. */
   parentPid: 'COLONY_PARENT_PID',
+  /**
+   * Where the pod leaves why it was killed when its watchdog ends it (the
+   * Kubernetes driver sets the container's terminationMessagePath,
+   * /dev/termination-log). Unset: the log line only.
+   */
+  terminationLog: 'COLONY_TERMINATION_LOG',
 } as const;
 
 export const DURABILITY_MODES = ['turn', 'async', 'none'] as const;

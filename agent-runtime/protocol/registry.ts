@@ -27,8 +27,14 @@ export interface AgentApiRecord {
 /** One pod of an Agent, as its status shows it. */
 export interface PodStatusRecord {
   podId: string;
-  /** `pending`: started by the driver, no heartbeat yet (or none for a while). */
-  state: PodState | 'pending';
+  /**
+   * `pending`: started by the driver, no heartbeat yet. `unresponsive`: it
+   * heartbeated, then stopped (blocked, paused, cut off): its partitions went
+   * to other pods and a new pod was started in its place.
+   */
+  state: PodState | 'pending' | 'unresponsive';
+  /** Why it is in that state, when there is more to say (what its watchdog reported, how long it has been silent). */
+  note?: string | undefined;
   /** Chosen for removal: its partitions are moving away. */
   leaving: boolean;
   /** How many partitions it serves (see PodHeartbeat.served). */
@@ -37,6 +43,13 @@ export interface PodStatusRecord {
   startedAt: number | undefined;
   restarts: number;
   detail: Record<string, unknown>;
+}
+
+/** A pod that ended unexpectedly. */
+export interface PodExitRecord {
+  podId: string;
+  at: number;
+  reason: string;
 }
 
 export interface ScalingDecisionRecord {
@@ -63,5 +76,7 @@ export interface AgentStatusRecord {
   pods: PodStatusRecord[];
   /** Recent changes of the replica count, oldest first. */
   decisions: ScalingDecisionRecord[];
+  /** Pods of the Agent that ended unexpectedly, newest first, with why (exit code, signal, what its watchdog said). */
+  exits?: PodExitRecord[] | undefined;
   updatedAt: number;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Every NATS subject, KV bucket and KV key that Colony uses is built here and
  * nowhere else. Namespace and agent names are DNS-1123 labels, so they are
@@ -39,6 +40,16 @@ export const PLACEMENT_BUCKET = 'colony_placement';
 export const REGISTRY_BUCKET = 'colony_agents';
 /** Which instances must be woken, and when (due reminders, background tasks to resume). */
 export const WAKE_BUCKET = 'colony_wake';
+
+/** Calls running on a pod after they were sent again because the pod they first reached went away (host/crash-guard.ts). */
+export const RUNNING_BUCKET = 'colony_running';
+/** How long a running-call marker is kept (the longest a call may be retried, as idempotency). */
+export const RUNNING_MARKER_TTL_MS = 15 * 60_000;
+
+/** KV key of the running-call marker of call `callId` to `agent/key` (hashed: call ids are any text). */
+export function runningKey(namespace: string, agent: string, key: string, callId: string): string {
+  return `${namespace}.${agent}.${createHash('sha256').update(key).update('\u0000').update(callId).digest('base64url')}`;
+}
 
 /** KV key of an instance's state. The instance key is base64url-encoded: any UTF-8 is allowed. */
 export function stateKey(namespace: string, agent: string, key: string): string {

@@ -10,6 +10,25 @@ export interface ReminderEntry {
   dueAt: number;
   /** Period of a periodic reminder, ms; absent for a one-shot. */
   everyMs?: number;
+  /** Fires of `dueAt` that failed so far (their turns rolled back); absent when none did. */
+  failures?: number;
+  /** After a failed fire: when it is tried again (backoff); the fire keeps its `dueAt` and call id. */
+  retryAt?: number;
+}
+
+/** When the reminder should fire next: its due time, or the time of its retry after a failure. */
+export function dueTime(entry: ReminderEntry): number {
+  return entry.retryAt ?? entry.dueAt;
+}
+
+/**
+ * The entry after its fire failed at `now`: tried again after a capped
+ * exponential backoff (reminderRetryDelayMs), counted, kept durably with the
+ * reminder so that a restart or a move does not start the backoff over.
+ */
+export function afterFailedFire(entry: ReminderEntry, now: number): ReminderEntry {
+  const failures = (entry.failures ?? 0) + 1;
+  return { ...entry, failures, retryAt: now + reminderRetryDelayMs(failures) };
 }
 
 /** The smallest period a periodic reminder may have. */
@@ -31,7 +50,7 @@ export function reminderCallId(name: string, dueAt: number): string {
   return `reminder:${name}:${dueAt}`;
 }
 
-/** Backoff before retrying a reminder whose method failed, by attempt (1, 2, ...). */
+/** Backoff before retrying a reminder whose method failed, by attempt (1, 2, ...): 0.5 s, 1 s, 2 s … at most 60 s. */
 export function reminderRetryDelayMs(attempt: number): number {
   return Math.min(60_000, 500 * 2 ** Math.max(0, attempt - 1));
 }

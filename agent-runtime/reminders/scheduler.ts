@@ -166,7 +166,8 @@ export class ReminderScheduler {
               key,
               ...errorField(error),
             });
-            if (this.#owned.has(partition) && !this.#heap.get(key)) this.#heap.set(key, this.#now() + delay);
+            // Never sooner than the backoff: the failed wake may have indexed a due time in the past.
+            if (this.#owned.has(partition)) this.#heap.set(key, Math.max(this.#heap.get(key) ?? 0, this.#now() + delay));
           },
         )
         .finally(() => {

@@ -13,6 +13,13 @@ export interface StoredReply {
   body?: string | undefined;
   /** When the call completed, ms since the epoch. */
   at: number;
+  /** The call's method and input (activation/fingerprint.ts): a repeat must match it. Absent in records written before. */
+  fp?: string | undefined;
+  /**
+   * The body was not kept (its size in bytes): it did not fit in the record
+   * beside the state. A repeat of the call is answered `result_not_kept`.
+   */
+  omitted?: number | undefined;
 }
 
 /** A background task recorded as running; it is resumed after a move or a restart until it finishes. */
@@ -35,6 +42,9 @@ export interface StoredRecord {
 export const IDEMPOTENCY_WINDOW = 64;
 /** How long a remembered reply stays valid, ms (the longest a call may be retried). */
 export const IDEMPOTENCY_TTL_MS = 15 * 60_000;
+
+/** Bytes of the JSON record around its parts: `{"v":1,"state":…,"calls":[…]}` and the comma before extras. */
+export const RECORD_FRAME_BYTES = 26;
 
 /**
  * Builds the stored JSON text from the JSON texts of its parts, without

@@ -26,7 +26,8 @@ app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 app.post('/v1/agents/counter/:key/get', async (_request, reply) => {
   writes.hold();
-  const outcome = await mux.request(subject, empty, noHeaders, 30_000);
+  // One attempt object per call, as the client makes.
+  const outcome = await mux.request(subject, empty, { headers: noHeaders, resent: 0 }, 30_000);
   if (typeof outcome === 'symbol') return reply.code(outcome === NO_RESPONDERS ? 503 : 504).send();
   return reply.header('content-type', 'application/json').send(Buffer.from(outcome.data.buffer, outcome.data.byteOffset, outcome.data.byteLength));
 });

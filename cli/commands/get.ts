@@ -100,4 +100,11 @@ export async function getCommand(argv: string[]): Promise<void> {
   }
   process.stdout.write(`${table(rows)}\n`);
   if (rows.length === 1) process.stdout.write('(no pods)\n');
+  for (const s of statuses) {
+    for (const pod of s.pods) if (pod.note) process.stdout.write(`\n${pod.podId} is ${pod.state}: ${pod.note}\n`);
+    const exits = s.exits ?? [];
+    if (exits.length === 0) continue;
+    process.stdout.write(`\n${s.name}: pods that ended unexpectedly, newest first\n`);
+    for (const exit of exits) process.stdout.write(`  ${time(exit.at)}  ${exit.podId}  ${exit.reason}\n`);
+  }
 }

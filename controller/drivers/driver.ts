@@ -10,7 +10,19 @@ export interface DriverPod {
   restarts: number;
   /** Driver-specific detail for `colony get pods` (pid, node, phase). */
   detail: Record<string, unknown>;
+  /** What the pod last reported about its own health, when it did (its watchdog: a blocked event loop and what runs). */
+  note?: string | undefined;
 }
+
+/** A pod that ended without being told to: when, and why. */
+export interface PodExit {
+  podId: string;
+  at: number;
+  reason: string;
+}
+
+/** How many unexpected exits a driver keeps per Agent. */
+export const MAX_RECENT_EXITS = 5;
 
 /**
  * How the controller starts and stops pods. Placement, autoscaling and status
@@ -28,6 +40,8 @@ export interface PodDriver {
   /** Stops and forgets every pod of an Agent. */
   remove(namespace: string, agent: string): Promise<void>;
   pods(namespace: string, agent: string): DriverPod[];
+  /** The Agent's pods that ended unexpectedly, newest first (at most MAX_RECENT_EXITS). */
+  exits(namespace: string, agent: string): PodExit[];
   /** Stops every pod (platform shutdown). */
   stop(): Promise<void>;
 }

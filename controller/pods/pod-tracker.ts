@@ -53,6 +53,16 @@ export class PodTracker {
     );
   }
 
+  /**
+   * Pods of one Agent that heartbeated and then went silent for longer than
+   * the timeout without saying they stopped: blocked, paused or cut off.
+   */
+  silent(namespace: string, agent: string, now: number): TrackedPod[] {
+    return [...this.#pods.values()].filter(
+      (pod) => pod.heartbeat.namespace === namespace && pod.heartbeat.agent === agent && pod.heartbeat.state !== 'stopped' && !this.isLive(pod, now),
+    );
+  }
+
   /** Drops pods silent for long enough that nobody needs their last report (10× the timeout). */
   sweep(now: number): string[] {
     const gone: string[] = [];

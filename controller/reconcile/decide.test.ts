@@ -14,6 +14,7 @@ function input(live: PodHeartbeat[], overrides: Partial<ReconcileInput> = {}): R
     partitions: 4,
     pods: live.map((pod) => pod.podId),
     live,
+    silent: [],
     samples: [],
     demandAt: undefined,
     state: INITIAL_RECONCILE_STATE,
@@ -156,5 +157,36 @@ describe('decideReconcile: the replica count', () => {
     const frozen = Object.freeze(input(Object.freeze(twoPods) as PodHeartbeat[], { state, scaling: manual(1) }));
     expect(() => decideReconcile(frozen, NOW)).not.toThrow();
     expect(state.leaving).toEqual(['a']);
+  });
+
+  describe('a pod that went silent (blocked, paused, cut off)', () => {
+    it('is replaced by a new pod while it is silent, and gets no partitions', () => {
+      const decision = decideReconcile(input([heartbeat('b', [0, 1, 2, 3])], { pods: ['a', 'b'], silent: ['a'], scaling: manual(2) }), NOW);
+      expect(decision.unresponsive).toEqual(['a']);
+      expect(decision.driverReplicas).toBe(3);
+      expect(decision.removable).toEqual([]);
+      expect(decision.eligible).toEqual(['b']);
+    });
+
+    it('keeps an Agent of one pod served: the replacement starts at once', () => {
+      const decision = decideReconcile(input([], { pods: ['a'], silent: ['a'] }), NOW);
+      expect(decision.driverReplicas).toBe(2);
+    });
+
+    it('replaces at most as many pods as the Agent wants, or two', () => {
+      const one = decideReconcile(input([], { pods: ['a', 'b', 'c'], silent: ['a', 'b', 'c'], scaling: manual(1) }), NOW);
+      expect(one.unresponsive).toEqual(['a', 'b']);
+      expect(one.driverReplicas).toBe(3);
+      const three = decideReconcile(input([], { pods: ['a', 'b', 'c', 'd', 'e'], silent: ['a', 'b', 'c', 'd', 'e'], scaling: manual(3) }), NOW);
+      expect(three.unresponsive).toEqual(['a', 'b', 'c']);
+      expect(three.driverReplicas).toBe(6);
+    });
+
+    it('counts again once it heartbeats again: one pod too many, and the idlest leaves', () => {
+      const back = decideReconcile(input([heartbeat('a', []), heartbeat('b', [0, 1, 2, 3], { load: { inflight: 3 } })], { pods: ['a', 'b'] }), NOW);
+      expect(back.unresponsive).toEqual([]);
+      expect(back.removable).toEqual(['a']);
+      expect(back.driverReplicas).toBe(1);
+    });
   });
 });

@@ -14,6 +14,13 @@
  * - Scale-down marks the least busy pods as leaving; scale-up while pods are
  *   leaving keeps the most recently marked ones instead of starting new pods.
  * - A leaving pod may be stopped once it serves no partition, or is not live.
+ * - A pod that heartbeated and then went silent (its event loop blocked, the
+ *   process paused or cut off) is unresponsive: its partitions went to others
+ *   when it stopped heartbeating, and a new pod is started in its place (at
+ *   most as many as the Agent wants, or two), so one blocked pod never leaves an Agent
+ *   without pods. If it comes back, it counts again, and scale-down removes
+ *   the idlest; if it does not, its watchdog ends it, or it is forgotten after
+ *   ten pod timeouts and removed as a pod that is not live.
  */
 import type { PodHeartbeat } from '../../agent-runtime/protocol/placement.ts';
 import type { ScalingDecisionRecord } from '../../agent-runtime/protocol/registry.ts';
@@ -50,6 +57,8 @@ export interface ReconcileInput {
   pods: readonly string[];
   /** The latest heartbeat of every live pod of the Agent. */
   live: readonly PodHeartbeat[];
+  /** Pods that heartbeated and then went silent (not live, not stopped). */
+  silent: readonly string[];
   /** Load reports of the Agent's pods for the autoscaler (see ScaleInput.samples). */
   samples: readonly LoadSample[];
   /** The newest time a call waited for this Agent because no pod served it. */
@@ -68,8 +77,10 @@ export interface ReconcileDecision {
   leaving: readonly string[];
   /** Pods the driver is to stop now: they left and serve nothing (or are not live). */
   removable: readonly string[];
-  /** How many pods the driver keeps running besides the removable ones: the wanted ones and the leaving ones. */
+  /** How many pods the driver keeps running besides the removable ones: the wanted ones, the leaving ones and the unresponsive ones. */
   driverReplicas: number;
+  /** Listed pods that went silent: replaced by new pods while they are. */
+  unresponsive: readonly string[];
   /** Pods that may be given partitions: live, running and not leaving. */
   eligible: readonly string[];
   state: ReconcileState;
@@ -80,7 +91,11 @@ export function decideReconcile(input: ReconcileInput, now: number, tunables: Au
   const { state } = input;
   const wanted = decideReplicas(input, now, tunables);
   const liveById = new Map(input.live.map((heartbeat) => [heartbeat.podId, heartbeat]));
-  const existing = input.pods.filter((podId) => liveById.get(podId)?.state !== 'draining');
+  const silent = new Set(input.silent);
+  // Replaced while they are silent, at most as many as wanted (two for an Agent of one pod: a call that blocks its pod is
+  // sent again once, and may block the replacement too): a blocked pod never leaves the Agent without pods for long.
+  const unresponsive = input.pods.filter((podId) => silent.has(podId)).slice(0, Math.max(2, wanted.replicas));
+  const existing = input.pods.filter((podId) => liveById.get(podId)?.state !== 'draining' && !unresponsive.includes(podId));
   const stillThere = state.leaving.filter((podId) => existing.includes(podId));
   const chosen = chooseLeaving(existing, wanted.replicas, stillThere, liveById);
   // A leaving pod is removed once it serves no partition (it released them all) or is not live.
@@ -93,7 +108,8 @@ export function decideReconcile(input: ReconcileInput, now: number, tunables: Au
     record: wanted.record,
     leaving,
     removable,
-    driverReplicas: wanted.replicas + leaving.length,
+    driverReplicas: wanted.replicas + leaving.length + unresponsive.length,
+    unresponsive,
     eligible,
     state: { leaving, override: undefined, replicas: wanted.replicas, autoscaler: wanted.autoscaler },
   };

@@ -15,6 +15,9 @@ function input(overrides: Partial<DescribeInput> = {}): DescribeInput {
     spec,
     pods: [driverPod('a'), driverPod('b')],
     live: [heartbeat('a', [], { state: 'draining' }), heartbeat('b', [0, 1, 2, 3], { load: { activeInstances: 3 } })],
+    silent: [],
+    exits: [],
+    now: 0,
     leaving: [],
     replicas: 1,
     reason: 'manual: 1 replica',
@@ -67,5 +70,21 @@ describe('isSettled', () => {
   it('at zero replicas, is settled once no pod is left', () => {
     expect(isSettled(describeAgent(input({ replicas: 0 })), true)).toBe(false);
     expect(isSettled(describeAgent(input({ replicas: 0, pods: [] })), true)).toBe(true);
+  });
+
+  it('shows a pod that went silent as unresponsive, with what its watchdog said, and the Agent\'s recent exits', () => {
+    const status = describeAgent(
+      input({
+        pods: [{ ...driverPod('a'), note: 'blocked: counter/x.spin' }, driverPod('b')],
+        live: [heartbeat('b', [0, 1, 2, 3])],
+        silent: [{ podId: 'a', lastSeenAt: 1_000 }],
+        now: 8_000,
+        exits: [{ podId: 'z', at: 500, reason: 'exited with code 3' }],
+      }),
+    );
+    expect(status.pods[0]).toMatchObject({ podId: 'a', state: 'unresponsive' });
+    expect(status.pods[0]?.note).toMatch(/^blocked: counter\/x\.spin; no heartbeat for 7 s/);
+    expect(status.pods[1]?.note).toBeUndefined();
+    expect(status.exits).toEqual([{ podId: 'z', at: 500, reason: 'exited with code 3' }]);
   });
 });

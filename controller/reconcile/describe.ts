@@ -1,6 +1,6 @@
 import type { PodHeartbeat } from '../../agent-runtime/protocol/placement.ts';
 import type { AgentStatusRecord, PodStatusRecord, ScalingDecisionRecord } from '../../agent-runtime/protocol/registry.ts';
-import type { DriverPod } from '../drivers/driver.ts';
+import type { DriverPod, PodExit } from '../drivers/driver.ts';
 import type { AgentSpec } from '../manifest/agent-spec.ts';
 
 export type AgentStatus = Omit<AgentStatusRecord, 'updatedAt'>;
@@ -11,6 +11,11 @@ export interface DescribeInput {
   pods: readonly DriverPod[];
   /** The latest heartbeat of every live pod of the Agent. */
   live: readonly PodHeartbeat[];
+  /** Pods that heartbeated and then went silent, and when they were last heard from. */
+  silent: readonly { podId: string; lastSeenAt: number }[];
+  /** Pods that ended unexpectedly, newest first. */
+  exits: readonly PodExit[];
+  now: number;
   /** Pods the reconciler chose for removal that still serve partitions. */
   leaving: readonly string[];
   /** The replicas of the last decision; undefined before the first. */
@@ -25,11 +30,16 @@ export interface DescribeInput {
 export function describeAgent(input: DescribeInput): AgentStatus {
   const { spec } = input;
   const live = new Map(input.live.map((heartbeat) => [heartbeat.podId, heartbeat]));
+  const silent = new Map(input.silent.map((pod) => [pod.podId, pod.lastSeenAt]));
   const pods: PodStatusRecord[] = input.pods.map((pod) => {
     const heartbeat = live.get(pod.podId);
+    const silentSince = silent.get(pod.podId);
+    const quiet = silentSince === undefined ? undefined : `no heartbeat for ${Math.round((input.now - silentSince) / 1_000)} s; its partitions went to other pods and a new pod was started in its place`;
+    const note = [pod.note, quiet].filter((part) => part !== undefined).join('; ');
     return {
       podId: pod.podId,
-      state: heartbeat?.state ?? 'pending',
+      state: heartbeat?.state ?? (silentSince === undefined ? 'pending' : 'unresponsive'),
+      ...(note && !heartbeat ? { note } : {}),
       // Chosen for removal, or on its way out by itself (told to stop; a pod that reports draining is not chosen again).
       leaving: input.leaving.includes(pod.podId) || heartbeat?.state === 'draining',
       served: heartbeat?.served.length ?? 0,
@@ -52,6 +62,7 @@ export function describeAgent(input: DescribeInput): AgentStatus {
     activeInstances: pods.reduce((sum, pod) => sum + (pod.load?.activeInstances ?? 0), 0),
     pods,
     decisions: [...input.decisions],
+    exits: [...input.exits],
   };
 }
 

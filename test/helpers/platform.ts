@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
-import type { LogLevel } from '../../agent-runtime/observability/log.ts';
+import type { LogLevel, LogLine } from '../../agent-runtime/observability/log.ts';
 import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
 import { loadManifests } from '../../controller/manifest/manifest.ts';
 import { startPlatform } from '../../cli/dev/platform.ts';
@@ -16,7 +16,11 @@ export interface TestPlatform {
   stop(): Promise<void>;
 }
 
-export type TestPlatformOptions = Partial<Omit<PlatformOptions, 'agents' | 'dataDir' | 'log'>> & { logLevel?: LogLevel };
+export type TestPlatformOptions = Partial<Omit<PlatformOptions, 'agents' | 'dataDir' | 'log'>> & {
+  logLevel?: LogLevel;
+  /** Every line the platform itself (controller, driver, gateway) logs. */
+  onLog?: (line: LogLine) => void;
+};
 
 /**
  * What `colony dev` runs, in this process, for the Agent manifests in
@@ -24,13 +28,13 @@ export type TestPlatformOptions = Partial<Omit<PlatformOptions, 'agents' | 'data
  * gateway on a free port.
  */
 export async function startTestPlatform(name: string, dirs: string | string[], options: TestPlatformOptions = {}): Promise<TestPlatform> {
-  const { logLevel = 'warn', ...rest } = options;
+  const { logLevel = 'warn', onLog, ...rest } = options;
   const dataDir = await mkdtemp(join(tmpdir(), `colony-${name}-`));
   let specs: AgentSpec[];
   let platform: Platform;
   try {
     specs = await loadManifests(dirs);
-    platform = await startPlatform({ gatewayPort: 0, ...rest, agents: specs, dataDir, log: createLogger({ level: logLevel }) });
+    platform = await startPlatform({ gatewayPort: 0, ...rest, agents: specs, dataDir, log: createLogger({ level: logLevel, ...(onLog ? { sink: onLog } : {}) }) });
   } catch (error) {
     await rm(dataDir, { recursive: true, force: true });
     throw error;

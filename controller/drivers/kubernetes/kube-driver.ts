@@ -3,7 +3,8 @@ import type { KubeConfig, KubernetesObject, V1Pod } from '@kubernetes/client-nod
 import { ANNOTATION, LABEL, PART_OF, RUNTIME_COMPONENT } from '../../kubernetes/labels.ts';
 import { errorField } from '../../../agent-runtime/observability/log.ts';
 import type { StructuredLogger } from '../../../agent-runtime/observability/log.ts';
-import type { DriverEvents, DriverPod, PodDriver } from '../driver.ts';
+import { MAX_RECENT_EXITS } from '../driver.ts';
+import type { DriverEvents, DriverPod, PodDriver, PodExit } from '../driver.ts';
 import type { AgentSpec } from '../../manifest/agent-spec.ts';
 import { watchResource } from '../../kubernetes/informer.ts';
 import type { WatchedResource } from '../../kubernetes/informer.ts';
@@ -149,6 +150,29 @@ export class KubernetesDriver implements PodDriver {
         if (statusOf(error) !== 404) this.#options.log.warn(`deleting ${kind} ${namespace}/${name} failed`, errorField(error));
       }
     }
+  }
+
+  /**
+   * The Agent's containers that ended, from each pod's last terminated state:
+   * Kubernetes restarts a container in place, and keeps why the last one
+   * ended (its reason, exit code, and the message the pod's watchdog left in
+   * /dev/termination-log).
+   */
+  exits(namespace: string, agent: string): PodExit[] {
+    const out: PodExit[] = [];
+    for (const watch of this.#watches) {
+      for (const pod of watch.cache.list(namespace)) {
+        if (pod.metadata?.labels?.[LABEL.agent] !== agent || !pod.metadata.name) continue;
+        for (const status of pod.status?.containerStatuses ?? []) {
+          const ended = status.lastState?.terminated;
+          if (!ended) continue;
+          const why = `${ended.reason ?? 'terminated'} (exit code ${ended.exitCode}${ended.signal ? `, signal ${ended.signal}` : ''})`;
+          const at = ended.finishedAt ? new Date(ended.finishedAt).getTime() : 0;
+          out.push({ podId: pod.metadata.name, at, reason: ended.message ? `${why}: ${ended.message.trim()}` : why });
+        }
+      }
+    }
+    return out.sort((a, b) => b.at - a.at).slice(0, MAX_RECENT_EXITS);
   }
 
   pods(namespace: string, agent: string): DriverPod[] {

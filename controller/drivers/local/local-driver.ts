@@ -6,7 +6,9 @@ import type { StructuredLogger } from '../../../agent-runtime/observability/log.
 import { POD_ENV } from '../../../agent-runtime/protocol/pod-env.ts';
 import { DEFAULT_KV_REPLICAS } from '../../../agent-runtime/protocol/shared-env.ts';
 import type { AgentSpec } from '../../manifest/agent-spec.ts';
-import type { DriverEvents, DriverPod, PodDriver } from '../driver.ts';
+import { MAX_RECENT_EXITS } from '../driver.ts';
+import type { DriverEvents, DriverPod, PodDriver, PodExit } from '../driver.ts';
+import { readWatchdogLine } from './watchdog-line.ts';
 
 export interface LocalDriverOptions {
   natsUrl: string;
@@ -38,6 +40,8 @@ interface LocalPod {
   exited: Promise<void>;
   stopping: boolean;
   stderrTail: string[];
+  /** What the pod's watchdog said when it killed the pod (see agent-runtime/host/watchdog). */
+  killedBecause: string | undefined;
 }
 
 interface LocalAgent {
@@ -48,6 +52,8 @@ interface LocalAgent {
   restartTimer: NodeJS.Timeout | undefined;
   restarts: number;
   removed: boolean;
+  /** Its pods that ended unexpectedly, newest first. */
+  exits: PodExit[];
 }
 
 /** Runs pods as child processes of this machine (`colony dev`). */
@@ -64,7 +70,7 @@ export class LocalDriver implements PodDriver {
     const id = `${spec.namespace}/${spec.name}`;
     let agent = this.#agents.get(id);
     if (!agent) {
-      agent = { spec, replicas, pods: new Map(), crashes: 0, restartTimer: undefined, restarts: 0, removed: false };
+      agent = { spec, replicas, pods: new Map(), crashes: 0, restartTimer: undefined, restarts: 0, removed: false, exits: [] };
       this.#agents.set(id, agent);
     }
     agent.spec = spec;
@@ -93,6 +99,10 @@ export class LocalDriver implements PodDriver {
     agent.removed = true;
     clearTimeout(agent.restartTimer);
     await Promise.all([...agent.pods.values()].map((pod) => this.#stopPod(agent, pod)));
+  }
+
+  exits(namespace: string, agentName: string): PodExit[] {
+    return [...(this.#agents.get(`${namespace}/${agentName}`)?.exits ?? [])];
   }
 
   pods(namespace: string, agentName: string): DriverPod[] {
@@ -174,13 +184,17 @@ export class LocalDriver implements PodDriver {
       restarts: agent.restarts,
       detail: { pid: child.pid },
     };
-    const local: LocalPod = { pod, child, exited: Promise.resolve(), stopping: false, stderrTail: [] };
+    const local: LocalPod = { pod, child, exited: Promise.resolve(), stopping: false, stderrTail: [], killedBecause: undefined };
     agent.pods.set(podId, local);
     const output = this.#options.onPodOutput;
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => output?.(pod, line, 'stdout'));
     createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
       local.stderrTail.push(line);
       if (local.stderrTail.length > STDERR_TAIL_LINES) local.stderrTail.shift();
+      // The pod's watchdog reports on stderr: a blocked event loop (shown in `colony get pods`), then why it killed the pod.
+      const said = readWatchdogLine(line);
+      if (said?.state === 'blocked') pod.note = said.message;
+      if (said?.state === 'kill') local.killedBecause = said.message;
       output?.(pod, line, 'stderr');
     });
     local.exited = new Promise<void>((resolve) => {
@@ -196,8 +210,13 @@ export class LocalDriver implements PodDriver {
     const { pod } = local;
     agent.pods.delete(pod.podId);
     const how = signal ? `signal ${signal}` : `code ${code}`;
-    this.#options.events.onPodGone(pod.podId, pod.namespace, pod.agent, `exited with ${how}`);
-    if (local.stopping || agent.removed) return;
+    const gone = (): void => this.#options.events.onPodGone(pod.podId, pod.namespace, pod.agent, `exited with ${how}`);
+    if (local.stopping || agent.removed) {
+      gone();
+      return;
+    }
+    agent.exits.unshift({ podId: pod.podId, at: Date.now(), reason: local.killedBecause ? `exited with ${how}: ${local.killedBecause}` : `exited with ${how}` });
+    agent.exits.splice(MAX_RECENT_EXITS);
     const ranMs = Date.now() - pod.startedAt;
     agent.crashes = ranMs >= RESTART_BACKOFF_RESET_MS ? 1 : agent.crashes + 1;
     const delay = Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_INITIAL_MS * 2 ** (agent.crashes - 1));
@@ -212,6 +231,9 @@ export class LocalDriver implements PodDriver {
       agent.restarts += 1;
       this.#fill(agent);
     }, delay);
+    // Only now: the controller reconciles at once when told, and its scale() must find the restart pending,
+    // or it starts the replacement itself, without the backoff the log just announced.
+    gone();
   }
 
   async #stopPod(agent: LocalAgent, local: LocalPod): Promise<void> {

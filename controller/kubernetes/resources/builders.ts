@@ -125,6 +125,8 @@ function runtimeContainer(spec: AgentSpec, context: BuildContext): V1Container {
     { name: POD_ENV.namespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     { name: POD_ENV.natsUrl, value: context.natsUrl },
     { name: POD_ENV.kvReplicas, value: String(context.kvReplicas ?? DEFAULT_KV_REPLICAS) },
+    // The pod's watchdog leaves why it killed the pod there; Kubernetes shows it in the container's last state.
+    { name: POD_ENV.terminationLog, value: TERMINATION_MESSAGE_PATH },
     ...spec.env.map((e) => ({ name: e.name, value: e.value })),
   ];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
@@ -142,7 +144,10 @@ function runtimeContainer(spec: AgentSpec, context: BuildContext): V1Container {
     envFrom: [{ configMapRef: { name: configMapName(spec.name) } }, ...(context.natsToken ? [{ secretRef: { name: natsSecretName(spec.name) } }] : [])],
     env,
     ports: [{ name: 'health', containerPort: RUNTIME_HEALTH_PORT }],
-    // /healthz answers while the event loop runs, whatever turns are doing: a long turn never fails it.
+    terminationMessagePath: TERMINATION_MESSAGE_PATH,
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+    // /healthz answers while the event loop runs, whatever turns are doing: a long turn never fails it. An event loop
+    // blocked for 30 s does, and the container is restarted (its watchdog has usually ended it before).
     livenessProbe: probe('/healthz', 6),
     readinessProbe: probe('/readyz', 2),
     startupProbe: { ...probe('/healthz', 30), periodSeconds: 1 },
@@ -157,6 +162,9 @@ function runtimeContainer(spec: AgentSpec, context: BuildContext): V1Container {
     },
   };
 }
+
+/** Where a runtime container leaves why it ended (Kubernetes' default), read back into the container's last state. */
+export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 
 /** The Deployment that runs an Agent's pods. */
 export function buildDeployment(spec: AgentSpec, context: BuildContext, hash: string): V1Deployment {

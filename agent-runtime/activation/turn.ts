@@ -1,0 +1,107 @@
+import { ColonyError } from '../protocol/errors.ts';
+import { errorField } from '../observability/log.ts';
+import type { Activation } from './activation.ts';
+import { commitTurn } from './commit.ts';
+import { errorReply, okReply, toColonyError } from './reply.ts';
+import type { Reply } from './reply.ts';
+import { TurnContext } from './turn-context.ts';
+import type { TurnScope } from './turn-context.ts';
+
+const DEADLINE = Symbol('deadline');
+
+/** One turn to run on an activation. */
+export interface Turn {
+  scope: TurnScope;
+  body: (ctx: TurnContext) => unknown;
+  /** Called exactly once with the turn's reply (at the deadline, if the body is late). */
+  respond: (reply: Reply) => void;
+  /** What runs, for errors and logs: `counter.increment on alice`, `onActivate of counter/alice`. */
+  where: string;
+  /** The method (or hook, or reminder) for logs and the watchdog. */
+  label: string;
+  /** The call's method and input, remembered with its reply for repeats (fingerprint.ts). */
+  fingerprint?: (() => string) | undefined;
+  /** Runs after the body succeeded and before the commit (a reminder moves to its next time). */
+  beforeCommit?: (() => void) | undefined;
+}
+
+/**
+ * Runs one turn: the body with a context, raced against the deadline, then
+ * the commit. Resolves true when the turn committed. A body that throws, or
+ * is late, changes nothing (decision 3); one still running well past its
+ * deadline makes the activation be abandoned.
+ */
+export async function runTurn(activation: Activation, turn: Turn): Promise<boolean> {
+  const { deps } = activation;
+  const { scope, respond } = turn;
+  const startedAt = deps.now();
+  activation.beginTurn(scope.chain);
+  const watch = deps.watchdog?.begin(`${deps.agent.name}/${activation.key}`, turn.label, scope.deadline);
+  const abort = new AbortController();
+  const log = deps.log.child({ key: activation.key, method: turn.label, callId: scope.callId });
+  const ctx = new TurnContext(activation, scope, abort.signal, deps.caller, log, deps.now);
+  const run = (async () => turn.body(ctx))();
+  try {
+    const outcome = await raceDeadline(run, scope.deadline - startedAt, abort);
+    if (outcome === DEADLINE) {
+      respond(errorReply(deadlineError(turn.where, 'running')));
+      await afterDeadline(activation, run, turn.where);
+      return false;
+    }
+    turn.beforeCommit?.();
+    const reply = await commitTurn(activation, { callId: scope.callId, reply: okReply(outcome), fingerprint: turn.fingerprint, where: turn.where });
+    respond(reply);
+    return reply.status === 'ok';
+  } catch (thrown) {
+    activation.record.rollback();
+    const error = toColonyError(thrown, turn.where);
+    if (error.code === 'method_failed' || error.code === 'internal') log.warn(error.message, errorField(thrown));
+    respond(errorReply(error));
+    return false;
+  } finally {
+    if (watch !== undefined) deps.watchdog?.end(watch);
+    activation.endTurn(startedAt);
+  }
+}
+
+export function deadlineError(where: string, phase: string): ColonyError {
+  return new ColonyError('deadline_exceeded', `${where} passed its deadline while ${phase}; its state change, if any, was discarded`);
+}
+
+/** A turn outlived its deadline: its caller got 504; its state change is discarded. */
+async function afterDeadline(activation: Activation, run: Promise<unknown>, where: string): Promise<void> {
+  const { deps } = activation;
+  const finished = await raceDeadline(
+    run.then(
+      () => true,
+      () => true,
+    ),
+    deps.turnGraceMs,
+    new AbortController(),
+  );
+  if (finished === DEADLINE) {
+    deps.log.error(
+      `${where} is still running ${deps.turnGraceMs} ms past its deadline; the activation is abandoned and the next call loads a fresh one. Make the method honour ctx.signal.`,
+      { key: activation.key },
+    );
+    activation.abandon();
+    return;
+  }
+  activation.record.rollback();
+}
+
+/** Resolves with the promise's value, or DEADLINE (after aborting `abort`) if `ms` pass first. */
+async function raceDeadline<T>(promise: Promise<T>, ms: number, abort: AbortController): Promise<T | typeof DEADLINE> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<typeof DEADLINE>((resolve) => {
+    timer = setTimeout(() => {
+      abort.abort(new ColonyError('deadline_exceeded', 'the deadline passed'));
+      resolve(DEADLINE);
+    }, Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

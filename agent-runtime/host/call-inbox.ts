@@ -1,0 +1,103 @@
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import type { Catalog } from '../activation/catalog.ts';
+import { errorReply, toColonyError } from '../activation/reply.ts';
+import type { Reply } from '../activation/reply.ts';
+import type { WriteCoalescer } from '../client/write-coalescer.ts';
+import { errorField } from '../observability/log.ts';
+import type { StructuredLogger } from '../observability/log.ts';
+import { decodeJson } from '../protocol/codec.ts';
+import { errorReplyHeaders, readCallHeaders } from '../protocol/envelope.ts';
+import { ColonyError } from '../protocol/errors.ts';
+import { STATUS_OK } from '../protocol/headers.ts';
+import { partitionOf } from '../protocol/partition.ts';
+import { requestSubject } from '../protocol/subjects.ts';
+import type { CrashGuard } from './crash-guard.ts';
+
+const EMPTY = new Uint8Array(0);
+
+export interface CallInboxDeps {
+  nc: NatsConnection;
+  namespace: string;
+  agent: string;
+  podId: string;
+  partitions: number;
+  catalog: Catalog;
+  crashGuard: CrashGuard;
+  writes: WriteCoalescer;
+  log: StructuredLogger;
+  /** Runs first for every call: may find that the pod was paused (see pause-guard.ts). */
+  checkPaused(): void;
+  /** True when the pod takes calls for `partition` now. */
+  serves(partition: number): boolean;
+}
+
+/**
+ * Where calls reach the pod: one NATS subscription per partition it serves.
+ * Reads and checks a call, hands it to the catalog and answers — a success
+ * with no headers, an error with its code in `Colony-Status`.
+ */
+export class CallInbox {
+  readonly #deps: CallInboxDeps;
+
+  constructor(deps: CallInboxDeps) {
+    this.#deps = deps;
+  }
+
+  subscribe(partition: number): Subscription {
+    const { nc, namespace, agent } = this.#deps;
+    return nc.subscribe(requestSubject(namespace, agent, partition), {
+      callback: (error, msg) => (error ? this.#deps.log.error('a partition subscription failed', errorField(error)) : this.#onCall(partition, msg)),
+    });
+  }
+
+  #onCall(partition: number, msg: Msg): void {
+    const deps = this.#deps;
+    let call;
+    try {
+      const meta = readCallHeaders(msg);
+      // Checked before anything runs: calls queued in the socket while the pod was paused must not run here
+      // when the pod may have been declared dead meanwhile.
+      deps.checkPaused();
+      if (!deps.serves(partition)) {
+        throw new ColonyError('unavailable', `pod ${deps.podId} is handing partition ${partition} over; retry`, { retryAfterSeconds: 1 });
+      }
+      const expected = partitionOf(meta.key, deps.partitions);
+      if (expected !== partition) {
+        throw new ColonyError(
+          'failed_precondition',
+          `key ${JSON.stringify(meta.key)} belongs to partition ${expected} of ${deps.partitions}, but was sent to partition ${partition}; the caller and the pod disagree on the partition count of agent ${deps.agent}`,
+        );
+      }
+      call = { meta, input: decodeJson(msg.data, `the input of ${deps.agent}.${meta.method}`) };
+    } catch (error) {
+      respond(msg, errorReply(toColonyError(error, 'reading the call')));
+      return;
+    }
+    const guarded = deps.crashGuard.guard(call);
+    const reply = deps.catalog.dispatch(guarded.call, partition);
+    if (call.meta.oneway) {
+      respond(msg, { status: STATUS_OK });
+      void reply.then((r) => {
+        guarded.done();
+        if (r.status !== STATUS_OK) deps.log.warn('a one-way call failed', { key: call.meta.key, method: call.meta.method, status: r.status, body: r.body });
+      });
+      return;
+    }
+    void reply.then((r) => {
+      guarded.done();
+      deps.writes.hold();
+      respond(msg, r);
+    });
+  }
+}
+
+function respond(msg: Msg, reply: Reply): void {
+  // Buffer.from: the same UTF-8 bytes as TextEncoder, from the pooled allocator; they only live until the publish.
+  const data = reply.body === undefined ? EMPTY : Buffer.from(reply.body, 'utf8');
+  try {
+    // A success carries no headers (see readReply); an error names its code in Colony-Status.
+    msg.respond(data, reply.status === STATUS_OK ? undefined : { headers: errorReplyHeaders(reply.status) });
+  } catch {
+    // The connection is closing; the caller retries or times out.
+  }
+}
