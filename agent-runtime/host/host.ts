@@ -269,14 +269,15 @@ export class Host {
 
   /**
    * Graceful stop (SIGTERM): stop taking calls, let queued turns finish, run
-   * onDeactivate and persist every instance, report, close NATS.
+   * onDeactivate and persist every instance, report, close NATS. The drain
+   * waits at most `drainTimeoutMs` (default: the pod's); a second call joins the first.
    */
-  stop(): Promise<void> {
-    this.#stopping ??= this.#drain();
+  stop(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    this.#stopping ??= this.#drain(options.drainTimeoutMs ?? this.#config.drainTimeoutMs);
     return this.#stopping;
   }
 
-  async #drain(): Promise<void> {
+  async #drain(drainTimeoutMs: number): Promise<void> {
     const started = this.#now();
     this.#state = 'draining';
     this.#pause.stop();
@@ -287,12 +288,12 @@ export class Host {
     const timedOut = await Promise.race([
       drained.then(() => false),
       new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), this.#config.drainTimeoutMs);
+        timer = setTimeout(() => resolve(true), drainTimeoutMs);
       }),
     ]);
     clearTimeout(timer);
     if (timedOut) {
-      this.#log.error(`drain did not finish within ${this.#config.drainTimeoutMs} ms; stopping with ${this.#catalog.size} instances still active`);
+      this.#log.error(`drain did not finish within ${drainTimeoutMs} ms; stopping with ${this.#catalog.size} instances still active`);
     }
     this.#state = 'stopped';
     this.#heartbeat();

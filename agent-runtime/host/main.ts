@@ -3,11 +3,13 @@
 import module from 'node:module';
 import { connect } from '@nats-io/transport-node';
 import { createLogger, errorField } from '../observability/log.ts';
+import type { StructuredLogger } from '../observability/log.ts';
 import { POD_ENV } from '../protocol/pod-env.ts';
 import { importAgentDefinition } from './agent-module.ts';
 import { ConfigError } from '../protocol/shared-env.ts';
 import { loadConfig } from './config.ts';
 import { Host } from './host.ts';
+import { PARENT_GONE_EXIT_MARGIN_MS, parentGone, parentGoneDrainMs, watchParent } from './parent-watch.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -20,6 +22,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // When the reader of this pod's output is gone (colony dev killed), writing fails with EPIPE; an
+  // unhandled write error would be logged, which fails again, forever (a pod spinning at full CPU).
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const log = createLogger({ level: config.logLevel, fields: { pod: config.podId, agent: config.agent } });
   process.on('unhandledRejection', (reason) => log.error('unhandled promise rejection', errorField(reason)));
   process.on('uncaughtException', (error) => log.error('uncaught exception', errorField(error)));
@@ -37,15 +42,22 @@ async function main(): Promise<void> {
   const host = await Host.start(config, { nc, definition, log });
   // Write the compile cache now rather than at exit, so the next pod of this machine starts faster.
   module.flushCompileCache?.();
+  handleStops(host, config.drainTimeoutMs, log, Number(process.env[POD_ENV.parentPid]));
+}
+
+/**
+ * SIGTERM or SIGINT: drain and exit; a second one: exit at once. A local pod
+ * also stops when `colony dev` is gone (even killed): then nobody waits for its
+ * replies, so it drains briefly and is gone within a bound whatever the drain
+ * waits for (NATS may be gone too), and a signal then (whoever cleans up after
+ * `colony dev`) does not cut that drain short.
+ */
+function handleStops(host: Host, drainTimeoutMs: number, log: StructuredLogger, parentPid: number): void {
+  const hasParent = Number.isInteger(parentPid) && parentPid > 0;
   let signals = 0;
-  const shutdown = (signal: string): void => {
-    signals += 1;
-    if (signals > 1) {
-      log.warn(`second ${signal}: exiting without finishing the drain`);
-      process.exit(1);
-    }
-    log.info(`${signal} received`);
-    host.stop().then(
+  let orphaned = false;
+  const stop = (drainMs: number): void => {
+    host.stop({ drainTimeoutMs: drainMs }).then(
       () => process.exit(0),
       (error: unknown) => {
         log.error('drain failed', errorField(error));
@@ -53,22 +65,30 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  watchParent(process.env[POD_ENV.parentPid], () => shutdown('parent exit'));
-}
-
-/** A local pod outlives nothing: when `colony dev` is gone (even killed), the pod drains and exits. */
-function watchParent(parentPid: string | undefined, onGone: () => void): void {
-  const pid = Number(parentPid);
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  const timer = setInterval(() => {
-    if (process.ppid !== pid) {
-      clearInterval(timer);
-      onGone();
+  const onParentGone = (): void => {
+    if (orphaned) return;
+    orphaned = true;
+    const drainMs = parentGoneDrainMs(drainTimeoutMs);
+    log.warn(`colony dev (pid ${parentPid}) is gone: draining for at most ${drainMs} ms, then exiting`);
+    setTimeout(() => {
+      log.error('still stopping after colony dev is gone; exiting without finishing the drain');
+      process.exit(1);
+    }, drainMs + PARENT_GONE_EXIT_MARGIN_MS);
+    stop(drainMs);
+  };
+  const onSignal = (signal: string): void => {
+    if (hasParent && parentGone(parentPid)) return onParentGone();
+    signals += 1;
+    if (signals > 1) {
+      log.warn(`second ${signal}: exiting without finishing the drain`);
+      process.exit(1);
     }
-  }, 500);
-  timer.unref();
+    log.info(`${signal} received`);
+    stop(drainTimeoutMs);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  if (hasParent) watchParent(parentPid, onParentGone);
 }
 
 main().catch((error: unknown) => {

@@ -23,7 +23,7 @@ export const POD_ENV = {
   /** A pod whose event loop stalled this long re-checks its partitions before serving (see DEFAULT_STALL_LIMIT_MS). */
   stallLimitMs: 'COLONY_STALL_LIMIT_MS',
   kvReplicas: SHARED_ENV.kvReplicas,
-  /** Local pods only: the pid of `colony dev`; the pod drains and exits when that process is gone. */
+  /** Local pods only: the pid of `colony dev`; when that process is gone the pod drains briefly and exits (parent-watch.ts). */
   parentPid: 'COLONY_PARENT_PID',
   /**
    * Where the pod leaves why it was killed when its watchdog ends it (the
