@@ -10,6 +10,7 @@ import { loadManifests } from '../../controller/manifest/manifest.ts';
 import { startPlatform } from '../dev/platform.ts';
 import { checkAgentCode } from '../dev/preflight.ts';
 import { formatPodLine } from '../dev/pod-log.ts';
+import { firstStopSignal } from '../dev/stop-signals.ts';
 import { printSummary } from '../dev/summary.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -65,6 +66,8 @@ export async function devCommand(argv: string[]): Promise<void> {
     throw new UsageError(`no Agent manifests (kind: Agent, apiVersion: colony.dev/v1alpha1) found under ${dirs.join(', ')}`, DEV_USAGE);
   }
   await checkAgentCode(agents);
+  // Once the terminal is closed (or a pipe's reader exited), writing fails; the stop that follows must still run.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const dataDir = resolve(values['data-dir']);
   await mkdir(dataDir, { recursive: true });
   const lock = await takeLock(dataDir);
@@ -101,30 +104,19 @@ export async function devCommand(argv: string[]): Promise<void> {
   });
   await printSummary(platform, { dataDir, natsStarted: !values['nats-url'], startedMs: Date.now() - started });
 
-  let stopping = false;
-  await new Promise<void>((done) => {
-    const stop = (signal: string): void => {
-      if (stopping) {
-        process.stdout.write(`colony dev: second ${signal}, exiting now\n`);
-        process.exit(130);
-      }
-      stopping = true;
-      process.stdout.write(`\ncolony dev: stopping (draining pods; ${signal} again to exit at once)\n`);
-      platform
-        .stop()
-        .then(() => lock.release())
-        .then(() => {
-          process.stdout.write('colony dev: stopped\n');
-          done();
-        })
-        .catch((error: unknown) => {
-          process.stderr.write(`colony dev: stopping failed: ${(error as Error).message}\n`);
-          process.exit(1);
-        });
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+  const signal = await firstStopSignal((again) => {
+    process.stdout.write(`colony dev: second ${again}, exiting now\n`);
+    process.exit(130);
   });
+  process.stdout.write(`\ncolony dev: stopping (draining pods${signal === 'SIGHUP' ? '' : `; ${signal} again to exit at once`})\n`);
+  try {
+    await platform.stop();
+    await lock.release();
+  } catch (error) {
+    process.stderr.write(`colony dev: stopping failed: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write('colony dev: stopped\n');
 }
 
 /** One `colony dev` per data dir: a second one would fight over nats-server's store. */

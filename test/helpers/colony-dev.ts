@@ -18,6 +18,8 @@ export interface ColonyDev {
   output(): string;
   /** Waits until the output contains `text` (or matches). */
   waitFor(pattern: string | RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves when the process exited, with its exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
   /** Sends SIGINT and waits for a clean exit; resolves with the exit code. */
   stop(): Promise<number | null>;
   /** POSTs JSON to the gateway. */
@@ -29,6 +31,8 @@ export interface ColonyDevOptions {
   dataDir?: string;
   args?: string[];
   startTimeoutMs?: number;
+  /** The node that runs the bin (default: this one); an old one makes the bin re-run itself on Node 24. */
+  node?: string;
 }
 
 const running = new Set<ChildProcess>();
@@ -44,7 +48,7 @@ process.on('exit', () => {
 export async function startColonyDev(options: ColonyDevOptions = {}): Promise<ColonyDev> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'colony-dev-')));
   const dirs = options.dirs ?? [EXAMPLES_DIR];
-  const child = spawn(process.execPath, [COLONY_BIN, 'dev', ...dirs, '--port', '0', '--data-dir', dataDir, ...(options.args ?? [])], {
+  const child = spawn(options.node ?? process.execPath, [COLONY_BIN, 'dev', ...dirs, '--port', '0', '--data-dir', dataDir, ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FORCE_COLOR: '0' },
   });
@@ -101,6 +105,7 @@ export async function startColonyDev(options: ColonyDevOptions = {}): Promise<Co
     natsUrl: natsLine.split(/\s+/)[1] as string,
     dataDir,
     process: child,
+    exited,
     output: () => output,
     waitFor,
     stop: async () => {
