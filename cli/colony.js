@@ -32,7 +32,12 @@ if (major >= 24) {
     process.exit(1);
   }
   // Its own process group: a terminal's Ctrl-C reaches only this launcher, which forwards it once.
-  const child = spawn(node, [entry, ...process.argv.slice(2)], { stdio: 'inherit', detached: true });
+  // COLONY_WRAPPER_PID: when this process is gone, even killed with SIGKILL, the child stops too (cli/colony.ts).
+  const child = spawn(node, [entry, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    detached: true,
+    env: { ...process.env, COLONY_WRAPPER_PID: String(process.pid) },
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   process.on('exit', () => child.exitCode === null && child.kill('SIGTERM'));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));

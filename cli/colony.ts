@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `colony` command: dispatches to a subcommand. */
+import { watchParent } from '../agent-runtime/host/parent-watch.ts';
 import { devCommand, DEV_USAGE } from './commands/dev.ts';
 import { getCommand, GET_USAGE } from './commands/get.ts';
 import { invokeCommand, INVOKE_USAGE } from './commands/invoke.ts';
@@ -41,6 +42,12 @@ async function main(argv: string[]): Promise<void> {
   if (!command) throw new UsageError(`unknown command "${name}"`, USAGE);
   await command(rest);
 }
+
+// Run again on Node 24 by the bin on an older node (colony.js): when that process is gone, even
+// killed with SIGKILL, end as if the terminal had closed (colony dev drains and stops).
+const wrapperPid = Number(process.env.COLONY_WRAPPER_PID);
+delete process.env.COLONY_WRAPPER_PID;
+if (Number.isInteger(wrapperPid) && wrapperPid > 0) watchParent(wrapperPid, () => process.kill(process.pid, 'SIGHUP'));
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError) {

@@ -1,12 +1,13 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
 import { isLogLevel } from '../../agent-runtime/observability/log.ts';
 import type { LogLine } from '../../agent-runtime/observability/log.ts';
 import { readKvReplicas, readNatsToken } from '../../agent-runtime/protocol/shared-env.ts';
 import { loadManifests } from '../../controller/manifest/manifest.ts';
+import { claimDataDir, startKeeper } from '../dev/data-dir-claim.ts';
 import { startPlatform } from '../dev/platform.ts';
 import { checkAgentCode } from '../dev/preflight.ts';
 import { formatPodLine } from '../dev/pod-log.ts';
@@ -68,9 +69,21 @@ export async function devCommand(argv: string[]): Promise<void> {
   await checkAgentCode(agents);
   // Once the terminal is closed (or a pipe's reader exited), writing fails; the stop that follows must still run.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  const say = (line: string): void => void process.stdout.write(`colony dev: ${line}\n`);
   const dataDir = resolve(values['data-dir']);
   await mkdir(dataDir, { recursive: true });
-  const lock = await takeLock(dataDir);
+  const claim = await claimDataDir(dataDir, { usesStore: !values['nats-url'], say });
+  let stopKeeper: () => void;
+  try {
+    stopKeeper = startKeeper(claim);
+  } catch (error) {
+    claim.release();
+    throw error;
+  }
+  const release = (): void => {
+    stopKeeper();
+    claim.release();
+  };
 
   const color = process.stdout.isTTY && !values.json;
   const sink = values.json
@@ -84,7 +97,7 @@ export async function devCommand(argv: string[]): Promise<void> {
         process.stdout.write(`${time.slice(11, 19)} colony ${level.toUpperCase().slice(0, 3)} ${msg}${extra ? ` ${extra}` : ''}\n`);
       };
   const log = createLogger({ level: logLevel, sink });
-  process.stdout.write(`colony dev: starting ${agents.length} agent${agents.length === 1 ? '' : 's'} from ${dirs.join(', ')}\n`);
+  say(`starting ${agents.length} agent${agents.length === 1 ? '' : 's'} from ${dirs.join(', ')}`);
   const started = Date.now();
   const platform = await startPlatform({
     agents,
@@ -96,50 +109,26 @@ export async function devCommand(argv: string[]): Promise<void> {
     gatewayPort: port,
     log,
     podLogLevel: logLevel,
-    onProgress: (line) => process.stdout.write(`colony dev: ${line}\n`),
+    onProgress: say,
     onPodOutput: (pod, line) => process.stdout.write(`${values.json ? line : formatPodLine(pod, line, color)}\n`),
-  }).catch(async (error: unknown) => {
-    await lock.release();
+    onChildProcesses: (kind, processes) => claim.setChildren(kind, processes),
+  }).catch((error: unknown) => {
+    release();
     throw error;
   });
   await printSummary(platform, { dataDir, natsStarted: !values['nats-url'], startedMs: Date.now() - started });
 
   const signal = await firstStopSignal((again) => {
-    process.stdout.write(`colony dev: second ${again}, exiting now\n`);
+    say(`second ${again}, exiting now`);
     process.exit(130);
   });
   process.stdout.write(`\ncolony dev: stopping (draining pods${signal === 'SIGHUP' ? '' : `; ${signal} again to exit at once`})\n`);
   try {
     await platform.stop();
-    await lock.release();
+    release();
   } catch (error) {
     process.stderr.write(`colony dev: stopping failed: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  process.stdout.write('colony dev: stopped\n');
-}
-
-/** One `colony dev` per data dir: a second one would fight over nats-server's store. */
-async function takeLock(dataDir: string): Promise<{ release(): Promise<void> }> {
-  const file = join(dataDir, 'colony-dev.pid');
-  if (existsSync(file)) {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-      throw new UsageError(
-        `another colony dev (pid ${pid}) is using the data dir ${dataDir}; stop it, or pass a different --data-dir`,
-        DEV_USAGE,
-      );
-    }
-  }
-  await writeFile(file, String(process.pid));
-  return { release: () => rm(file, { force: true }) };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  say('stopped');
 }

@@ -16,7 +16,7 @@ import { LocalDriver } from '../../controller/drivers/local/local-driver.ts';
 import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
 import { startGateway } from '../../gateway/gateway.ts';
 import { colonyCacheDir } from '../tools/cache-dir.ts';
-import { ensureNatsServer, startNatsServer } from '../tools/nats-server.ts';
+import { ensureNatsServer, NATS_STOP_GRACE_MS, startNatsServer } from '../tools/nats-server.ts';
 import type { RunningNatsServer } from '../tools/nats-server.ts';
 
 export const RUNTIME_ENTRY = fileURLToPath(new URL('../../agent-runtime/host/main.ts', import.meta.url));
@@ -45,6 +45,15 @@ export interface PlatformOptions {
   readyTimeoutMs?: number;
   /** Autoscaler knobs (tests shorten its windows and delays). */
   autoscaler?: Partial<AutoscalerTunables>;
+  /** The processes started of one kind, each time they change (`colony dev` records them in its data dir). */
+  onChildProcesses?: (kind: 'nats-server' | 'pod', processes: ChildProcessInfo[]) => void;
+}
+
+/** A process the platform started, and how long it may take to stop after SIGTERM before it is killed. */
+export interface ChildProcessInfo {
+  name: string;
+  pid: number;
+  graceMs: number;
 }
 
 export interface Platform {
@@ -83,7 +92,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const binary = await ensureNatsServer({ allowPath: true, log: options.onProgress });
       const storeDir = join(resolve(options.dataDir), 'nats');
       await mkdir(storeDir, { recursive: true });
-      server = await startNatsServer({ binary, storeDir, detached: true });
+      server = await startNatsServer({
+        binary,
+        storeDir,
+        detached: true,
+        onSpawn: (pid) => options.onChildProcesses?.('nats-server', [{ name: 'nats-server', pid, graceMs: NATS_STOP_GRACE_MS }]),
+      });
       natsUrl = server.url;
       const started = server;
       cleanups.push(() => started.stop());
@@ -110,6 +124,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       events: { onPodGone: (...args) => controller.onPodGone(...args) },
       log: log.child({ component: 'local-driver' }),
       onPodOutput: options.onPodOutput,
+      onPodProcesses: (pods) =>
+        options.onChildProcesses?.('pod', pods.map((pod) => ({ name: pod.podId, pid: pod.pid, graceMs: pod.graceMs }))),
       env: {
         [POD_ENV.logLevel]: options.podLogLevel ?? 'info',
         // V8's compile cache (with Node's type stripping) makes a pod start about 100 ms sooner: cold starts.

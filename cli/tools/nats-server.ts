@@ -137,13 +137,18 @@ export interface NatsServerOptions {
   startTimeoutMs?: number;
   /** Run in its own process group, so a terminal's Ctrl-C does not stop it before the pods have drained. */
   detached?: boolean;
+  /** Called with the pid as soon as the process exists, before it is ready. */
+  onSpawn?: (pid: number) => void;
 }
+
+/** How long a stopping nats-server may take after SIGTERM before it is killed, ms. */
+export const NATS_STOP_GRACE_MS = 5_000;
 
 export interface RunningNatsServer {
   url: string;
   port: number;
   process: ChildProcess;
-  /** Stops the server (SIGTERM, then SIGKILL after 5 s). */
+  /** Stops the server (SIGTERM, then SIGKILL after NATS_STOP_GRACE_MS). */
   stop(): Promise<void>;
   /** Kills the server with SIGKILL (fault tests). */
   kill(): Promise<void>;
@@ -171,6 +176,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
     { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false, env: natsServerEnv(process.env) },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
@@ -204,7 +210,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
   const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
-    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    const force = setTimeout(() => child.kill('SIGKILL'), NATS_STOP_GRACE_MS);
     await exited;
     clearTimeout(force);
   };

@@ -24,6 +24,15 @@ export interface LocalDriverOptions {
   onPodOutput?: (pod: DriverPod, line: string, stream: 'stdout' | 'stderr') => void;
   /** Extra environment for every pod (e.g. log level). */
   env?: Record<string, string>;
+  /** Every pod process that runs, each time one starts or exits (`colony dev` records them in its data dir). */
+  onPodProcesses?: (pods: PodProcess[]) => void;
+}
+
+/** A pod's process, and how long it may take to stop after SIGTERM before it is killed. */
+export interface PodProcess {
+  podId: string;
+  pid: number;
+  graceMs: number;
 }
 
 /** The first restart of a crashed pod waits this long; each further crash doubles it. */
@@ -31,6 +40,8 @@ export const RESTART_BACKOFF_INITIAL_MS = 500;
 export const RESTART_BACKOFF_MAX_MS = 30_000;
 /** A pod that ran this long before it crashed counts as healthy: its backoff starts over. */
 export const RESTART_BACKOFF_RESET_MS = 30_000;
+/** A stopping pod is killed this long after its drain timeout. */
+export const STOP_GRACE_EXTRA_MS = 5_000;
 /** Lines of a pod's stderr kept to explain its crash. */
 const STDERR_TAIL_LINES = 20;
 
@@ -42,6 +53,8 @@ interface LocalPod {
   stderrTail: string[];
   /** What the pod's watchdog said when it killed the pod (see agent-runtime/host/watchdog). */
   killedBecause: string | undefined;
+  /** How long it may take to stop after SIGTERM (its drain timeout when it started, plus STOP_GRACE_EXTRA_MS). */
+  graceMs: number;
 }
 
 interface LocalAgent {
@@ -61,6 +74,8 @@ export class LocalDriver implements PodDriver {
   readonly #options: LocalDriverOptions;
   /** `namespace/agent` → its pods. */
   readonly #agents = new Map<string, LocalAgent>();
+  /** Every pod process not yet exited, stopping ones included. */
+  readonly #live = new Set<LocalPod>();
 
   constructor(options: LocalDriverOptions) {
     this.#options = options;
@@ -184,8 +199,13 @@ export class LocalDriver implements PodDriver {
       restarts: agent.restarts,
       detail: { pid: child.pid },
     };
-    const local: LocalPod = { pod, child, exited: Promise.resolve(), stopping: false, stderrTail: [], killedBecause: undefined };
+    const graceMs = spec.drainTimeoutMs + STOP_GRACE_EXTRA_MS;
+    const local: LocalPod = { pod, child, exited: Promise.resolve(), stopping: false, stderrTail: [], killedBecause: undefined, graceMs };
     agent.pods.set(podId, local);
+    if (child.pid !== undefined) {
+      this.#live.add(local);
+      this.#reportProcesses();
+    }
     const output = this.#options.onPodOutput;
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => output?.(pod, line, 'stdout'));
     createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
@@ -209,6 +229,7 @@ export class LocalDriver implements PodDriver {
   #onExit(agent: LocalAgent, local: LocalPod, code: number | null, signal: NodeJS.Signals | null): void {
     const { pod } = local;
     agent.pods.delete(pod.podId);
+    if (this.#live.delete(local)) this.#reportProcesses();
     const how = signal ? `signal ${signal}` : `code ${code}`;
     const gone = (): void => this.#options.events.onPodGone(pod.podId, pod.namespace, pod.agent, `exited with ${how}`);
     if (local.stopping || agent.removed) {
@@ -236,6 +257,12 @@ export class LocalDriver implements PodDriver {
     gone();
   }
 
+  #reportProcesses(): void {
+    const report = this.#options.onPodProcesses;
+    if (!report) return;
+    report([...this.#live].map((local) => ({ podId: local.pod.podId, pid: local.child.pid as number, graceMs: local.graceMs })));
+  }
+
   async #stopPod(agent: LocalAgent, local: LocalPod): Promise<void> {
     // Already told to stop: it is draining. A second SIGTERM would make it exit at once, cutting
     // its turns short, so a second stop (`colony dev` shutting down meanwhile, a caller asking
@@ -245,7 +272,7 @@ export class LocalDriver implements PodDriver {
     const { child } = local;
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    const graceMs = agent.spec.drainTimeoutMs + 5_000;
+    const graceMs = agent.spec.drainTimeoutMs + STOP_GRACE_EXTRA_MS;
     const force = setTimeout(() => {
       this.#options.log.warn(`pod ${local.pod.podId} did not stop within ${graceMs} ms of SIGTERM; killing it`);
       child.kill('SIGKILL');
