@@ -59,6 +59,8 @@ export async function devCommand(argv: string[]): Promise<void> {
   // An external NATS (--nats-url) is described as for every other Colony process.
   const natsToken = readNatsToken(process.env);
   const kvReplicas = readKvReplicas(process.env);
+  const dataDir = resolve(values['data-dir']);
+  if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) throw new UsageError(`--data-dir ${dataDir} is not a folder`, DEV_USAGE);
 
   const agents = await loadManifests(dirs, (agent, why) =>
     process.stdout.write(`colony dev: skipping agent ${agent.name} of ${agent.origin}: ${why}; that manifest is for Kubernetes\n`),
@@ -70,7 +72,6 @@ export async function devCommand(argv: string[]): Promise<void> {
   // Once the terminal is closed (or a pipe's reader exited), writing fails; the stop that follows must still run.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const say = (line: string): void => void process.stdout.write(`colony dev: ${line}\n`);
-  const dataDir = resolve(values['data-dir']);
   await mkdir(dataDir, { recursive: true });
   const claim = await claimDataDir(dataDir, { usesStore: !values['nats-url'], say });
   let stopKeeper: () => void;

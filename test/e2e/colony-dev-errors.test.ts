@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,14 @@ describe('colony dev refuses what cannot run, saying what and where', () => {
     const empty = await colony(['dev', dataDir, '--data-dir', dataDir]);
     expect(empty.code).toBe(2);
     expect(empty.output).toContain('no Agent manifests');
+  });
+
+  it('refuses a --data-dir that is a file', async () => {
+    const file = join(dataDir, 'a-file');
+    await writeFile(file, 'not a folder');
+    const { code, output } = await colony(['dev', EXAMPLES_DIR, '--port', '0', '--data-dir', file]);
+    expect(code).toBe(2);
+    expect(output).toContain(`--data-dir ${file} is not a folder`);
   });
 
   it('says which port is taken', async () => {
