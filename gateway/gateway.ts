@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { NatsConnection, Status } from '@nats-io/nats-core';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { openBuckets } from '../agent-runtime/client/buckets.ts';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../agent-runtime/protocol/limits.ts';
 import { ColonyClient } from '../agent-runtime/client/client.ts';
 import { PlacementView } from '../agent-runtime/client/placement-view.ts';
 import { RegistryView } from '../agent-runtime/client/registry-view.ts';
@@ -11,9 +12,6 @@ import type { StructuredLogger } from '../agent-runtime/observability/log.ts';
 import { buildGateway } from './app.ts';
 import type { ApiTokens } from './auth.ts';
 import { DemandPublisher } from './demand.ts';
-
-/** nats-server's default max_payload, used if the server has not told us its own. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 /** How often idle keep-alive connections are closed while the gateway shuts down. */
 export const IDLE_SWEEP_INTERVAL_MS = 50;

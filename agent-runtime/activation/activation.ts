@@ -1,29 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import type { ActivationDeps } from './deps.ts';
 import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { errorField } from '../observability/log.ts';
-import type { StructuredLogger } from '../observability/log.ts';
-import type { Durability } from '../protocol/pod-env.ts';
-import type { WakeEntry } from '../reminders/wake-index.ts';
-import type { StateStore } from '../state/state-store.ts';
-import type { StoredReply } from '../state/stored-record.ts';
-import type { Caller } from './caller.ts';
-import { syncWake } from './commit.ts';
 import type { Probe } from './deadlock.ts';
 import { callFingerprint } from './fingerprint.ts';
 import { ActivationTimers, RemindersApi, TasksApi } from './instance-api.ts';
 import { InstanceRecord } from './instance-record.ts';
-import type { LoadedAgent } from './loaded-agent.ts';
-import { admit, idempotencyConflict, UnansweredCalls } from './mailbox.ts';
+import { admit, UnansweredCalls } from './mailbox.ts';
 import type { IncomingCall, MailboxView, Work } from './mailbox.ts';
-import { fireDueReminders } from './reminder-firing.ts';
 import { errorReply, toColonyError, unwrapReply } from './reply.ts';
 import type { Reply } from './reply.ts';
-import { formatBytes } from './state-json.ts';
 import { TaskRunner } from './task-runner.ts';
-import { deadlineError, runTurn } from './turn.ts';
+import { runTurn } from './turn.ts';
 import type { TurnContext, StateHolder, TurnScope } from './turn-context.ts';
 import { noteWait, onProbe, probeIfBlocking } from './waits.ts';
+import { executeWork } from './execute.ts';
 
 /**
  * Lifecycle of an activation:
@@ -31,51 +23,6 @@ import { noteWait, onProbe, probeIfBlocking } from './waits.ts';
  * any → abandoned (a turn hung past its deadline, or its state could not be written).
  */
 export type ActivationStatus = 'loading' | 'active' | 'deactivating' | 'closed' | 'failed' | 'abandoned';
-
-/** Keeps the durable wake-up index of the pod's partitions (see reminders/scheduler.ts). */
-export interface WakeHooks {
-  update(key: string, partition: number, entry: WakeEntry): Promise<void>;
-  /** The reminder time last indexed for `key` (undefined: nothing indexed). */
-  indexedReminderAt(key: string): number | null | undefined;
-}
-
-/** Sizes a turn's outcome must fit in (both follow from the NATS server's max_payload). */
-export interface TurnLimits {
-  /** Largest result one reply may carry, bytes. */
-  replyBytes: number;
-  /** Largest stored record (state, remembered replies, reminders, tasks) of one instance, bytes. */
-  recordBytes: number;
-}
-
-/** Tells the pod's watchdog which turns run (host/watchdog): a blocked event loop can then be named. */
-export interface TurnWatch {
-  begin(address: string, label: string, deadline: number): number;
-  end(slot: number): void;
-}
-
-/** What an activation needs from its catalog. */
-export interface ActivationDeps {
-  podId: string;
-  agent: LoadedAgent;
-  store: StateStore;
-  durability: Durability;
-  caller: Caller;
-  log: StructuredLogger;
-  now: () => number;
-  wake: WakeHooks;
-  limits: TurnLimits;
-  watchdog: TurnWatch | undefined;
-  /** How long a turn may run past its deadline before its activation is abandoned. */
-  turnGraceMs: number;
-  /** Longest time onDeactivate, and stopping background tasks, may take. */
-  hookTimeoutMs: number;
-  maxMailbox: number;
-  onAbandoned(activation: Activation, orphans: Work[]): void;
-  onTurn(latencyMs: number): void;
-  /** Sends a deadlock probe to another instance (`agent/key`). */
-  sendProbe(target: string, probe: Probe): void;
-  counters: { inflight: number; queued: number };
-}
 
 const LOADED = Promise.resolve();
 /** Deadline of a turn the pod runs for itself: a wake-up, a timer, a task's update. */
@@ -85,10 +32,11 @@ const INTERNAL_TURN_TIMEOUT_MS = 30_000;
  * One virtual agent instance in memory: its durable record, its mailbox, and
  * the turns it runs one at a time (except calls along the call chain of the
  * running turn, which run at once so that A → B → A does not deadlock).
- * This file holds the lifecycle; the concepts live beside it: the mailbox's
- * admission (mailbox.ts), a turn (turn.ts), its commit (commit.ts), reminder
- * fires (reminder-firing.ts) and waits between instances (waits.ts). The
- * members without `#` are theirs, not the catalog's.
+ * This file holds the lifecycle and the mailbox; the concepts live beside it: the mailbox's
+ * admission (mailbox.ts), what each piece of work runs (execute.ts), a turn
+ * (turn.ts), its commit (commit.ts), reminder fires (reminder-firing.ts) and
+ * waits between instances (waits.ts); what an activation needs is deps.ts.
+ * The members without `#` are theirs, not the catalog's.
  */
 export class Activation implements StateHolder, MailboxView {
   readonly key: string;
@@ -216,7 +164,7 @@ export class Activation implements StateHolder, MailboxView {
       // Tracked from here on only if accepted: a refused call leaves nothing behind for its retry to wait on.
       const work: Work = { op: 'call', meta, call, resolve: id ? this.#track(id, call, resolve) : resolve };
       if (admission.kind === 'reentrant') {
-        void this.#execute(work);
+        void executeWork(this, work);
         return;
       }
       this.#push(work);
@@ -410,7 +358,7 @@ export class Activation implements StateHolder, MailboxView {
       while (this.queue && this.queue.length > 0 && this.takesTurns) {
         const next = this.queue.shift() as Work;
         this.deps.counters.queued -= 1;
-        await this.#execute(next);
+        await executeWork(this, next);
       }
     } finally {
       this.#pumping = false;
@@ -431,84 +379,6 @@ export class Activation implements StateHolder, MailboxView {
     for (const waiter of this.#idleWaiters.splice(0)) waiter();
   }
 
-  async #execute(work: Work): Promise<void> {
-    if (this.status === 'abandoned') {
-      this.deps.onAbandoned(this, [work]);
-      return;
-    }
-    switch (work.op) {
-      case 'wake': {
-        const reply = await fireDueReminders(this);
-        this.syncTasks();
-        await syncWake(this);
-        work.resolve(reply);
-        return;
-      }
-      case 'update':
-        await runTurn(this, {
-          scope: { ...work.meta, agent: this.deps.agent.name },
-          body: work.run,
-          respond: work.resolve,
-          where: `a background task's update of ${this.address}`,
-          label: 'update',
-        });
-        return;
-      case 'call':
-        await this.#executeCall(work.meta, work.call, work.resolve);
-    }
-  }
-
-  async #executeCall(meta: CallMeta, call: IncomingCall, resolve: (reply: Reply) => void): Promise<void> {
-    const { agent, now } = this.deps;
-    const { input } = call;
-    const where = `${agent.name}.${meta.method} on ${this.key}`;
-    const remembered = this.record.remembered(meta.callId);
-    if (remembered) {
-      resolve(repeatReply(remembered, meta, input, where));
-      return;
-    }
-    if (now() >= meta.deadline) {
-      resolve(errorReply(deadlineError(where, 'waiting in the mailbox')));
-      return;
-    }
-    const method = agent.methods.get(meta.method);
-    if (!method) {
-      resolve(errorReply(new ColonyError('not_found', `agent ${agent.name} has no method "${meta.method}"`)));
-      return;
-    }
-    const problem = method.validate?.(input);
-    if (problem) {
-      resolve(errorReply(new ColonyError('invalid_argument', `invalid input for ${agent.name}.${meta.method}: ${problem}`)));
-      return;
-    }
-    const refusal = await call.beforeTurn?.();
-    if (refusal) {
-      // Remembered like a reply, so a retry with the same call id is refused without running.
-      resolve(await this.#remember(meta, input, errorReply(refusal)));
-      return;
-    }
-    await runTurn(this, {
-      scope: { ...meta, agent: agent.name },
-      body: (ctx) => method.fn(ctx, input),
-      respond: resolve,
-      where,
-      label: meta.method,
-      fingerprint: meta.callId ? () => callFingerprint(meta.method, input) : undefined,
-    });
-  }
-
-  /** Keeps `reply` as the answer to every repeat of the call, without running anything. */
-  async #remember(meta: CallMeta, input: unknown, reply: Reply): Promise<Reply> {
-    if (!meta.callId || this.deps.durability === 'none') return reply;
-    try {
-      this.record.remember({ callId: meta.callId, reply, fingerprint: callFingerprint(meta.method, input) }, this.deps.now(), this.deps.limits.recordBytes);
-      await this.record.flush(this.deps.store, this.key);
-    } catch (error) {
-      this.deps.log.warn(`could not remember the reply of ${meta.method} on ${this.key}`, { key: this.key, ...errorField(error) });
-    }
-    return reply;
-  }
-
   #fireTimer(name: string, method: string, input: unknown): void {
     const meta: CallMeta = { ...this.#internalMeta(`timer ${name}`), method };
     void this.enqueue({ meta, input }).then((reply) => {
@@ -519,18 +389,4 @@ export class Activation implements StateHolder, MailboxView {
   #internalMeta(what: string): CallMeta {
     return { key: this.key, method: what, deadline: this.deps.now() + INTERNAL_TURN_TIMEOUT_MS, callId: '', chain: `${what}:${randomUUID()}`, depth: 0 };
   }
-}
-
-/** The answer to a repeat of a call this instance already ran (same call id). */
-function repeatReply(remembered: StoredReply, meta: CallMeta, input: unknown, where: string): Reply {
-  if (remembered.fp !== undefined && remembered.fp !== callFingerprint(meta.method, input)) return errorReply(idempotencyConflict(meta.callId));
-  if (remembered.omitted !== undefined) {
-    return errorReply(
-      new ColonyError(
-        'result_not_kept',
-        `call ${JSON.stringify(meta.callId)} (${where}) already ran at ${new Date(remembered.at).toISOString()}; its result (${formatBytes(remembered.omitted)}) was too large to keep beside the instance's state for repeats, and the call is not run again`,
-      ),
-    );
-  }
-  return remembered.body === undefined ? { status: remembered.status } : { status: remembered.status, body: remembered.body };
 }

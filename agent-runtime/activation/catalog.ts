@@ -4,7 +4,7 @@ import { errorField } from '../observability/log.ts';
 import type { Durability } from '../protocol/pod-env.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { Activation } from './activation.ts';
-import type { ActivationDeps, TurnLimits, TurnWatch, WakeHooks } from './activation.ts';
+import type { ActivationDeps, TurnLimits, TurnWatch, WakeHooks } from './deps.ts';
 import type { IncomingCall, Work } from './mailbox.ts';
 import type { WakeEntry } from '../reminders/wake-index.ts';
 import type { Caller } from './caller.ts';
@@ -15,6 +15,7 @@ import type { Probe } from './deadlock.ts';
 import { errorReply } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { ColonyError } from '../protocol/errors.ts';
+import { DEFAULT_MAX_PAYLOAD_BYTES, MESSAGE_HEADROOM_BYTES } from '../protocol/limits.ts';
 
 export interface CatalogOptions {
   /** The pod this catalog runs in (activation ids start with it). */
@@ -39,10 +40,6 @@ export interface CatalogOptions {
 export const DEFAULT_TURN_GRACE_MS = 2_000;
 export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_MAILBOX = 10_000;
-/** NATS's default max_payload, bytes. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
-/** Room left in a message for its headers (a reply's status, a KV write's expected revision). */
-export const MESSAGE_HEADROOM_BYTES = 1024;
 
 /** The limits of a turn's outcome on a NATS server with this max_payload. */
 export function turnLimitsFor(maxPayloadBytes: number): TurnLimits {

@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { readReply, writeCallHeaders } from '../protocol/envelope.ts';
 import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
+import { DEFAULT_MAX_PAYLOAD_BYTES, oversizedInput } from '../protocol/limits.ts';
 import { partitionOf } from '../protocol/partition.ts';
 import { requestSubject } from '../protocol/subjects.ts';
 import { CLOSED, NO_RESPONDERS, RequestMux, TIMED_OUT } from './request-mux.ts';
@@ -75,11 +76,13 @@ export class ColonyClient {
   readonly #writes: WriteCoalescer;
   readonly #mux: RequestMux;
   readonly #maxWaiting: number;
+  readonly #nc: NatsConnection;
   #waiting = 0;
   /** Calls sleeping between retries, by `agent/partition`: woken early when the partition's owner changes. */
   readonly #sleepers = new Map<string, Set<() => void>>();
 
   constructor(nc: NatsConnection, partitions: PartitionSource, options: ClientOptions) {
+    this.#nc = nc;
     this.#partitions = partitions;
     this.#namespace = options.namespace;
     this.#now = options.now ?? Date.now;
@@ -121,6 +124,7 @@ export class ColonyClient {
     const partition = this.partitionFor(request.agent, request.key);
     const subject = requestSubject(this.#namespace, request.agent, partition);
     const attempt: CallAttempt = { headers: writeCallHeaders(request), resent: request.resent ?? 0 };
+    this.#checkSize(request);
     const started = this.#now();
     let delay = INITIAL_RETRY_DELAY_MS;
     let attempts = 0;
@@ -172,6 +176,12 @@ export class ColonyClient {
       const woken = pause > 0 ? await this.#backoff(`${request.agent}/${partition}`, pause) : false;
       delay = woken ? INITIAL_RETRY_DELAY_MS : Math.min(delay * 2, MAX_RETRY_DELAY_MS);
     }
+  }
+
+  /** An input too large for one NATS message cannot be sent: say so, rather than what the publish would throw. */
+  #checkSize(request: CallRequest): void {
+    const problem = oversizedInput(request.agent, request.method, request.input.byteLength, this.#nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    if (problem) throw new ColonyError('payload_too_large', problem);
   }
 
   /** Sleeps `ms`, or less when the partition's owner changes; resolves true when woken early. */

@@ -6,7 +6,7 @@ import { unwrapReply } from '../activation/reply.ts';
 import type { Reply } from '../activation/reply.ts';
 import { decodeJson, encodeJson } from '../protocol/codec.ts';
 import { ColonyError } from '../protocol/errors.ts';
-import { checkInstanceKey } from '../protocol/limits.ts';
+import { checkInstanceKey, oversizedInput } from '../protocol/limits.ts';
 
 export interface HostCallerDeps {
   agent: string;
@@ -15,6 +15,8 @@ export interface HostCallerDeps {
   dispatch(call: IncomingCall, partition: number): Promise<Reply>;
   /** True when this pod serves the partition now. */
   serves(partition: number): boolean;
+  /** The NATS server's max_payload: an in-process call is held to it too, so placement never changes what a call may carry. */
+  maxPayloadBytes: number;
 }
 
 /**
@@ -36,7 +38,10 @@ export class HostCaller implements Caller {
     const { agent, client } = this.#deps;
     const partition = client.partitionFor(request.agent, request.key);
     if (request.agent === agent && this.#deps.serves(partition)) {
-      const input = request.input === undefined ? undefined : JSON.parse(JSON.stringify(request.input));
+      const json = request.input === undefined ? undefined : JSON.stringify(request.input);
+      const problem = json === undefined ? undefined : oversizedInput(request.agent, request.method, Buffer.byteLength(json), this.#deps.maxPayloadBytes);
+      if (problem) throw new ColonyError('payload_too_large', problem);
+      const input = json === undefined ? undefined : JSON.parse(json);
       const meta = metaOf(request);
       const reply = this.#deps.dispatch({ meta, input }, partition);
       if (request.oneway) {

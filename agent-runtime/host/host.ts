@@ -14,6 +14,7 @@ import type { StructuredLogger } from '../observability/log.ts';
 import { PartitionOwnership } from '../placement/ownership.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { STATUS_OK } from '../protocol/headers.ts';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/limits.ts';
 import type { PodHeartbeat, PodState } from '../protocol/placement.ts';
 import { heartbeatSubject, registryApiKey } from '../protocol/subjects.ts';
 import { ReminderScheduler } from '../reminders/scheduler.ts';
@@ -115,6 +116,7 @@ export class Host {
       // The catalog is built next; calls only happen once it exists.
       dispatch: (call, partition) => this.#catalog.dispatch(call, partition),
       serves: (partition) => this.#ownership.serves(partition),
+      maxPayloadBytes: this.#nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES,
     });
     const scheduler = new ReminderScheduler({
       index: new KvWakeIndex(buckets.wake, config.namespace, config.agent),
@@ -141,7 +143,7 @@ export class Host {
       caller,
       log: this.#log,
       now: this.#now,
-      limits: turnLimitsFor(this.#nc.info?.max_payload ?? 1024 * 1024),
+      limits: turnLimitsFor(this.#nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES),
       watchdog: this.#watchdog.turns,
     });
     const inbox = new CallInbox({

@@ -8,6 +8,18 @@ export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const MAX_CALL_TIMEOUT_MS = 15 * 60_000;
 /** Deepest call chain (A → B → C ...) before a call is refused as runaway recursion. */
 export const MAX_CALL_DEPTH = 64;
+/** NATS's default max_payload, bytes: the most one message (a call, a reply, a KV value) carries. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+/** Room left in a message for its headers (a call's, a reply's status, a KV write's expected revision). */
+export const MESSAGE_HEADROOM_BYTES = 1024;
+
+/** Why an input of `bytes` cannot be sent to `agent.method` in one message, or undefined when it can. */
+export function oversizedInput(agent: string, method: string, bytes: number, maxPayloadBytes: number): string | undefined {
+  const limit = maxPayloadBytes - MESSAGE_HEADROOM_BYTES;
+  if (bytes <= limit) return undefined;
+  return `the input of ${agent}.${method} is ${bytes.toLocaleString('en-US')} bytes as JSON, over the ${limit.toLocaleString('en-US')} bytes one call can carry (the NATS server's max_payload less room for headers). Send less, or keep large data elsewhere and pass a reference`;
+}
+
 /** Namespace used by `colony dev` and when none is configured. */
 export const DEFAULT_NAMESPACE = 'default';
 

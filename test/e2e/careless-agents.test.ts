@@ -58,6 +58,17 @@ describe('careless agents: mistakes fail at once, clearly, and leave the instanc
       await expect.poll(() => logged(/state_too_large|state of careless\/fat .*too large/), { timeout: 5_000 }).toBeDefined();
     });
 
+    it('refuses a call to another instance whose input is over the limit at once, naming sizes, and rolls the caller back', async () => {
+      // Another key may live on this pod (an in-process call, no NATS) or not: a key that does not, so the call goes over NATS.
+      const answer = await call('careless', 'sender', 'sendBig', { to: 'receiver', bytes: MAX_PAYLOAD + 10 }, { 'x-colony-timeout': '20s' });
+      expect(answer.ms).toBeLessThan(5_000);
+      expect(answer.status).toBe(413);
+      expect(answer.body.error?.code).toBe('payload_too_large');
+      expect(answer.body.error?.message).toMatch(/careless\.bump/);
+      expect(answer.body.error?.message).toMatch(/max_payload/);
+      expect((await call('careless', 'sender', 'get')).body).toEqual({ n: 0, blobBytes: 0 });
+    });
+
     it('never lets remembered replies push a record over the limit; a repeat of a call whose reply was not kept is not run again', async () => {
       const keys = ['r1', 'r2', 'r3', 'r4'];
       for (const key of keys) {

@@ -1,4 +1,4 @@
-import type { TurnWatch } from '../../activation/activation.ts';
+import type { TurnWatch } from '../../activation/deps.ts';
 
 /**
  * The turns running in a pod, in shared memory, so that a watchdog thread

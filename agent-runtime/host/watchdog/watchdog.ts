@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { TurnWatch } from '../../activation/activation.ts';
+import type { TurnWatch } from '../../activation/deps.ts';
 import { createTurnTableBuffers, TurnTable } from './turn-table.ts';
 import type { WatchdogOptions } from './verdict.ts';
 import type { WatchdogWorkerData } from './worker.ts';

@@ -1,0 +1,112 @@
+import type { CallMeta } from '../protocol/envelope.ts';
+import { ColonyError } from '../protocol/errors.ts';
+import { errorField } from '../observability/log.ts';
+import type { StoredReply } from '../state/stored-record.ts';
+import type { Activation } from './activation.ts';
+import { syncWake } from './commit.ts';
+import { callFingerprint } from './fingerprint.ts';
+import { idempotencyConflict } from './mailbox.ts';
+import type { IncomingCall, Work } from './mailbox.ts';
+import { fireDueReminders } from './reminder-firing.ts';
+import { errorReply } from './reply.ts';
+import type { Reply } from './reply.ts';
+import { formatBytes } from './state-json.ts';
+import { deadlineError, runTurn } from './turn.ts';
+
+/**
+ * Runs one piece of work the mailbox hands over, as a turn: a method call
+ * (unless it is a repeat, is late, names no method, fails its schema, or is
+ * refused before it starts), a wake-up for due reminders, or a task's update.
+ */
+export async function executeWork(activation: Activation, work: Work): Promise<void> {
+  if (activation.status === 'abandoned') {
+    activation.deps.onAbandoned(activation, [work]);
+    return;
+  }
+  switch (work.op) {
+    case 'wake': {
+      const reply = await fireDueReminders(activation);
+      activation.syncTasks();
+      await syncWake(activation);
+      work.resolve(reply);
+      return;
+    }
+    case 'update':
+      await runTurn(activation, {
+        scope: { ...work.meta, agent: activation.deps.agent.name },
+        body: work.run,
+        respond: work.resolve,
+        where: `a background task's update of ${activation.address}`,
+        label: 'update',
+      });
+      return;
+    case 'call':
+      await executeCall(activation, work.meta, work.call, work.resolve);
+  }
+}
+
+async function executeCall(activation: Activation, meta: CallMeta, call: IncomingCall, resolve: (reply: Reply) => void): Promise<void> {
+  const { agent, now } = activation.deps;
+  const { input } = call;
+  const where = `${agent.name}.${meta.method} on ${activation.key}`;
+  const remembered = activation.record.remembered(meta.callId);
+  if (remembered) {
+    resolve(repeatReply(remembered, meta, input, where));
+    return;
+  }
+  if (now() >= meta.deadline) {
+    resolve(errorReply(deadlineError(where, 'waiting in the mailbox')));
+    return;
+  }
+  const method = agent.methods.get(meta.method);
+  if (!method) {
+    resolve(errorReply(new ColonyError('not_found', `agent ${agent.name} has no method "${meta.method}"`)));
+    return;
+  }
+  const problem = method.validate?.(input);
+  if (problem) {
+    resolve(errorReply(new ColonyError('invalid_argument', `invalid input for ${agent.name}.${meta.method}: ${problem}`)));
+    return;
+  }
+  const refusal = await call.beforeTurn?.();
+  if (refusal) {
+    // Remembered like a reply, so a retry with the same call id is refused without running.
+    resolve(await remember(activation, meta, input, errorReply(refusal)));
+    return;
+  }
+  await runTurn(activation, {
+    scope: { ...meta, agent: agent.name },
+    body: (ctx) => method.fn(ctx, input),
+    respond: resolve,
+    where,
+    label: meta.method,
+    fingerprint: meta.callId ? () => callFingerprint(meta.method, input) : undefined,
+  });
+}
+
+/** Keeps `reply` as the answer to every repeat of the call, without running anything. */
+async function remember(activation: Activation, meta: CallMeta, input: unknown, reply: Reply): Promise<Reply> {
+  const { deps, record } = activation;
+  if (!meta.callId || deps.durability === 'none') return reply;
+  try {
+    record.remember({ callId: meta.callId, reply, fingerprint: callFingerprint(meta.method, input) }, deps.now(), deps.limits.recordBytes);
+    await record.flush(deps.store, activation.key);
+  } catch (error) {
+    deps.log.warn(`could not remember the reply of ${meta.method} on ${activation.key}`, { key: activation.key, ...errorField(error) });
+  }
+  return reply;
+}
+
+/** The answer to a repeat of a call this instance already ran (same call id). */
+function repeatReply(remembered: StoredReply, meta: CallMeta, input: unknown, where: string): Reply {
+  if (remembered.fp !== undefined && remembered.fp !== callFingerprint(meta.method, input)) return errorReply(idempotencyConflict(meta.callId));
+  if (remembered.omitted !== undefined) {
+    return errorReply(
+      new ColonyError(
+        'result_not_kept',
+        `call ${JSON.stringify(meta.callId)} (${where}) already ran at ${new Date(remembered.at).toISOString()}; its result (${formatBytes(remembered.omitted)}) was too large to keep beside the instance's state for repeats, and the call is not run again`,
+      ),
+    );
+  }
+  return remembered.body === undefined ? { status: remembered.status } : { status: remembered.status, body: remembered.body };
+}
