@@ -82,6 +82,8 @@ export function startMiniKubelet(cluster: TestCluster, namespace: string, select
     }
     env.COLONY_HEALTH_PORT = '0';
     env.COLONY_PARENT_PID = String(process.pid);
+    // The container's terminationMessagePath (/dev/termination-log), as a kubelet mounts it: a file of the pod's own.
+    if (env.COLONY_TERMINATION_LOG) env.COLONY_TERMINATION_LOG = join(root, 'termination-log');
     const child = spawn(process.execPath, [RUNTIME], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
     child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));

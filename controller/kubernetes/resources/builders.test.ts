@@ -31,6 +31,9 @@ describe('buildDeployment', () => {
     expect(deployment.spec?.template.metadata?.annotations?.['colony.dev/config-hash']).toMatch(/^[0-9a-f]{16}$/);
     expect(container?.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
     expect(pod?.terminationGracePeriodSeconds).toBe(40);
+    // The pod's watchdog leaves why it killed the pod where Kubernetes reads the container's termination message.
+    expect(container?.terminationMessagePath).toBe('/dev/termination-log');
+    expect(container?.env).toContainEqual({ name: 'COLONY_TERMINATION_LOG', value: '/dev/termination-log' });
   });
 
   it('passes hardware placement through: GPUs, node selector, tolerations, affinity, service account', () => {
