@@ -26,8 +26,12 @@ export interface CallMeta {
   resent?: number | undefined;
 }
 
-/** Operations a pod takes on a call subject besides method calls. */
-export const CALL_OPS = ['probe'] as const;
+/**
+ * Operations a pod takes besides method calls: `probe` (deadlock detection),
+ * `workflow` (a management verb of a workflow instance, the verb as the
+ * method), `activity` (an activity run, on the Agent's activity subject).
+ */
+export const CALL_OPS = ['probe', 'workflow', 'activity'] as const;
 export type CallOp = (typeof CALL_OPS)[number];
 
 const HEADER_LINE_BREAK = /[\r\n]/;

@@ -34,6 +34,10 @@ export const ERROR_CODES = {
   idempotency_key_reused: { status: 422, retryable: false },
   /** The call was running when its pods died (twice): it is not sent again. */
   crashed: { status: 502, retryable: false },
+  /** A workflow instance with this id exists already. */
+  already_exists: { status: 409, retryable: false },
+  /** A workflow's code took other steps on replay than its journal records (the code changed under a running workflow). */
+  nondeterministic: { status: 500, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -20,7 +20,11 @@ export interface MethodDescriptor {
 export interface AgentApiRecord {
   namespace: string;
   name: string;
+  /** `workflow` for an Agent whose module defines a workflow (it has no methods, only the management verbs). */
+  kind?: 'agent' | 'workflow' | undefined;
   methods: Record<string, MethodDescriptor>;
+  /** Names of the activities its pods run (`ctx.activities`), if any. */
+  activities?: string[] | undefined;
   updatedAt: number;
 }
 

@@ -41,6 +41,40 @@ export const REGISTRY_BUCKET = 'colony_agents';
 /** Which instances must be woken, and when (due reminders, background tasks to resume). */
 export const WAKE_BUCKET = 'colony_wake';
 
+/** Calls of an Agent's activities: every pod of the Agent takes from one queue group, so a fan-out spreads over all of them. */
+export function activitySubject(namespace: string, agent: string): string {
+  return `${SUBJECT_ROOT}.act.${namespace}.${agent}`;
+}
+
+/** The queue group of an Agent's activity workers. */
+export function activityQueue(namespace: string, agent: string): string {
+  return `colony-act-${namespace}-${agent}`;
+}
+
+/** The records of workflow instances (their summaries), read by the gateway without waking them. */
+export const WORKFLOW_BUCKET = 'colony_workflows';
+
+/** The JetStream stream that holds every workflow run's journal. */
+export const JOURNAL_STREAM = 'COLONY_JOURNAL';
+
+/** Every journal subject (the stream's subjects). */
+export const JOURNAL_SUBJECTS = `${SUBJECT_ROOT}.journal.>`;
+
+/** The journal of one run of one workflow instance. The id is base64url-encoded: any UTF-8 is allowed. */
+export function journalSubject(namespace: string, workflow: string, id: string, run: number): string {
+  return `${SUBJECT_ROOT}.journal.${namespace}.${workflow}.${Buffer.from(id, 'utf8').toString('base64url') || '_'}.${run}`;
+}
+
+/** Every run's journal of one workflow instance (to purge them). */
+export function journalInstanceFilter(namespace: string, workflow: string, id: string): string {
+  return `${SUBJECT_ROOT}.journal.${namespace}.${workflow}.${Buffer.from(id, 'utf8').toString('base64url') || '_'}.*`;
+}
+
+/** KV filter matching every workflow record of one workflow in a namespace. */
+export function workflowFilter(namespace: string, workflow: string): string {
+  return `${namespace}.${workflow}.*`;
+}
+
 /** Calls running on a pod after they were sent again because the pod they first reached went away (host/crash-guard.ts). */
 export const RUNNING_BUCKET = 'colony_running';
 /** How long a running-call marker is kept (the longest a call may be retried, as idempotency). */
