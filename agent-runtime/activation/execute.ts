@@ -1,7 +1,7 @@
 import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { errorField } from '../observability/log.ts';
-import type { StoredReply } from '../state/stored-record.ts';
+import type { StoredReply } from '../protocol/stored-record.ts';
 import type { Activation } from './activation.ts';
 import { syncWake } from './commit.ts';
 import { callFingerprint } from './fingerprint.ts';

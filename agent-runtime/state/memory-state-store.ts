@@ -1,6 +1,6 @@
 import { StaleStateError } from './state-store.ts';
 import type { LoadedState, StateStore } from './state-store.ts';
-import { decodeRecord } from './stored-record.ts';
+import { decodeRecord } from '../protocol/stored-record.ts';
 
 /** An in-memory StateStore with the same compare-and-set rules as KV; for unit tests of pure logic. */
 export class MemoryStateStore implements StateStore {

@@ -1,8 +1,8 @@
 import type { KV } from '@nats-io/kv';
 import { ColonyError } from '../protocol/errors.ts';
 import { stateKey } from '../protocol/subjects.ts';
-import { decodeRecord } from './stored-record.ts';
-import type { StoredRecord } from './stored-record.ts';
+import { decodeRecord } from '../protocol/stored-record.ts';
+import type { StoredRecord } from '../protocol/stored-record.ts';
 
 export interface LoadedState {
   record: StoredRecord | undefined;
