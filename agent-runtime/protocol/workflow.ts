@@ -115,7 +115,7 @@ export type JournalEntry =
   | { t: 'retry'; k: number; attempt: number; error: ErrorBody; delayMs: number; at: number }
   | { t: 'event'; name: string; payload?: unknown; at: number }
   | { t: 'patch'; id: string; k: number; at: number }
-  | { t: 'end'; status: WorkflowStatus | 'continued'; value?: unknown; error?: ErrorBody | undefined; at: number };
+  | { t: 'end'; status: WorkflowStatus | 'continued'; value?: unknown; error?: ErrorBody | undefined; reason?: string; at: number };
 
 /** One step as GET …/history shows it. */
 export interface HistoryStep {

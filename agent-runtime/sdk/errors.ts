@@ -14,6 +14,20 @@ export type AgentErrorCode = Extract<
  *
  *     throw new AgentError('failed_precondition', `insufficient funds: balance ${b}, asked ${n}`);
  */
+/**
+ * How a workflow step failed (after its last attempt), or a wait that timed
+ * out (`deadline_exceeded`): `code` says what happened, `step` which step.
+ */
+export class WorkflowError extends ColonyError {
+  readonly step: number;
+
+  constructor(code: ErrorCode, message: string, step: number) {
+    super(code, message);
+    this.name = 'WorkflowError';
+    this.step = step;
+  }
+}
+
 export class AgentError extends ColonyError {
   constructor(code: AgentErrorCode, message: string, options: { cause?: unknown } = {}) {
     super(code, message, options);

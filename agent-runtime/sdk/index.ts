@@ -1,6 +1,20 @@
 /** The SDK that agent authors import: `import { defineAgent } from 'colony'`. */
 export { defineAgent, isAgentDefinition } from './agent.ts';
-export { AgentError } from './errors.ts';
+export { AgentError, WorkflowError } from './errors.ts';
+export { defineWorkflow, isWorkflowDefinition } from './workflow.ts';
+export type {
+  ActivityClient,
+  ActivityContext,
+  ActivityFn,
+  AnyWorkflowDefinition,
+  EventOptions,
+  RetryPolicy,
+  StepOptions,
+  WorkflowContext,
+  WorkflowDefinition,
+  WorkflowFn,
+  WorkflowOptions,
+} from './workflow.ts';
 export type { AgentErrorCode } from './errors.ts';
 export type {
   AgentContext,

@@ -1,5 +1,6 @@
 import type { JsonSchema } from '../protocol/schema.ts';
 import type { AgentContext, TaskContext } from './context.ts';
+import type { ActivityFn } from './workflow.ts';
 
 /** JSON values: what crosses the wire as a method's input and output. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -21,6 +22,8 @@ export interface AgentOptions<S, M extends Record<string, MethodFn<S>>> {
   /** Background tasks, started by name with `ctx.tasks.start(name, input)`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a task's input type is the author's choice.
   tasks?: Record<string, (ctx: TaskContext<S>, input: any) => Promise<void>>;
+  /** Activities: stateless functions workflows run on this Agent's pods (`ctx.activitiesOf<typeof def>(agent)`). */
+  activities?: Record<string, ActivityFn>;
 }
 
 declare const definitionBrand: unique symbol;
