@@ -12,6 +12,7 @@ import type { IncomingCall, MailboxView, Work } from './mailbox.ts';
 import { errorReply, toColonyError, unwrapReply } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { TaskRunner } from './task-runner.ts';
+import { WorkflowInstance } from '../workflow/instance.ts';
 import { runTurn } from './turn.ts';
 import type { TurnContext, StateHolder, TurnScope } from './turn-context.ts';
 import { noteWait, onProbe, probeIfBlocking } from './waits.ts';
@@ -53,6 +54,8 @@ export class Activation implements StateHolder, MailboxView {
   runningChain: string | undefined;
   /** Instances (`agent/key`) the running turns wait on, with counts. */
   waits: Map<string, number> | undefined;
+  /** A workflow instance's run and its journal (workflow Agents only). */
+  workflow: WorkflowInstance | undefined;
   readonly #serial: number;
   #ready: Promise<void>;
   #pumping = false;
@@ -129,7 +132,7 @@ export class Activation implements StateHolder, MailboxView {
 
   /** Idle, with no timer pending and no background task: it may be deactivated. */
   get collectible(): boolean {
-    return this.idle && (this.#timers?.size ?? 0) === 0 && (this.#taskRunner?.size ?? 0) === 0 && !this.record.hasTasks;
+    return this.idle && (this.#timers?.size ?? 0) === 0 && (this.#taskRunner?.size ?? 0) === 0 && !this.record.hasTasks && !(this.workflow?.busy ?? false);
   }
 
   get queued(): number {
@@ -249,6 +252,7 @@ export class Activation implements StateHolder, MailboxView {
     await this.#ready.catch(() => undefined);
     this.#timers?.clear();
     await this.#taskRunner?.stop(this.deps.hookTimeoutMs);
+    await this.workflow?.quiesce(this.deps.hookTimeoutMs);
     await this.whenIdle();
     if (this.status !== 'deactivating') return;
     const hook = this.deps.agent.onDeactivate;
@@ -290,6 +294,7 @@ export class Activation implements StateHolder, MailboxView {
     this.record.close();
     this.#timers?.clear();
     void this.#taskRunner?.stop(0);
+    this.workflow?.halt();
   }
 
   #takeQueue(): Work[] {
@@ -329,6 +334,10 @@ export class Activation implements StateHolder, MailboxView {
     }
     if (this.status === 'loading') this.status = 'active';
     this.syncTasks();
+    if (this.deps.workflows) {
+      this.workflow = new WorkflowInstance(this, this.deps.workflows);
+      this.workflow.open();
+    }
     // Drop the finished load's promise (and what it held) for a shared resolved one.
     this.#ready = LOADED;
   }

@@ -15,6 +15,8 @@ import type { Probe } from './deadlock.ts';
 import { errorReply } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { ColonyError } from '../protocol/errors.ts';
+import type { WorkflowDeps } from '../workflow/workflow-deps.ts';
+import { isWorkflowVerb } from '../workflow/verbs.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, MESSAGE_HEADROOM_BYTES } from '../protocol/limits.ts';
 
 export interface CatalogOptions {
@@ -35,6 +37,8 @@ export interface CatalogOptions {
   limits?: TurnLimits;
   /** The pod's watchdog, told which turns run. */
   watchdog?: TurnWatch | undefined;
+  /** For a workflow Agent: what its instances' runs share. */
+  workflows?: WorkflowDeps | undefined;
 }
 
 export const DEFAULT_TURN_GRACE_MS = 2_000;
@@ -64,7 +68,11 @@ export interface CatalogStats {
 export class Catalog {
   readonly #activations = new Map<string, Activation>();
   readonly #retiring = new Map<string, Promise<void>>();
-  readonly #options: Required<Omit<CatalogOptions, 'now' | 'watchdog'>> & { now: () => number; watchdog: TurnWatch | undefined };
+  readonly #options: Required<Omit<CatalogOptions, 'now' | 'watchdog' | 'workflows'>> & {
+    now: () => number;
+    watchdog: TurnWatch | undefined;
+    workflows: WorkflowDeps | undefined;
+  };
   readonly #counters = { inflight: 0, queued: 0 };
   #latencies: number[] = [];
   #created = 0;
@@ -81,12 +89,18 @@ export class Catalog {
       maxMailbox: DEFAULT_MAX_MAILBOX,
       limits: turnLimitsFor(DEFAULT_MAX_PAYLOAD_BYTES),
       watchdog: undefined,
+      workflows: undefined,
       ...options,
     };
   }
 
   get size(): number {
     return this.#activations.size;
+  }
+
+  /** Turns in flight and queued: shared with what else runs work for the pod's load report (activities). */
+  get counters(): { inflight: number; queued: number } {
+    return this.#counters;
   }
 
   stats(): CatalogStats {
@@ -108,6 +122,11 @@ export class Catalog {
       // A probe never activates anything: only a running turn can be part of a wait cycle.
       if (isProbe(call.input)) this.#activations.get(call.meta.key)?.onProbe(call.input);
       return Promise.resolve({ status: STATUS_OK });
+    }
+    if (call.meta.op === 'workflow') {
+      if (!agent.workflow) return Promise.resolve(errorReply(new ColonyError('not_found', `agent ${agent.name} is not a workflow: it has methods, not workflow instances`)));
+      if (!isWorkflowVerb(call.meta.method)) return Promise.resolve(errorReply(new ColonyError('not_found', `a workflow has no verb "${call.meta.method}"`)));
+      return this.#activation(call.meta.key, partition).enqueue(call);
     }
     if (!agent.methods.has(call.meta.method)) {
       const known = [...agent.methods.keys()].join(', ');
@@ -216,6 +235,7 @@ export class Catalog {
       maxMailbox: options.maxMailbox,
       limits: options.limits,
       watchdog: options.watchdog,
+      workflows: options.workflows,
       counters: this.#counters,
       sendProbe: (target: string, probe: Probe) => this.#sendProbe(target, probe),
       onTurn: (latencyMs) => {

@@ -7,6 +7,7 @@ import type { Caller } from './caller.ts';
 import type { Probe } from './deadlock.ts';
 import type { LoadedAgent } from './loaded-agent.ts';
 import type { Work } from './mailbox.ts';
+import type { WorkflowDeps } from '../workflow/workflow-deps.ts';
 
 /** Keeps the durable wake-up index of the pod's partitions (see reminders/scheduler.ts). */
 export interface WakeHooks {
@@ -41,6 +42,8 @@ export interface ActivationDeps {
   wake: WakeHooks;
   limits: TurnLimits;
   watchdog: TurnWatch | undefined;
+  /** Set when the Agent is a workflow: what its instances' runs share. */
+  workflows: WorkflowDeps | undefined;
   /** How long a turn may run past its deadline before its activation is abandoned. */
   turnGraceMs: number;
   /** Longest time onDeactivate, and stopping background tasks, may take. */

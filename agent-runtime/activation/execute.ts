@@ -12,6 +12,8 @@ import { errorReply } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { formatBytes } from './state-json.ts';
 import { deadlineError, runTurn } from './turn.ts';
+import { applyVerb } from '../workflow/verbs.ts';
+import type { WorkflowVerb } from '../protocol/workflow.ts';
 
 /**
  * Runs one piece of work the mailbox hands over, as a turn: a method call
@@ -41,7 +43,44 @@ export async function executeWork(activation: Activation, work: Work): Promise<v
       });
       return;
     case 'call':
-      await executeCall(activation, work.meta, work.call, work.resolve);
+      if (work.meta.op === 'workflow') await executeVerb(activation, work.meta, work.call, work.resolve);
+      else await executeCall(activation, work.meta, work.call, work.resolve);
+  }
+}
+
+/** A workflow's management verb, as a turn of its instance; what the verb starts runs once the turn committed. */
+async function executeVerb(activation: Activation, meta: CallMeta, call: IncomingCall, resolve: (reply: Reply) => void): Promise<void> {
+  const where = `${meta.method} of workflow ${activation.address}`;
+  const remembered = activation.record.remembered(meta.callId);
+  if (remembered) {
+    resolve(repeatReply(remembered, meta, call.input, where));
+    return;
+  }
+  const instance = activation.workflow;
+  const workflows = activation.deps.workflows;
+  if (!instance || !workflows) {
+    resolve(errorReply(new ColonyError('not_found', `agent ${activation.deps.agent.name} is not a workflow`)));
+    return;
+  }
+  let after: (() => Promise<void> | void) | undefined;
+  const committed = await runTurn(activation, {
+    scope: { ...meta, agent: activation.deps.agent.name },
+    body: async (ctx) => {
+      const outcome = await applyVerb(activation, instance, meta.method as WorkflowVerb, call.input, ctx, workflows.retentionMs);
+      after = outcome.afterCommit;
+      return outcome.reply;
+    },
+    respond: resolve,
+    where,
+    label: meta.method,
+    fingerprint: meta.callId ? () => callFingerprint(meta.method, call.input) : undefined,
+  });
+  if (committed && after) {
+    try {
+      await after();
+    } catch (error) {
+      activation.deps.log.warn(`after ${where}: ${(error as Error).message}`, { key: activation.key, ...errorField(error) });
+    }
   }
 }
 

@@ -3,6 +3,8 @@ import { compileInputSchema, type InputValidator } from '../protocol/schema.ts';
 import { isMethodName } from '../protocol/limits.ts';
 import type { AgentContext, TaskContext } from '../sdk/context.ts';
 import type { AnyAgentOptions, MethodFn } from '../sdk/types.ts';
+import { isWorkflowDefinition } from '../sdk/workflow.ts';
+import type { ActivityFn, AnyWorkflowDefinition, RetryPolicy, WorkflowFn } from '../sdk/workflow.ts';
 
 export interface LoadedMethod {
   name: string;
@@ -19,10 +21,44 @@ export interface LoadedAgent {
   onActivate?: ((ctx: AgentContext<unknown>) => void | Promise<void>) | undefined;
   onDeactivate?: ((ctx: AgentContext<unknown>) => void | Promise<void>) | undefined;
   tasks: Map<string, (ctx: TaskContext<unknown>, input: unknown) => Promise<void>>;
+  /** The activities its pods run for workflows. */
+  activities: Map<string, ActivityFn>;
+  /** Set for a workflow (defineWorkflow): its body and retry policy. A workflow has no methods, only management verbs. */
+  workflow?: { run: WorkflowFn; retry: RetryPolicy | undefined } | undefined;
 }
 
 /** Checks a definition and compiles its schemas; throws with a message naming the problem. */
-export function loadAgent(name: string, definition: AnyAgentOptions): LoadedAgent {
+export function loadAgent(name: string, definition: AnyAgentOptions | AnyWorkflowDefinition): LoadedAgent {
+  if (isWorkflowDefinition(definition)) return loadWorkflow(name, definition);
+  return loadPlainAgent(name, definition as AnyAgentOptions);
+}
+
+function loadActivities(name: string, activities: unknown): Map<string, ActivityFn> {
+  const loaded = new Map<string, ActivityFn>();
+  if (activities === undefined) return loaded;
+  if (typeof activities !== 'object' || activities === null) throw new Error(`agent ${name}: "activities" must be an object of functions`);
+  for (const [activity, fn] of Object.entries(activities)) {
+    if (typeof fn !== 'function') throw new Error(`agent ${name}: activity "${activity}" is not a function`);
+    if (!isMethodName(activity)) throw new Error(`agent ${name}: activity name "${activity}" must match [A-Za-z_][A-Za-z0-9_]* (at most 128 characters)`);
+    loaded.set(activity, fn as ActivityFn);
+  }
+  return loaded;
+}
+
+function loadWorkflow(name: string, definition: AnyWorkflowDefinition): LoadedAgent {
+  if (typeof definition.run !== 'function') throw new Error(`workflow ${name}: "run" must be an async function, the workflow's body`);
+  return {
+    name,
+    // A workflow instance's record exists once it is started: until then there is nothing.
+    initialState: () => null,
+    methods: new Map(),
+    tasks: new Map(),
+    activities: loadActivities(name, definition.activities),
+    workflow: { run: definition.run, retry: definition.retry },
+  };
+}
+
+function loadPlainAgent(name: string, definition: AnyAgentOptions): LoadedAgent {
   if (typeof definition.state !== 'function') {
     throw new Error(`agent ${name}: "state" must be a function that returns the initial state`);
   }
@@ -43,7 +79,7 @@ export function loadAgent(name: string, definition: AnyAgentOptions): LoadedAgen
   for (const schemaName of Object.keys(definition.schemas ?? {})) {
     if (!methods.has(schemaName)) throw new Error(`agent ${name}: "schemas" names "${schemaName}", which is not a method`);
   }
-  if (methods.size === 0) throw new Error(`agent ${name}: it has no methods`);
+  if (methods.size === 0 && definition.activities === undefined) throw new Error(`agent ${name}: it has no methods`);
   const tasks = new Map<string, (ctx: TaskContext<unknown>, input: unknown) => Promise<void>>();
   for (const [taskName, fn] of Object.entries(definition.tasks ?? {})) {
     if (typeof fn !== 'function') throw new Error(`agent ${name}: task "${taskName}" is not a function`);
@@ -56,11 +92,19 @@ export function loadAgent(name: string, definition: AnyAgentOptions): LoadedAgen
     onActivate: definition.onActivate,
     onDeactivate: definition.onDeactivate,
     tasks,
+    activities: loadActivities(name, definition.activities),
   };
 }
 
 export function apiRecordOf(agent: LoadedAgent, namespace: string, now: number): AgentApiRecord {
   const methods: AgentApiRecord['methods'] = {};
   for (const [name, method] of agent.methods) methods[name] = method.descriptor;
-  return { namespace, name: agent.name, methods, updatedAt: now };
+  return {
+    namespace,
+    name: agent.name,
+    kind: agent.workflow ? 'workflow' : 'agent',
+    methods,
+    ...(agent.activities.size > 0 ? { activities: [...agent.activities.keys()] } : {}),
+    updatedAt: now,
+  };
 }

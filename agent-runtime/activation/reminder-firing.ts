@@ -6,7 +6,7 @@ import { commitTurn } from './commit.ts';
 import { errorReply } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { runTurn } from './turn.ts';
-import type { TurnScope } from './turn-context.ts';
+import type { TurnContext, TurnScope } from './turn-context.ts';
 
 /** Deadline of one reminder fire. */
 export const REMINDER_TURN_TIMEOUT_MS = 30_000;
@@ -26,7 +26,7 @@ export async function fireDueReminders(activation: Activation): Promise<Reply> {
   const due = [...record.reminders].filter(([, entry]) => dueTime(entry) <= now).sort((a, b) => dueTime(a[1]) - dueTime(b[1]));
   for (const [name, entry] of due) {
     if (!activation.takesTurns) break;
-    const method = deps.agent.methods.get(entry.method);
+    const method = entry.step !== undefined || entry.purge ? workflowReminder(activation, entry) : deps.agent.methods.get(entry.method);
     if (!method) {
       deps.log.error(`reminder "${name}" of ${activation.address} names method "${entry.method}", which no longer exists; it is dropped`);
       record.reminders.delete(name);
@@ -106,6 +106,27 @@ async function recordFailure(activation: Activation, name: string, fired: Remind
     attempt: next.failures,
   });
   return reply;
+}
+
+/**
+ * A workflow instance's own reminders, which name no method: the durable
+ * timer of a step (the run takes it), and the end of a finished instance's
+ * retention (it is purged).
+ */
+function workflowReminder(activation: Activation, entry: ReminderEntry): { fn: (ctx: TurnContext, input: unknown) => unknown } | undefined {
+  const instance = activation.workflow;
+  if (!instance) return undefined;
+  if (entry.step !== undefined) {
+    const k = entry.step;
+    return { fn: () => instance.timerFired(k) };
+  }
+  return {
+    fn: async (ctx) => {
+      await instance.purge(activation.key);
+      ctx.state = null;
+      activation.record.reminders.clear();
+    },
+  };
 }
 
 /** The reply of a wake that found the activation dropped. */

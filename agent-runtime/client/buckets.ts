@@ -2,7 +2,7 @@ import { Kvm } from '@nats-io/kv';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DEFAULT_KV_REPLICAS } from '../protocol/shared-env.ts';
-import { PLACEMENT_BUCKET, REGISTRY_BUCKET, RUNNING_BUCKET, RUNNING_MARKER_TTL_MS, STATE_BUCKET, WAKE_BUCKET } from '../protocol/subjects.ts';
+import { PLACEMENT_BUCKET, REGISTRY_BUCKET, RUNNING_BUCKET, RUNNING_MARKER_TTL_MS, STATE_BUCKET, WAKE_BUCKET, WORKFLOW_BUCKET } from '../protocol/subjects.ts';
 
 export interface Buckets {
   state: KV;
@@ -10,6 +10,8 @@ export interface Buckets {
   registry: KV;
   wake: KV;
   running: KV;
+  /** Workflow instances' records (their summaries), read by the gateway. */
+  workflows: KV;
 }
 
 export interface BucketOptions {
@@ -33,12 +35,13 @@ export async function openBuckets(nc: NatsConnection, options: BucketOptions = {
       }
     }
   };
-  const [state, placement, registry, wake, running] = await Promise.all([
+  const [state, placement, registry, wake, running, workflows] = await Promise.all([
     open(STATE_BUCKET, 'Colony instance state'),
     open(PLACEMENT_BUCKET, 'Colony placement tables'),
     open(REGISTRY_BUCKET, 'Colony agents and their APIs'),
     open(WAKE_BUCKET, 'Colony instances to wake: due reminders, tasks to resume'),
     open(RUNNING_BUCKET, 'Colony calls running after a resend: a call that was running when its pods died is not sent again', RUNNING_MARKER_TTL_MS),
+    open(WORKFLOW_BUCKET, 'Colony workflow instances: their records, with the summary GET /v1/workflows/… shows'),
   ]);
-  return { state, placement, registry, wake, running };
+  return { state, placement, registry, wake, running, workflows };
 }

@@ -4,7 +4,7 @@ import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, oversizedInput } from '../protocol/limits.ts';
 import { partitionOf } from '../protocol/partition.ts';
-import { requestSubject } from '../protocol/subjects.ts';
+import { activitySubject, requestSubject } from '../protocol/subjects.ts';
 import { CLOSED, NO_RESPONDERS, RequestMux, TIMED_OUT } from './request-mux.ts';
 import type { CallAttempt } from './request-mux.ts';
 import { WriteCoalescer } from './write-coalescer.ts';
@@ -113,16 +113,31 @@ export class ColonyClient {
   async call(request: CallRequest): Promise<CallResult> {
     const hold = { held: false };
     try {
-      return await this.#attempts(request, hold);
+      return await this.#attempts(request, hold, undefined);
+    } finally {
+      if (hold.held) this.#waiting -= 1;
+    }
+  }
+
+  /**
+   * Runs an activity of `request.agent` on whichever of its pods takes it
+   * (their queue group), with the same retries as a call while none is there.
+   */
+  async callActivity(request: CallRequest): Promise<CallResult> {
+    const hold = { held: false };
+    try {
+      return await this.#attempts(request, hold, activitySubject(this.#namespace, request.agent));
     } finally {
       if (hold.held) this.#waiting -= 1;
     }
   }
 
   /** Sends the call until it is answered, retrying "no responders" and retryable replies until the deadline. */
-  async #attempts(request: CallRequest, hold: { held: boolean }): Promise<CallResult> {
+  async #attempts(request: CallRequest, hold: { held: boolean }, activity: string | undefined): Promise<CallResult> {
     const partition = this.partitionFor(request.agent, request.key);
-    const subject = requestSubject(this.#namespace, request.agent, partition);
+    const subject = activity ?? requestSubject(this.#namespace, request.agent, partition);
+    // Activities run on any pod: a pod that goes away is not a partition that changes hands.
+    const tag = activity ? undefined : `${request.agent}/${partition}`;
     const attempt: CallAttempt = { headers: writeCallHeaders(request), resent: request.resent ?? 0 };
     this.#checkSize(request);
     const started = this.#now();
@@ -143,7 +158,7 @@ export class ColonyClient {
       attempts += 1;
       this.#writes.hold();
       const sentAt = this.#now();
-      const outcome = await this.#mux.request(subject, request.input, attempt, remaining, `${request.agent}/${partition}`);
+      const outcome = await this.#mux.request(subject, request.input, attempt, remaining, tag);
       if (outcome === NO_RESPONDERS) {
         // Every time, not just the first: the receiver throttles, and a signal it dropped must not leave the call waiting.
         this.#onNoResponders?.(request.agent, partition);
@@ -173,7 +188,7 @@ export class ColonyClient {
         if (lastRetryable) throw lastRetryable;
         pause = left;
       }
-      const woken = pause > 0 ? await this.#backoff(`${request.agent}/${partition}`, pause) : false;
+      const woken = pause > 0 ? await this.#backoff(tag ?? `${request.agent}/activities`, pause) : false;
       delay = woken ? INITIAL_RETRY_DELAY_MS : Math.min(delay * 2, MAX_RETRY_DELAY_MS);
     }
   }

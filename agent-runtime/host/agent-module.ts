@@ -4,8 +4,13 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isAgentDefinition } from '../sdk/agent.ts';
 import type { AnyAgentOptions } from '../sdk/types.ts';
+import { isWorkflowDefinition } from '../sdk/workflow.ts';
+import type { AnyWorkflowDefinition } from '../sdk/workflow.ts';
 
-export type AnyDefinition = AnyAgentOptions;
+/** What an Agent's module exports: an agent (defineAgent) or a workflow (defineWorkflow). */
+export type AnyDefinition = AnyAgentOptions | AnyWorkflowDefinition;
+
+const isDefinition = (value: unknown): value is AnyDefinition => isAgentDefinition(value) || isWorkflowDefinition(value);
 
 /**
  * Imports an agent module and picks its definition: the export named
@@ -27,18 +32,18 @@ export async function importAgentDefinition(modulePath: string, exportName?: str
   }
   if (exportName) {
     const value = module[exportName];
-    if (!isAgentDefinition(value)) {
-      throw new Error(`agent module ${absolute} has no export "${exportName}" made with defineAgent (spec.export)`);
+    if (!isDefinition(value)) {
+      throw new Error(`agent module ${absolute} has no export "${exportName}" made with defineAgent or defineWorkflow (spec.export)`);
     }
     return { definition: value, exportName };
   }
-  const candidates = Object.entries(module).filter(([, value]) => isAgentDefinition(value));
+  const candidates = Object.entries(module).filter(([, value]) => isDefinition(value));
   if (candidates.length === 1) {
     const [name, definition] = candidates[0] as [string, AnyDefinition];
     return { definition, exportName: name };
   }
   if (candidates.length === 0) {
-    throw new Error(`agent module ${absolute} exports no agent definition; export one made with defineAgent from 'colony'`);
+    throw new Error(`agent module ${absolute} exports no agent definition; export one made with defineAgent (or defineWorkflow) from 'colony'`);
   }
   throw new Error(
     `agent module ${absolute} exports several agent definitions (${candidates.map(([n]) => n).join(', ')}); name one in spec.export`,

@@ -29,6 +29,15 @@ import { LoadMeter } from './load-meter.ts';
 import { PauseGuard } from './pause-guard.ts';
 import { PlacementWatch, TABLE_POLL_INTERVAL_MS } from './placement-watch.ts';
 import { Watchdog } from './watchdog/watchdog.ts';
+import { jetstream } from '@nats-io/jetstream';
+import type { Buckets } from '../client/buckets.ts';
+import { openJournal } from '../client/journal.ts';
+import { ActivityWorker } from '../workflow/activity-worker.ts';
+import { DEFAULT_MAX_INFLIGHT_STEPS, DEFAULT_RETENTION_MS, MAX_STEPS_PER_RUN } from '../workflow/workflow-deps.ts';
+import type { WorkflowDeps } from '../workflow/workflow-deps.ts';
+
+/** Activities running at once on one pod, at most. */
+const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 256;
 
 /** How often the pod notes that its event loop is running (to notice when it was paused or blocked). */
 const TICK_INTERVAL_MS = 100;
@@ -67,6 +76,7 @@ export class Host {
   #scheduler!: ReminderScheduler;
   #health: HealthServer | undefined;
   #watchdog: Watchdog | undefined;
+  #activities: ActivityWorker | undefined;
   #timers: NodeJS.Timeout[] = [];
   #stopping: Promise<void> | undefined;
 
@@ -131,6 +141,8 @@ export class Host {
       fields: { pod: config.podId, agent: config.agent },
       terminationLog: config.terminationLog,
     });
+    const limits = turnLimitsFor(this.#nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    const workflows = this.#agent.workflow ? await this.#workflowDeps(buckets, caller, client, limits.recordBytes) : undefined;
     this.#catalog = new Catalog({
       podId: config.podId,
       wake: {
@@ -138,14 +150,30 @@ export class Host {
         indexedReminderAt: (key) => scheduler.indexedReminderAt(key),
       },
       agent: this.#agent,
-      store: new KvStateStore(buckets.state, config.namespace, config.agent),
+      // A workflow instance's record is its summary, where the gateway reads it.
+      store: new KvStateStore(workflows ? buckets.workflows : buckets.state, config.namespace, config.agent),
       durability: config.durability,
       caller,
       log: this.#log,
       now: this.#now,
-      limits: turnLimitsFor(this.#nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES),
+      limits,
       watchdog: this.#watchdog.turns,
+      workflows,
     });
+    if (this.#agent.activities.size > 0) {
+      this.#activities = new ActivityWorker({
+        nc: this.#nc,
+        namespace: config.namespace,
+        agent: config.agent,
+        podId: config.podId,
+        activities: this.#agent.activities,
+        caller,
+        log: this.#log,
+        replyBytes: limits.replyBytes,
+        maxConcurrent: DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+        counters: this.#catalog.counters,
+      });
+    }
     const inbox = new CallInbox({
       nc: this.#nc,
       namespace: config.namespace,
@@ -185,6 +213,7 @@ export class Host {
     await buckets.registry.put(registryApiKey(config.namespace, config.agent), JSON.stringify(apiRecordOf(this.#agent, config.namespace, this.#now())));
     this.#health = await startHealthServer(config.healthPort, () => this.#readiness());
     this.#state = 'running';
+    this.#activities?.start();
     this.#pause.start();
     await this.#placement.start();
     this.#heartbeat();
@@ -202,6 +231,27 @@ export class Host {
       durability: config.durability,
       healthPort: this.#health.port,
     });
+  }
+
+  /** What the instances of a workflow Agent share: the journal stream, the record bucket, effect clients. */
+  async #workflowDeps(buckets: Buckets, caller: HostCaller, client: ColonyClient, journalBytes: number): Promise<WorkflowDeps> {
+    const workflow = this.#agent.workflow as NonNullable<LoadedAgent['workflow']>;
+    const jsm = await openJournal(this.#nc, { replicas: this.#config.kvReplicas });
+    return {
+      namespace: this.#config.namespace,
+      workflow: this.#config.agent,
+      run: workflow.run,
+      retry: workflow.retry,
+      js: jetstream(this.#nc),
+      jsm,
+      records: buckets.workflows,
+      caller,
+      client,
+      journalBytes,
+      maxInflight: DEFAULT_MAX_INFLIGHT_STEPS,
+      maxSteps: MAX_STEPS_PER_RUN,
+      retentionMs: DEFAULT_RETENTION_MS,
+    };
   }
 
   #every(ms: number, fn: () => void): void {
@@ -285,7 +335,7 @@ export class Host {
     this.#pause.stop();
     this.#log.info('draining', { instances: this.#catalog.size });
     this.#heartbeat();
-    const drained = this.#ownership.releaseAll();
+    const drained = Promise.all([this.#ownership.releaseAll(), this.#activities?.stop(this.#config.drainTimeoutMs)]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       drained.then(() => false),

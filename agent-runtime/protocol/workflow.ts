@@ -41,8 +41,6 @@ export interface WorkflowSummary {
   updatedAt: number;
   /** Runs so far: 1, and one more for each continueAsNew. */
   run: number;
-  /** Steps this run has journaled. */
-  steps: number;
   /** Why it was terminated, when it was. */
   reason?: string | undefined;
   /** The workflow that started this one as a child: it is told when this one finishes. */
@@ -113,7 +111,7 @@ export type JournalEntry =
   | { t: 'done'; k: number; step: StepKind; name: string; ok: false; error: ErrorBody; started: number; at: number; attempts?: number }
   | { t: 'timer'; k: number; due: number; at: number }
   | { t: 'retry'; k: number; attempt: number; error: ErrorBody; delayMs: number; at: number }
-  | { t: 'event'; name: string; payload?: unknown; at: number }
+  | { t: 'event'; name: string; payload?: unknown; at: number; id?: string }
   | { t: 'patch'; id: string; k: number; at: number }
   | { t: 'end'; status: WorkflowStatus | 'continued'; value?: unknown; error?: ErrorBody | undefined; reason?: string; at: number };
 

@@ -14,6 +14,10 @@ export interface ReminderEntry {
   failures?: number;
   /** After a failed fire: when it is tried again (backoff); the fire keeps its `dueAt` and call id. */
   retryAt?: number;
+  /** A workflow instance's durable timer for its step `step` (no method: the run takes it). */
+  step?: number;
+  /** A finished workflow instance's retention ran out: it is purged (no method). */
+  purge?: true;
 }
 
 /** When the reminder should fire next: its due time, or the time of its retry after a failure. */

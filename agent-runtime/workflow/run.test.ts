@@ -90,7 +90,7 @@ describe('a workflow run, live', () => {
     await h.run.start([]);
     expect(await h.ended).toEqual({ status: 'completed', output: { sum: 3 } });
     expect(h.executed).toEqual(['0:add#1', '1:add#1', '2:add#1']);
-    expect(h.journal.entries.map((e) => (e.t === 'done' ? `${e.k}=${JSON.stringify(e.value)}` : e.t))).toEqual(['0=0', '1=1', '2=2', 'end']);
+    expect(h.journal.entries.map((e) => (e.t === 'done' && e.ok ? `${e.k}=${JSON.stringify(e.value)}` : e.t))).toEqual(['0=0', '1=1', '2=2', 'end']);
   });
 
   it('groups the results of a fan-out into few journal messages', async () => {

@@ -75,6 +75,8 @@ export class WorkflowRun {
   readonly #steps = new Map<number, Step>();
   readonly #events = new Map<string, { payload: unknown }[]>();
   readonly #waiters = new Map<string, Step[]>();
+  /** Ids of the events journaled (a retried raise is stored once). */
+  readonly #eventIds = new Set<string>();
   readonly #ready: Step[] = [];
   #deferred: (() => void)[] = [];
   #k = 0;
@@ -125,8 +127,10 @@ export class WorkflowRun {
   }
 
   /** An external event arrived: journaled, then given to the step waiting for it, or kept until one does. */
-  async event(name: string, payload: unknown): Promise<void> {
-    await this.#deps.journal.append({ t: 'event', name, payload, at: this.#deps.now() }, () => {
+  async event(name: string, payload: unknown, id?: string): Promise<void> {
+    if (id && this.#eventIds.has(id)) return;
+    if (id) this.#eventIds.add(id);
+    await this.#deps.journal.append({ t: 'event', name, payload, at: this.#deps.now(), ...(id ? { id } : {}) }, () => {
       const queue = this.#events.get(name) ?? [];
       queue.push({ payload });
       this.#events.set(name, queue);
@@ -284,6 +288,7 @@ export class WorkflowRun {
   #replayMessage(message: JournalEntry[]): void {
     for (const entry of message) {
       if (entry.t === 'event') {
+        if (entry.id) this.#eventIds.add(entry.id);
         const queue = this.#events.get(entry.name) ?? [];
         queue.push({ payload: entry.payload });
         this.#events.set(entry.name, queue);

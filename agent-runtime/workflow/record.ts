@@ -1,0 +1,80 @@
+import type { Activation } from '../activation/activation.ts';
+import type { InstanceRecord } from '../activation/instance-record.ts';
+import { purgeJournal } from '../client/journal.ts';
+import { errorField } from '../observability/log.ts';
+import { journalInstanceFilter } from '../protocol/subjects.ts';
+import type { ChildDoneInput, WorkflowSummary } from '../protocol/workflow.ts';
+import type { RunEnd } from './run.ts';
+import type { WorkflowDeps } from './workflow-deps.ts';
+
+/** Reminders of a workflow instance's durable timers: `step:<k>`. */
+export const STEP_TIMER_PREFIX = 'step:';
+/** The reminder that purges a finished instance once its retention is over. */
+export const RETENTION_REMINDER = 'retention';
+
+/** Sets the durable timer of step `k` (in a turn: the record's reminders). */
+export function setStepTimer(record: InstanceRecord, k: number, due: number): void {
+  record.reminders.set(`${STEP_TIMER_PREFIX}${k}`, { method: '', dueAt: due, step: k });
+}
+
+/** Removes every step timer (the run ended). */
+export function clearStepTimers(record: InstanceRecord): void {
+  for (const name of [...record.reminders.keys()]) if (name.startsWith(STEP_TIMER_PREFIX)) record.reminders.delete(name);
+}
+
+/** A finished instance is purged once `retentionMs` have passed. */
+export function setRetention(record: InstanceRecord, at: number): void {
+  record.reminders.set(RETENTION_REMINDER, { method: '', dueAt: at, purge: true });
+}
+
+/** The record's summary after a run ended (in a turn, which also clears the run's timers). */
+export function endedSummary(current: WorkflowSummary, end: RunEnd, activation: Activation, retentionMs: number): WorkflowSummary {
+  const now = activation.deps.now();
+  clearStepTimers(activation.record);
+  switch (end.status) {
+    case 'completed':
+      setRetention(activation.record, now + retentionMs);
+      return { ...current, status: 'completed', output: end.output, error: undefined, updatedAt: now };
+    case 'failed':
+      setRetention(activation.record, now + retentionMs);
+      return { ...current, status: 'failed', error: end.error, updatedAt: now };
+    case 'terminated':
+      setRetention(activation.record, now + retentionMs);
+      return { ...current, status: 'terminated', reason: end.reason, updatedAt: now };
+    case 'continued':
+      return { ...current, status: 'running', run: current.run + 1, input: end.input, output: undefined, error: undefined, updatedAt: now };
+  }
+}
+
+/** Tells the parent of a finished child how it ended; the parent also reads the child's record when it replays, so this is best effort. */
+export async function notifyParent(deps: WorkflowDeps, activation: Activation, summary: WorkflowSummary): Promise<void> {
+  const parent = summary.parent;
+  if (!parent) return;
+  const input: ChildDoneInput = { step: parent.step, child: { workflow: summary.workflow, id: summary.id }, status: summary.status, output: summary.output, error: summary.error };
+  for (let attempt = 1; attempt <= 5; attempt += 1) {
+    try {
+      await deps.caller.call({
+        agent: parent.workflow,
+        key: parent.id,
+        method: 'childDone',
+        op: 'workflow',
+        input,
+        deadline: Date.now() + 10_000,
+        callId: `child-done:${summary.workflow}/${summary.id}:${summary.run}`,
+        chain: `child-done:${summary.workflow}/${summary.id}`,
+        depth: 1,
+        oneway: false,
+        caller: activation.address,
+      });
+      return;
+    } catch (error) {
+      if (attempt === 5) activation.deps.log.warn(`could not tell parent ${parent.workflow}/${parent.id} that ${activation.address} ended; it finds out when it replays`, errorField(error));
+      else await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+    }
+  }
+}
+
+/** Removes every run's journal of an instance. */
+export async function purgeInstance(deps: WorkflowDeps, id: string): Promise<void> {
+  await purgeJournal(deps.jsm, journalInstanceFilter(deps.namespace, deps.workflow, id));
+}

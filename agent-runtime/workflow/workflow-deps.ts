@@ -1,0 +1,97 @@
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import type { Caller } from '../activation/caller.ts';
+import type { ColonyClient } from '../client/client.ts';
+import { decodeJson, encodeJson } from '../protocol/codec.ts';
+import type { WorkflowSummary } from '../protocol/workflow.ts';
+import { decodeRecord } from '../protocol/stored-record.ts';
+import { stateKey } from '../protocol/subjects.ts';
+import type { RetryPolicy, WorkflowFn } from '../sdk/workflow.ts';
+import type { Step } from './step.ts';
+
+/** Steps with an effect elsewhere running at once in one run, at most. */
+export const DEFAULT_MAX_INFLIGHT_STEPS = 2_000;
+/** Steps one run may take: past that, a workflow continues as new. */
+export const MAX_STEPS_PER_RUN = 250_000;
+/** How long a finished workflow instance is kept before it is purged. */
+export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
+
+/** What the workflow instances of one pod share (one per catalog). */
+export interface WorkflowDeps {
+  namespace: string;
+  /** The workflow's name: its Agent's. */
+  workflow: string;
+  run: WorkflowFn;
+  retry: RetryPolicy | undefined;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** The bucket of workflow records (to read a child's). */
+  records: KV;
+  caller: Caller;
+  client: ColonyClient;
+  /** Largest journal message, bytes. */
+  journalBytes: number;
+  maxInflight: number;
+  maxSteps: number;
+  retentionMs: number;
+}
+
+/** The summary in a workflow instance's record, read without waking it. */
+export async function readSummary(records: KV, namespace: string, workflow: string, id: string): Promise<WorkflowSummary | undefined> {
+  const entry = await records.get(stateKey(namespace, workflow, id));
+  if (!entry || entry.operation !== 'PUT') return undefined;
+  const state = decodeRecord(entry.string(), `${workflow}/${id}`).state as WorkflowSummary | null;
+  return state ?? undefined;
+}
+
+/** Runs one attempt of a step's effect: an activity on the Agent's pods, a call or send to an instance, a child start. */
+export async function executeEffect(deps: WorkflowDeps, step: Step, attempt: number, instance: { id: string; address: string }): Promise<unknown> {
+  const effect = step.effect;
+  if (!effect) return undefined;
+  switch (effect.kind) {
+    case 'activity': {
+      const result = await deps.client.callActivity({
+        agent: effect.agent,
+        key: instance.id,
+        method: effect.activity,
+        input: encodeJson(effect.input),
+        deadline: Date.now() + effect.timeoutMs,
+        callId: step.callId,
+        // The attempt rides in the chain: the activity's ctx.attempt.
+        chain: `${step.callId}#${attempt}`,
+        depth: 1,
+        caller: instance.address,
+        op: 'activity',
+      });
+      return decodeJson(result.data, `the result of activity ${effect.agent}.${effect.activity}`);
+    }
+    case 'call':
+    case 'send':
+      return deps.caller.call({
+        agent: effect.agent,
+        key: effect.key,
+        method: effect.method,
+        input: effect.input,
+        deadline: Date.now() + effect.timeoutMs,
+        callId: step.callId,
+        chain: step.callId,
+        depth: 1,
+        oneway: effect.kind === 'send',
+        caller: instance.address,
+      });
+    case 'child':
+      return deps.caller.call({
+        agent: effect.workflow,
+        key: effect.id,
+        method: 'start',
+        op: 'workflow',
+        input: { input: effect.input, parent: { namespace: deps.namespace, workflow: deps.workflow, id: instance.id, step: step.k } },
+        deadline: Date.now() + 30_000,
+        callId: step.callId,
+        chain: step.callId,
+        depth: 1,
+        oneway: false,
+        caller: instance.address,
+      });
+  }
+}
