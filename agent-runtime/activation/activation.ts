@@ -261,7 +261,8 @@ export class Activation implements StateHolder, MailboxView {
       if (!committed) this.deps.log.warn(`onDeactivate of ${this.address} failed; its state change was discarded`, { key: this.key });
     }
     try {
-      await this.record.flush(this.deps.store, this.key);
+      // With the calls remembered in memory, so a repeat after a move (or an unload) still runs once.
+      await this.record.flush(this.deps.store, this.key, this.deps.durability === 'none' ? {} : { withRecent: { limitBytes: this.deps.limits.recordBytes } });
     } catch (error) {
       this.deps.log.error(`could not persist the state of ${this.address} while deactivating`, { key: this.key, ...errorField(error) });
     }

@@ -1,5 +1,6 @@
 import { ColonyError } from '../protocol/errors.ts';
 import { errorField } from '../observability/log.ts';
+import type { WakeEntry } from '../reminders/wake-index.ts';
 import type { Activation } from './activation.ts';
 import { errorReply, toColonyError } from './reply.ts';
 import type { Reply } from './reply.ts';
@@ -103,10 +104,22 @@ function oversizedResult(commit: Commit, limitBytes: number): ColonyError | unde
 
 async function indexBeforeWrite(activation: Activation): Promise<void> {
   const { wake } = activation.deps;
-  const wanted = activation.record.wakeEntry();
+  const wanted = wakeEntryOf(activation);
   const indexed = wake.indexedReminderAt(activation.key);
   const earlier = wanted.reminderAt !== null && (indexed === undefined || indexed === null || wanted.reminderAt < indexed);
   if (earlier || (wanted.tasks && indexed === undefined)) await wake.update(activation.key, activation.partition, wanted);
+}
+
+/**
+ * What the partition's owner must know to wake the instance: its next
+ * reminder, and whether it has work that goes on by itself — background
+ * tasks, or a workflow run (`running`): a new owner wakes those at once, after
+ * a crash, a move or a restart.
+ */
+function wakeEntryOf(activation: Activation): WakeEntry {
+  const entry = activation.record.wakeEntry();
+  if (!entry.tasks && activation.deps.workflows && (activation.record.state as { status?: unknown } | null)?.status === 'running') return { ...entry, tasks: true };
+  return entry;
 }
 
 /** Writes the exact wake-up entry after a successful write (a failure only delays reminders until the next one). */
@@ -114,7 +127,7 @@ export async function syncWake(activation: Activation): Promise<void> {
   const { deps } = activation;
   if (deps.durability === 'none' || activation.status === 'abandoned') return;
   try {
-    await deps.wake.update(activation.key, activation.partition, activation.record.wakeEntry());
+    await deps.wake.update(activation.key, activation.partition, wakeEntryOf(activation));
   } catch (error) {
     deps.log.warn(`could not update the wake-up index of ${activation.address}`, { key: activation.key, ...errorField(error) });
   }

@@ -2,7 +2,7 @@ import { ColonyError } from '../protocol/errors.ts';
 import type { ReminderEntry } from '../reminders/reminder.ts';
 import type { WakeEntry } from '../reminders/wake-index.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { encodeRecord, pruneCalls, RECORD_FRAME_BYTES } from '../protocol/stored-record.ts';
+import { encodeRecord, IDEMPOTENCY_TTL_MS, pruneCalls, RECORD_FRAME_BYTES } from '../protocol/stored-record.ts';
 import type { StoredReply, StoredTask } from '../protocol/stored-record.ts';
 import { dueTime } from '../reminders/reminder.ts';
 import type { Reply } from './reply.ts';
@@ -29,6 +29,15 @@ export interface CommittedCall {
   fingerprint?: string | undefined;
 }
 
+/** Calls remembered in memory, past the stored window, per active instance. */
+export const RECENT_CALLS = 20_000;
+/** Longer reply bodies are not kept in memory: a repeat gets result_not_kept. */
+const RECENT_BODY_CHARS = 512;
+
+function recentEnough(reply: StoredReply): boolean {
+  return Date.now() - reply.at <= IDEMPOTENCY_TTL_MS;
+}
+
 /** Bytes a remembered reply takes in the record without its body (id, status, time, fingerprint, size). */
 const REPLY_MARKER_BYTES = 96;
 
@@ -45,6 +54,13 @@ export class InstanceRecord {
   #reminders: Map<string, ReminderEntry> | undefined;
   #tasks: Map<string, StoredTask> | undefined;
   #calls: Map<string, StoredReply> | undefined;
+  /**
+   * Replies of calls that left the stored window while still within the TTL,
+   * kept in memory while the instance stays active (RECENT_CALLS): a repeat
+   * of a call made hundreds of calls ago — a workflow's fan-out sending its
+   * activities again after a crash — still runs once.
+   */
+  #recent: Map<string, StoredReply> | undefined;
   readonly #where: string;
   #stateJson = 'null';
   #extrasJson = NO_EXTRAS;
@@ -90,6 +106,7 @@ export class InstanceRecord {
     if (loaded.record) {
       this.state = loaded.record.state;
       if (loaded.record.calls.length > 0) this.#calls = new Map(loaded.record.calls);
+      if (loaded.record.recent?.length) this.#recent = new Map(loaded.record.recent.filter(([, reply]) => recentEnough(reply)).reverse());
       this.#setExtras(loaded.record);
     } else {
       try {
@@ -105,7 +122,11 @@ export class InstanceRecord {
 
   /** The stored reply of a call id seen before. */
   remembered(callId: string): StoredReply | undefined {
-    return callId ? this.#calls?.get(callId) : undefined;
+    if (!callId) return undefined;
+    const stored = this.#calls?.get(callId);
+    if (stored) return stored;
+    const recent = this.#recent?.get(callId);
+    return recent && recentEnough(recent) ? recent : undefined;
   }
 
   /**
@@ -147,12 +168,36 @@ export class InstanceRecord {
     if (call?.callId) {
       this.#calls ??= new Map();
       this.#calls.set(call.callId, { status: call.reply.status, body: call.reply.body, at: now, ...(call.fingerprint ? { fp: call.fingerprint } : {}) });
-      pruneCalls(this.#calls, now);
+      pruneCalls(this.#calls, now, (id, reply) => this.#keepRecent(id, reply, now));
     }
     if (this.#calls) fitReplies(this.#calls, limitBytes - fixedBytes);
     this.#stateJson = change.stateJson;
     this.#extrasJson = change.extrasJson;
     this.#dirty = true;
+  }
+
+  /** The newest recent calls, as JSON, within what the record has room for. */
+  #recentJson(limitBytes: number): string | undefined {
+    let room = limitBytes - Buffer.byteLength(encodeRecord(this.#stateJson, this.#calls ?? new Map(), this.#extrasJson)) - 16;
+    const parts: string[] = [];
+    for (const [id, reply] of [...(this.#recent ?? [])].reverse()) {
+      if (!recentEnough(reply)) break;
+      const part = JSON.stringify([id, reply]);
+      room -= Buffer.byteLength(part) + 1;
+      if (room < 0) break;
+      parts.push(part);
+    }
+    return parts.length > 0 ? `[${parts.join(',')}]` : undefined;
+  }
+
+  #keepRecent(id: string, reply: StoredReply, now: number): void {
+    this.#recent ??= new Map();
+    const kept: StoredReply = reply.body !== undefined && reply.body.length > RECENT_BODY_CHARS ? { status: reply.status, at: reply.at, fp: reply.fp, omitted: Buffer.byteLength(reply.body) } : reply;
+    this.#recent.set(id, kept);
+    for (const [oldest, old] of this.#recent) {
+      if (this.#recent.size <= RECENT_CALLS && now - old.at <= IDEMPOTENCY_TTL_MS) break;
+      this.#recent.delete(oldest);
+    }
   }
 
   /** Remembers a call's reply without any change of state (a call refused before it ran); it still has to be written. */
@@ -187,16 +232,22 @@ export class InstanceRecord {
   }
 
   /** Writes the committed version if it is not written yet; writes never overlap. */
-  async flush(store: StateStore, key: string): Promise<void> {
+  /**
+   * Writes the committed version if it is not written yet; writes never
+   * overlap. `withRecent` (deactivation): the recent calls kept in memory go
+   * along, as many of the newest as fit, for the next activation.
+   */
+  async flush(store: StateStore, key: string, options: { withRecent?: { limitBytes: number } } = {}): Promise<void> {
     while (this.#writing) await this.#writing;
-    if (!this.#dirty) return;
+    const recentJson = options.withRecent && this.#recent?.size ? this.#recentJson(options.withRecent.limitBytes) : undefined;
+    if (!this.#dirty && !recentJson) return;
     if (this.#closed) {
       throw new ColonyError('unavailable', `${this.#where} was dropped by its pod before its state was written; retry the call`, {
         retryAfterSeconds: 1,
       });
     }
     this.#dirty = false;
-    const json = encodeRecord(this.#stateJson, this.#calls ?? new Map(), this.#extrasJson);
+    const json = encodeRecord(this.#stateJson, this.#calls ?? new Map(), this.#extrasJson, recentJson);
     this.#writing = store.save(key, json, this.#revision).then(
       (revision) => {
         this.#revision = revision;

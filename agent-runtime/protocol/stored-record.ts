@@ -36,6 +36,12 @@ export interface StoredRecord {
   reminders?: Record<string, ReminderEntry>;
   /** Running background tasks by name. */
   tasks?: Record<string, StoredTask>;
+  /**
+   * Calls older than the window but within the TTL, newest first, written when
+   * the instance was deactivated (idle, drain, a move) so that its next
+   * activation still answers their repeats; dropped from the next write.
+   */
+  recent?: [callId: string, reply: StoredReply][];
 }
 
 /** How many call replies an instance remembers for deduplication. */
@@ -50,9 +56,10 @@ export const RECORD_FRAME_BYTES = 26;
  * Builds the stored JSON text from the JSON texts of its parts, without
  * serialising the state twice. `extrasJson` is `{"reminders":…,"tasks":…}` or `{}`.
  */
-export function encodeRecord(stateJson: string, calls: Map<string, StoredReply>, extrasJson = '{}'): string {
+export function encodeRecord(stateJson: string, calls: Map<string, StoredReply>, extrasJson = '{}', recentJson?: string): string {
   const extras = extrasJson === '{}' ? '' : `,${extrasJson.slice(1, -1)}`;
-  return `{"v":1,"state":${stateJson},"calls":${JSON.stringify([...calls])}${extras}}`;
+  const recent = recentJson ? `,"recent":${recentJson}` : '';
+  return `{"v":1,"state":${stateJson},"calls":${JSON.stringify([...calls])}${extras}${recent}}`;
 }
 
 export function decodeRecord(text: string, where: string): StoredRecord {
@@ -65,10 +72,15 @@ export function decodeRecord(text: string, where: string): StoredRecord {
   return record;
 }
 
-/** Drops remembered replies beyond the window or older than the TTL. */
-export function pruneCalls(calls: Map<string, StoredReply>, now: number): void {
+/**
+ * Drops remembered replies beyond the window or older than the TTL; those
+ * dropped only for the window (still within the TTL) go to `spill`.
+ */
+export function pruneCalls(calls: Map<string, StoredReply>, now: number, spill?: (id: string, reply: StoredReply) => void): void {
   for (const [id, reply] of calls) {
-    if (calls.size <= IDEMPOTENCY_WINDOW && now - reply.at <= IDEMPOTENCY_TTL_MS) break;
+    const fresh = now - reply.at <= IDEMPOTENCY_TTL_MS;
+    if (calls.size <= IDEMPOTENCY_WINDOW && fresh) break;
     calls.delete(id);
+    if (fresh) spill?.(id, reply);
   }
 }

@@ -58,7 +58,8 @@ export type ActivityClient<D> = {
   [K in keyof ActivitiesOf<D>]: (...input: ActivityInput<ActivitiesOf<D>[K]>) => Promise<Awaited<ReturnType<ActivitiesOf<D>[K]>>>;
 };
 
-type ActivitiesOf<D> = D extends { activities?: infer A } ? (A extends Record<string, ActivityFn> ? A : never) : never;
+/** The activities of a definition (`typeof myWorkflow`), or an object of activity functions itself (`typeof activities`). */
+type ActivitiesOf<D> = D extends { activities?: infer A } ? (A extends Record<string, ActivityFn> ? A : never) : D extends Record<string, ActivityFn> ? D : never;
 type ActivityInput<F> = F extends (ctx: ActivityContext, ...rest: infer R) => unknown ? R : never;
 
 /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { ColonyError } from '../protocol/errors.ts';
 import type { JournalEntry } from '../protocol/workflow.ts';
@@ -41,6 +42,8 @@ export class JournalWriter implements Journal {
   readonly #js: JetStreamClient;
   readonly #subject: string;
   readonly #maxBytes: number;
+  /** Makes message ids unique to this writer: the same run's subject is written again after a purge, within the duplicate window. */
+  readonly #writer = randomUUID();
   #lastSeq: number;
   #queue: Queued[] = [];
   #writing: Promise<void> | undefined;
@@ -120,7 +123,7 @@ export class JournalWriter implements Journal {
   }
 
   async #write(data: string): Promise<void> {
-    const msgID = `${this.#subject}@${this.#lastSeq}`;
+    const msgID = `${this.#writer}@${this.#lastSeq}`;
     for (let attempt = 1; ; attempt += 1) {
       try {
         const ack = await this.#js.publish(this.#subject, data, { msgID, expect: { lastSubjectSequence: this.#lastSeq } });

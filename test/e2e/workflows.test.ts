@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLES_DIR } from '../helpers/colony-dev.ts';
+import { startTestPlatform } from '../helpers/platform.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
+import { workflowDriver } from '../helpers/workflows.ts';
+import type { WorkflowDriver } from '../helpers/workflows.ts';
+
+describe('durable workflows on real pods', () => {
+  let test: TestPlatform;
+  let driver: WorkflowDriver;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    test = await startTestPlatform('workflows', ['counter', 'fanout', 'approval'].map((name) => join(EXAMPLES_DIR, name)), {
+      logLevel: 'info',
+      onPodOutput: (_pod, line) => lines.push(line),
+    });
+    driver = await workflowDriver(test.platform.natsUrl);
+  });
+
+  afterAll(async () => {
+    await driver?.close();
+    await test?.stop();
+  });
+
+  it('runs a fan-out of activities to its output', async () => {
+    expect(await driver.verb('fanout', 'fan-1', 'start', { input: { n: 200, tally: 'fan-1' } })).toEqual({ id: 'fan-1', workflow: 'fanout', status: 'running' });
+    const done = await driver.finished('fanout', 'fan-1');
+    expect(done, lines.slice(-20).join('\n')).toMatchObject({ status: 'completed', output: { sum: 19_900, count: 200 } });
+  });
+
+  it('runs a sequential chain', async () => {
+    await driver.verb('fanout', 'seq-1', 'start', { input: { n: 50, tally: 'seq-1', sequential: true } });
+    expect(await driver.finished('fanout', 'seq-1')).toMatchObject({ status: 'completed', output: { sum: 1_225, count: 50 } });
+  });
+
+  it('refuses a second start of the same id', async () => {
+    await expect(driver.verb('fanout', 'fan-1', 'start', { input: { n: 1, tally: 'x' } })).rejects.toMatchObject({ code: 'already_exists' });
+  });
+
+  it('waits for an event, and times out on a durable timer', async () => {
+    await driver.verb('approval', 'yes', 'start', { input: { amount: 10, timeoutMs: 60_000 } });
+    await driver.verb('approval', 'yes', 'event', { name: 'decision', payload: { approved: true } });
+    expect(await driver.finished('approval', 'yes')).toMatchObject({ status: 'completed', output: { approved: true, timedOut: false } });
+    await driver.verb('approval', 'late', 'start', { input: { amount: 10, timeoutMs: 500 } });
+    expect(await driver.finished('approval', 'late')).toMatchObject({ status: 'completed', output: { approved: false, timedOut: true } });
+  });
+});

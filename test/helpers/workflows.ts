@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+import { openBuckets } from '../../agent-runtime/client/buckets.ts';
+import { ColonyClient } from '../../agent-runtime/client/client.ts';
+import { RegistryView } from '../../agent-runtime/client/registry-view.ts';
+import { decodeJson, encodeJson } from '../../agent-runtime/protocol/codec.ts';
+import { DEFAULT_NAMESPACE } from '../../agent-runtime/protocol/limits.ts';
+import type { WorkflowSummary, WorkflowVerb } from '../../agent-runtime/protocol/workflow.ts';
+import { readSummary } from '../../agent-runtime/workflow/workflow-deps.ts';
+
+export interface WorkflowDriver {
+  /** Sends a management verb to a workflow instance, as the gateway does; resolves with its reply. */
+  verb(workflow: string, id: string, verb: WorkflowVerb, input?: unknown): Promise<unknown>;
+  /** The instance's record summary (undefined: none). */
+  get(workflow: string, id: string): Promise<WorkflowSummary | undefined>;
+  /** Waits until the instance is no longer running. */
+  finished(workflow: string, id: string, timeoutMs?: number): Promise<WorkflowSummary>;
+  close(): Promise<void>;
+}
+
+/** Drives workflows over NATS the way the gateway does (for runtime tests that need no HTTP). */
+export async function workflowDriver(natsUrl: string, namespace = DEFAULT_NAMESPACE): Promise<WorkflowDriver> {
+  const nc = await connect({ servers: natsUrl, name: 'colony-test-workflows' });
+  const buckets = await openBuckets(nc);
+  const registry = new RegistryView(buckets.registry, namespace);
+  await registry.start();
+  const client = new ColonyClient(nc, registry, { namespace });
+  const get = (workflow: string, id: string): Promise<WorkflowSummary | undefined> => readSummary(buckets.workflows, namespace, workflow, id);
+  return {
+    verb: async (workflow, id, verb, input) => {
+      const callId = randomUUID();
+      const result = await client.call({ agent: workflow, key: id, method: verb, op: 'workflow', input: encodeJson(input), deadline: Date.now() + 30_000, callId, chain: callId, depth: 0 });
+      return decodeJson(result.data, `the reply of ${verb}`);
+    },
+    get,
+    finished: async (workflow, id, timeoutMs = 60_000) => {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const summary = await get(workflow, id);
+        if (summary && summary.status !== 'running') return summary;
+        if (Date.now() > until) throw new Error(`workflow ${workflow}/${id} is still ${summary?.status ?? 'missing'} after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    close: async () => {
+      registry.stop();
+      await nc.drain();
+    },
+  };
+}
