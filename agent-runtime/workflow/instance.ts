@@ -1,5 +1,6 @@
 import type { Activation } from '../activation/activation.ts';
 import { readJournal } from '../client/journal.ts';
+import { readSummary } from '../client/workflow-records.ts';
 import { errorField } from '../observability/log.ts';
 import { journalSubject } from '../protocol/subjects.ts';
 import type { WorkflowSummary } from '../protocol/workflow.ts';
@@ -7,7 +8,7 @@ import { JournalWriter } from './journal-writer.ts';
 import { WorkflowRun } from './run.ts';
 import type { RunEnd } from './run.ts';
 import type { ChildOutcome } from './step.ts';
-import { executeEffect, readSummary } from './workflow-deps.ts';
+import { executeEffect } from './workflow-deps.ts';
 import type { WorkflowDeps } from './workflow-deps.ts';
 import { endedSummary, notifyParent, purgeInstance, setStepTimer, STEP_TIMER_PREFIX } from './record.ts';
 

@@ -3,9 +3,6 @@ import type { KV } from '@nats-io/kv';
 import type { Caller } from '../activation/caller.ts';
 import type { ColonyClient } from '../client/client.ts';
 import { decodeJson, encodeJson } from '../protocol/codec.ts';
-import type { WorkflowSummary } from '../protocol/workflow.ts';
-import { decodeRecord } from '../protocol/stored-record.ts';
-import { stateKey } from '../protocol/subjects.ts';
 import type { RetryPolicy, WorkflowFn } from '../sdk/workflow.ts';
 import type { Step } from './step.ts';
 
@@ -34,14 +31,6 @@ export interface WorkflowDeps {
   maxInflight: number;
   maxSteps: number;
   retentionMs: number;
-}
-
-/** The summary in a workflow instance's record, read without waking it. */
-export async function readSummary(records: KV, namespace: string, workflow: string, id: string): Promise<WorkflowSummary | undefined> {
-  const entry = await records.get(stateKey(namespace, workflow, id));
-  if (!entry || entry.operation !== 'PUT') return undefined;
-  const state = decodeRecord(entry.string(), `${workflow}/${id}`).state as WorkflowSummary | null;
-  return state ?? undefined;
 }
 
 /** Runs one attempt of a step's effect: an activity on the Agent's pods, a call or send to an instance, a child start. */
