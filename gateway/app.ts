@@ -12,6 +12,7 @@ import { registerAgentRoutes } from './routes/agents.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { observeFailedInvoke, registerInvokeRoute } from './routes/invoke.ts';
 import { withMethodNotAllowed } from './routes/method-not-allowed.ts';
+import { registerWorkflowRoutes } from './routes/workflows.ts';
 
 /** Room left in a NATS message for the call's headers; the body may use the rest of max_payload. */
 export const HEADER_HEADROOM_BYTES = 8 * 1024;
@@ -24,7 +25,7 @@ export const MAX_PARAM_LENGTH = 16 * 1024;
 
 const ROUTES_HINT =
   'the gateway serves POST /v1/agents/{agent}/{key}/{method}, GET /v1/agents, GET /v1/agents/{agent}, ' +
-  'GET /healthz, GET /readyz and GET /metrics; percent-encode a key that contains "/" (as %2F)';
+  '/v1/workflows/{workflow}/{id}/… (the README lists them), GET /healthz, GET /readyz and GET /metrics; percent-encode a key or workflow id that contains "/" (as %2F)';
 
 /**
  * Bodies up to this size are read in full even when they are over the NATS
@@ -71,8 +72,11 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     return503OnClosing: false,
   });
   let closing = false;
+  // Aborts requests that wait for a workflow (GET …?wait=), so they do not hold the close open.
+  const closingSignal = new AbortController();
   app.addHook('preClose', async () => {
     closing = true;
+    closingSignal.abort();
   });
   const isClosing = (): boolean => closing;
 
@@ -105,6 +109,19 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         newCallId: deps.newCallId ?? randomUUID,
       });
       registerAgentRoutes(v1, { registry, namespace });
+      if (deps.workflows) {
+        registerWorkflowRoutes(v1, {
+          client: deps.client,
+          registry,
+          namespace,
+          workflows: deps.workflows,
+          isClosing,
+          closing: closingSignal.signal,
+          now: deps.now ?? Date.now,
+          newCallId: deps.newCallId ?? randomUUID,
+          newWorkflowId: randomUUID,
+        });
+      }
     });
     registerHealthRoutes(app, { isReady: deps.isReady ?? (() => true), isClosing, metricsRegistry: deps.metricsRegistry });
   });

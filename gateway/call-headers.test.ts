@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { thrown } from '../test/helpers/thrown.ts';
 import { DEFAULT_CALL_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS } from '../agent-runtime/protocol/limits.ts';
-import { parseTimeoutMs, readCallId, readTraceparent } from './call-headers.ts';
+import { parseDurationMs, parseTimeoutMs, readCallId, readTraceparent } from './call-headers.ts';
 
 
 describe('parseTimeoutMs', () => {
@@ -79,5 +79,20 @@ describe('readTraceparent', () => {
 
   it.each([undefined, 'garbage', `${valid}\n`, [valid, valid]])('ignores %j', (value) => {
     expect(readTraceparent(value)).toBeUndefined();
+  });
+});
+
+describe('parseDurationMs', () => {
+  it('reads a duration as X-Colony-Timeout does', () => {
+    expect(parseDurationMs('10s', 'query parameter wait')).toBe(10_000);
+    expect(parseDurationMs('250', 'query parameter wait')).toBe(250);
+  });
+
+  it('names where a bad duration came from', () => {
+    for (const value of ['soon', '0', '16m', ['1s', '2s']]) {
+      const error = thrown(() => parseDurationMs(value, 'query parameter wait'));
+      expect(error.code).toBe('invalid_argument');
+      expect(error.message).toMatch(/^query parameter wait is /);
+    }
   });
 });

@@ -35,27 +35,35 @@ function formatMs(ms: number): string {
 
 /**
  * The call timeout in ms from `X-Colony-Timeout`: DEFAULT_CALL_TIMEOUT_MS when
- * absent; an integer is milliseconds; `ms`, `s` and `m` suffixes are units
- * (fractions allowed with a unit: `1.5s`). Zero, garbage, or more than
- * MAX_CALL_TIMEOUT_MS is an invalid_argument error naming the header.
+ * absent, else as parseDurationMs reads it.
  */
 export function parseTimeoutMs(value: string | string[] | undefined): number {
-  if (value === undefined) return DEFAULT_CALL_TIMEOUT_MS;
+  return value === undefined ? DEFAULT_CALL_TIMEOUT_MS : parseDurationMs(value, 'header X-Colony-Timeout');
+}
+
+/**
+ * A duration in ms, as X-Colony-Timeout gives it: an integer is milliseconds;
+ * `ms`, `s` and `m` suffixes are units (fractions allowed with a unit:
+ * `1.5s`). Zero, garbage, a value given twice, or more than
+ * MAX_CALL_TIMEOUT_MS is an invalid_argument error naming where it came from
+ * (`name`: "header X-Colony-Timeout", "query parameter wait").
+ */
+export function parseDurationMs(value: string | string[], name: string): number {
   const text = Array.isArray(value) ? value.join(', ') : value.trim();
   const shown = text.length > 32 ? `${text.slice(0, 32)}…` : text;
   const match = TIMEOUT_PATTERN.exec(text);
   const amount = match?.[1];
   if (match === null || amount === undefined || (match[2] === undefined && amount.includes('.'))) {
-    throw new ColonyError('invalid_argument', `header X-Colony-Timeout is "${shown}"; ${TIMEOUT_FORMAT}`);
+    throw new ColonyError('invalid_argument', `${name} is "${shown}"; ${TIMEOUT_FORMAT}`);
   }
   const ms = Math.ceil(Number(amount) * (UNIT_MS[match[2] ?? 'ms'] ?? 1));
   if (ms <= 0) {
-    throw new ColonyError('invalid_argument', `header X-Colony-Timeout is "${shown}"; the timeout must be more than zero`);
+    throw new ColonyError('invalid_argument', `${name} is "${shown}"; it must be more than zero`);
   }
   if (ms > MAX_CALL_TIMEOUT_MS) {
     throw new ColonyError(
       'invalid_argument',
-      `header X-Colony-Timeout is "${shown}"; calls may wait at most ${formatMs(MAX_CALL_TIMEOUT_MS)} (${MAX_CALL_TIMEOUT_MS} ms)`,
+      `${name} is "${shown}"; it may be at most ${formatMs(MAX_CALL_TIMEOUT_MS)} (${MAX_CALL_TIMEOUT_MS} ms)`,
     );
   }
   return ms;

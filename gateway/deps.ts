@@ -1,3 +1,5 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { RoKV } from '@nats-io/kv';
 import type { Registry } from 'prom-client';
 import type { ColonyClient } from '../agent-runtime/client/client.ts';
 import type { RegistryView } from '../agent-runtime/client/registry-view.ts';
@@ -9,6 +11,14 @@ export type GatewayClient = Pick<ColonyClient, 'call' | 'partitionFor'>;
 
 /** What the gateway needs of RegistryView. */
 export type GatewayRegistry = Pick<RegistryView, 'get' | 'list'>;
+
+/** Where the workflow routes read workflow instances without waking them. */
+export interface GatewayWorkflows {
+  /** The bucket of workflow records, WORKFLOW_BUCKET (openBuckets' `workflows`). */
+  records: RoKV;
+  /** The JetStream manager of the journal stream, JOURNAL_STREAM (openJournal). */
+  journal: JetStreamManager;
+}
 
 /** Everything buildGateway needs; startGateway builds these from a NATS connection. */
 export interface GatewayDeps {
@@ -28,6 +38,8 @@ export interface GatewayDeps {
   monotonicNow?: () => number;
   /** New call ids when the caller gives no Idempotency-Key. Default crypto.randomUUID. */
   newCallId?: () => string;
+  /** Workflow records and journals; absent, the /v1/workflows routes are not served (suites about other routes). */
+  workflows?: GatewayWorkflows | undefined;
   /** Bearer tokens required on /v1 routes; undefined: open (health and metrics are always open). */
   apiTokens?: ApiTokens | undefined;
 }

@@ -54,6 +54,29 @@ export function invalidMethodNameError(agent: string, method: string): ColonyErr
   );
 }
 
+/** `known`: the workflows whose pods have said they are workflows. */
+export function unknownWorkflowError(workflow: string, namespace: string, known: readonly string[]): ColonyError {
+  let hint: string;
+  if (known.length === 0) hint = `no workflows are deployed in namespace "${namespace}" yet`;
+  else if (known.length <= MAX_LISTED_AGENTS) hint = `the workflows are: ${known.join(', ')}`;
+  else hint = `GET /v1/agents lists its ${known.length} agents and workflows`;
+  return new ColonyError('not_found', `there is no workflow named ${quote(workflow)} in namespace "${namespace}"; ${hint}`);
+}
+
+export function notAWorkflowError(agent: string): ColonyError {
+  return new ColonyError(
+    'not_found',
+    `${quote(agent)} is an agent, not a workflow: it has no workflow instances; call its methods with POST /v1/agents/${agent}/{key}/{method}`,
+  );
+}
+
+export function noSuchWorkflowError(workflow: string, id: string): ColonyError {
+  return new ColonyError(
+    'not_found',
+    `there is no workflow instance ${quote(`${workflow}/${id}`)}: it was never started, or it was purged; start one with POST /v1/workflows/${workflow}/{id}`,
+  );
+}
+
 /** `contentType` null: the header is there but is not a media type. */
 export function wrongContentTypeError(contentType: string | undefined | null): ColonyError {
   let sent: string;

@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { openBuckets } from '../agent-runtime/client/buckets.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../agent-runtime/protocol/limits.ts';
 import { ColonyClient } from '../agent-runtime/client/client.ts';
+import { openJournal } from '../agent-runtime/client/journal.ts';
 import { PlacementView } from '../agent-runtime/client/placement-view.ts';
 import { RegistryView } from '../agent-runtime/client/registry-view.ts';
 import { errorField } from '../agent-runtime/observability/log.ts';
@@ -26,7 +27,7 @@ export interface StartGatewayOptions {
   log: StructuredLogger;
   /** Where to register metrics; default a new Registry with Node's default process metrics. */
   metricsRegistry?: Registry;
-  /** JetStream replicas for KV buckets this gateway creates (default 1). */
+  /** JetStream replicas for the KV buckets and the journal stream this gateway creates (default 1). */
   kvReplicas?: number;
   /** Bearer tokens required on /v1 routes; undefined: open. */
   apiTokens?: ApiTokens | undefined;
@@ -80,13 +81,14 @@ function reachableHost(host: string): string {
 }
 
 /**
- * Wires the gateway to NATS and listens: opens the KV buckets, loads and
- * watches the registry, builds a ColonyClient (which signals demand for
- * Agents that no pod serves), and serves HTTP on host:port.
+ * Wires the gateway to NATS and listens: opens the KV buckets and the
+ * workflow journal stream, loads and watches the registry, builds a
+ * ColonyClient (which signals demand for Agents that no pod serves), and
+ * serves HTTP on host:port.
  */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const { nc, namespace, log } = options;
-  const buckets = await openBuckets(nc, { replicas: options.kvReplicas });
+  const [buckets, journal] = await Promise.all([openBuckets(nc, { replicas: options.kvReplicas }), openJournal(nc, { replicas: options.kvReplicas })]);
   const registry = new RegistryView(buckets.registry, namespace);
   await registry.start();
   const placement = new PlacementView(buckets.placement, namespace);
@@ -120,6 +122,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     log,
     metricsRegistry,
     isReady: () => !closing && connection.connected(),
+    workflows: { records: buckets.workflows, journal },
     apiTokens: options.apiTokens,
   });
   let closed: Promise<void> | undefined;

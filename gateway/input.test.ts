@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { thrown } from '../test/helpers/thrown.ts';
-import { isJsonContentType, readInput } from './input.ts';
+import { isJsonContentType, readInput, readJsonBody } from './input.ts';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
 
@@ -45,5 +45,19 @@ describe('readInput', () => {
     expect(error.code).toBe('invalid_argument');
     expect(error.message).toContain('content-type: application/json');
     expect(thrown(() => readInput(bytes('{}'), undefined)).message).toContain('has no content-type');
+  });
+});
+
+describe('readJsonBody', () => {
+  it('parses a JSON body, and reads an empty one as no value', () => {
+    expect(readJsonBody(bytes('{"a":[1,"é"]}'), 'application/json')).toEqual({ a: [1, 'é'] });
+    expect(readJsonBody(bytes('0'), 'application/json')).toBe(0);
+    expect(readJsonBody(bytes(''), 'text/plain')).toBeUndefined();
+    expect(readJsonBody(undefined, undefined)).toBeUndefined();
+  });
+
+  it('refuses a body that is not JSON, or sent without a JSON content-type', () => {
+    expect(thrown(() => readJsonBody(bytes('{'), 'application/json')).code).toBe('invalid_argument');
+    expect(thrown(() => readJsonBody(bytes('{}'), 'text/plain')).message).toContain('content-type');
   });
 });

@@ -23,3 +23,13 @@ export function readInput(body: unknown, contentType: string | undefined): Uint8
   decodeJson(body, 'the request body');
   return body;
 }
+
+/**
+ * A request body as a JSON value, for the routes that read it (the workflow
+ * verbs): undefined for an empty body, whatever its content-type.
+ */
+export function readJsonBody(body: unknown, contentType: string | undefined): unknown {
+  if (!(body instanceof Uint8Array) || body.byteLength === 0) return undefined;
+  if (!isJsonContentType(contentType)) throw wrongContentTypeError(contentType);
+  return decodeJson(body, 'the request body');
+}

@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll } from 'vitest';
 import { openBuckets } from '../../agent-runtime/client/buckets.ts';
+import type { Buckets } from '../../agent-runtime/client/buckets.ts';
 import { ColonyClient } from '../../agent-runtime/client/client.ts';
+import { openJournal } from '../../agent-runtime/client/journal.ts';
 import { RegistryView } from '../../agent-runtime/client/registry-view.ts';
 import { encodeJson } from '../../agent-runtime/protocol/codec.ts';
 import { errorReplyHeaders, OK_REPLY_HEADERS, readCallHeaders } from '../../agent-runtime/protocol/envelope.ts';
@@ -27,7 +30,8 @@ export const COUNTER_PARTITIONS = 4;
 const LEGACY_PARTITIONS = 2;
 export const JSON_HEADERS = { 'content-type': 'application/json' };
 
-function spec(name: string, partitions: number): AgentSpecRecord {
+/** The registry spec of a test Agent in namespace NS. */
+export function agentSpec(name: string, partitions: number): AgentSpecRecord {
   return { namespace: NS, name, partitions, minReplicas: 0, maxReplicas: 3, updatedAt: Date.now() };
 }
 
@@ -140,18 +144,25 @@ export function serveAgent(nc: NatsConnection, agent: string, partitions: number
   return subscriptions;
 }
 
+/** What a suite adds to the rig before the gateway starts: more Agents in the registry, more stand-in pods. */
+export type RigSeed = (rig: GatewayOverNats) => Promise<void>;
+
 /**
  * A real nats-server whose registry holds `counter`, `legacy`, `sleepy` and
  * `late`; a stand-in pod serving `counter` and `legacy`; and the gateway of
- * `buildGateway` over them, called in-process. Its fields are set once
- * `start()` has run.
+ * `buildGateway` over them, called in-process, with the workflow records
+ * bucket and journal stream. Its fields are set once `start()` has run.
  */
 export class GatewayOverNats implements PodHooks {
+  readonly #seed: RigSeed | undefined;
   nats!: TestNats;
   /** The gateway's connection. */
   nc!: NatsConnection;
   /** The stand-in pod's connection. */
   pod!: NatsConnection;
+  buckets!: Buckets;
+  /** The workflow journal stream's manager. */
+  journal!: JetStreamManager;
   registry!: RegistryView;
   deps!: GatewayDeps;
   app!: FastifyInstance;
@@ -165,18 +176,25 @@ export class GatewayOverNats implements PodHooks {
   readonly post = (path: string, payload?: string | Buffer, headers: Record<string, string> = {}) =>
     this.app.inject({ method: 'POST', url: path, payload, headers: payload === undefined ? headers : { ...JSON_HEADERS, ...headers } });
 
+  constructor(seed?: RigSeed) {
+    this.#seed = seed;
+  }
+
   async start(): Promise<void> {
     this.nats = await startTestNats();
     this.nc = await this.nats.connect();
     const buckets = await openBuckets(this.nc);
-    await buckets.registry.put(registrySpecKey(NS, 'counter'), JSON.stringify(spec('counter', COUNTER_PARTITIONS)));
+    this.buckets = buckets;
+    this.journal = await openJournal(this.nc);
+    await buckets.registry.put(registrySpecKey(NS, 'counter'), JSON.stringify(agentSpec('counter', COUNTER_PARTITIONS)));
     await buckets.registry.put(registryApiKey(NS, 'counter'), JSON.stringify(COUNTER_API));
-    await buckets.registry.put(registrySpecKey(NS, 'legacy'), JSON.stringify(spec('legacy', LEGACY_PARTITIONS)));
-    await buckets.registry.put(registrySpecKey(NS, 'sleepy'), JSON.stringify(spec('sleepy', 2)));
-    await buckets.registry.put(registrySpecKey(NS, 'late'), JSON.stringify(spec('late', 1)));
+    await buckets.registry.put(registrySpecKey(NS, 'legacy'), JSON.stringify(agentSpec('legacy', LEGACY_PARTITIONS)));
+    await buckets.registry.put(registrySpecKey(NS, 'sleepy'), JSON.stringify(agentSpec('sleepy', 2)));
+    await buckets.registry.put(registrySpecKey(NS, 'late'), JSON.stringify(agentSpec('late', 1)));
     this.pod = await this.nats.connect();
     serveAgent(this.pod, 'counter', COUNTER_PARTITIONS, this);
     serveAgent(this.pod, 'legacy', LEGACY_PARTITIONS, this);
+    await this.#seed?.(this);
     await this.pod.flush();
     this.registry = new RegistryView(buckets.registry, NS);
     await this.registry.start();
@@ -188,6 +206,7 @@ export class GatewayOverNats implements PodHooks {
       log: createLogger({ level: 'debug', sink: (line) => this.logLines.push(line) }),
       metricsRegistry: new Registry(),
       isReady: () => this.ready,
+      workflows: { records: buckets.workflows, journal: this.journal },
     };
     this.app = buildGateway(this.deps);
     await this.app.ready();
@@ -202,8 +221,8 @@ export class GatewayOverNats implements PodHooks {
 }
 
 /** A `GatewayOverNats` started before the tests of the calling suite and stopped after them. */
-export function useGatewayOverNats(): GatewayOverNats {
-  const rig = new GatewayOverNats();
+export function useGatewayOverNats(seed?: RigSeed): GatewayOverNats {
+  const rig = new GatewayOverNats(seed);
   beforeAll(() => rig.start());
   afterAll(() => rig.stop());
   return rig;
