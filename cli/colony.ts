@@ -5,6 +5,7 @@ import { devCommand, DEV_USAGE } from './commands/dev.ts';
 import { getCommand, GET_USAGE } from './commands/get.ts';
 import { invokeCommand, INVOKE_USAGE } from './commands/invoke.ts';
 import { manifestCommand, MANIFEST_USAGE } from './commands/manifest.ts';
+import { workflowCommand, WORKFLOW_USAGE } from './commands/workflow.ts';
 import { UsageError } from './usage-error.ts';
 
 const USAGE = `colony <command> [options]
@@ -13,6 +14,7 @@ Commands:
   dev [dir]                         run the platform and the agents under [dir] on this machine
   invoke <agent>/<key> <method> [json]   call a method through the gateway
   get agents|pods [agent]           what runs: replicas, pods, partitions, load, scaling decisions
+  workflow start|get|list|...       start, inspect and steer workflow instances
   manifest [dir...]                 the Kubernetes objects (ConfigMap with the code + Agent) for kubectl apply
 
 Run colony <command> --help for the options of a command.
@@ -23,12 +25,15 @@ ${INVOKE_USAGE}
 
 ${GET_USAGE}
 
+${WORKFLOW_USAGE}
+
 ${MANIFEST_USAGE}`;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   dev: devCommand,
   invoke: invokeCommand,
   get: getCommand,
+  workflow: workflowCommand,
   manifest: manifestCommand,
 };
 

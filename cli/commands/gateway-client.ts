@@ -3,11 +3,27 @@ export function authHeaders(token: string | undefined): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-/** GETs JSON from the gateway, turning its errors and an unreachable gateway into clear messages. */
-export async function gatewayJson(url: string, path: string, token?: string): Promise<unknown> {
+/** A request the CLI sends to the gateway. */
+export interface GatewayRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Path and query, percent-encoded: `/v1/workflows/order/o-1?wait=10s`. */
+  path: string;
+  /** JSON text. */
+  body?: string | undefined;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Sends a request to the gateway and answers its JSON, turning its errors
+ * (`<path>: <status> <code>: <message>`) and an unreachable gateway into
+ * clear messages.
+ */
+export async function gatewayRequest(url: string, request: GatewayRequest, token?: string): Promise<unknown> {
+  const headers: Record<string, string> = { ...request.headers, ...authHeaders(token) };
+  if (request.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
-    response = await fetch(`${url.replace(/\/$/, '')}${path}`, { headers: authHeaders(token) });
+    response = await fetch(`${url.replace(/\/$/, '')}${request.path}`, { method: request.method, headers, body: request.body });
   } catch (error) {
     const reason = String((error as Error).cause ?? (error as Error).message);
     throw new Error(`could not reach the gateway at ${url} (${reason}); is \`colony dev\` running? Set --url or COLONY_URL`, { cause: error });
@@ -21,7 +37,13 @@ export async function gatewayJson(url: string, path: string, token?: string): Pr
     } catch {
       // not JSON
     }
-    throw new Error(`${path}: ${response.status} ${message}`);
+    const what = request.method === 'GET' ? request.path : `${request.method} ${request.path}`;
+    throw new Error(`${what}: ${response.status} ${message}`);
   }
-  return JSON.parse(text);
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+/** GETs JSON from the gateway (see gatewayRequest). */
+export async function gatewayJson(url: string, path: string, token?: string): Promise<unknown> {
+  return gatewayRequest(url, { method: 'GET', path }, token);
 }

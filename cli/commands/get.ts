@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { AgentStatusRecord } from '../../agent-runtime/protocol/registry.ts';
 import { UsageError } from '../usage-error.ts';
 import { gatewayJson } from './gateway-client.ts';
+import { table } from './text-table.ts';
 
 export const GET_USAGE = `colony get agents|pods [agent] [options]
 
@@ -17,11 +18,6 @@ Options:
   --token <t>   API token, for a gateway that requires one (default $COLONY_TOKEN)
   --json        print the status records as JSON
   --history     with agents: the recent scaling decisions too`;
-
-function table(rows: string[][]): string {
-  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
-}
 
 function age(since: number | undefined, now: number): string {
   if (since === undefined) return '-';

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../usage-error.ts';
+import { splitAddress } from './address.ts';
 import { authHeaders } from './gateway-client.ts';
 
 export const INVOKE_USAGE = `colony invoke <agent>/<key> <method> [json] [options]
@@ -32,12 +33,9 @@ export async function invokeCommand(argv: string[]): Promise<void> {
   }
   const [address, method, input] = positionals;
   if (!address || !method || positionals.length > 3) throw new UsageError('expected <agent>/<key> <method> [json]', INVOKE_USAGE);
-  const slash = address.indexOf('/');
-  if (slash <= 0 || slash === address.length - 1) {
-    throw new UsageError(`"${address}" is not an instance address; write <agent>/<key>, e.g. counter/alice`, INVOKE_USAGE);
-  }
-  const agent = address.slice(0, slash);
-  const key = address.slice(slash + 1);
+  const parts = splitAddress(address);
+  if (!parts) throw new UsageError(`"${address}" is not an instance address; write <agent>/<key>, e.g. counter/alice`, INVOKE_USAGE);
+  const { name: agent, key } = parts;
   if (input !== undefined) {
     try {
       JSON.parse(input);
