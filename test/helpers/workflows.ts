@@ -6,7 +6,7 @@ import { RegistryView } from '../../agent-runtime/client/registry-view.ts';
 import { decodeJson, encodeJson } from '../../agent-runtime/protocol/codec.ts';
 import { DEFAULT_NAMESPACE } from '../../agent-runtime/protocol/limits.ts';
 import type { WorkflowSummary, WorkflowVerb } from '../../agent-runtime/protocol/workflow.ts';
-import { readSummary } from '../../agent-runtime/workflow/workflow-deps.ts';
+import { readSummary } from '../../agent-runtime/client/workflow-records.ts';
 
 export interface WorkflowDriver {
   /** Sends a management verb to a workflow instance, as the gateway does; resolves with its reply. */
