@@ -5,6 +5,9 @@ import type { HistoryStep, JournalEntry, StepKind, WorkflowHistory, WorkflowSumm
 interface Pending {
   firstAt: number;
   timer: boolean;
+  /** The step's kind and name, when its entries say (entries written before they did, do not). */
+  step?: StepKind | undefined;
+  name?: string | undefined;
   attempts: number;
   error: ErrorBody | undefined;
 }
@@ -16,7 +19,7 @@ interface Pending {
  * or a call or send to an instance).
  */
 function pendingKind(pending: Pending): StepKind {
-  return pending.timer ? 'sleep' : 'activity';
+  return pending.step ?? (pending.timer ? 'sleep' : 'activity');
 }
 
 function doneStep(entry: Extract<JournalEntry, { t: 'done' }>): HistoryStep {
@@ -39,7 +42,7 @@ function doneStep(entry: Extract<JournalEntry, { t: 'done' }>): HistoryStep {
 }
 
 function waitingStep(k: number, pending: Pending): HistoryStep {
-  const step: HistoryStep = { step: k, kind: pendingKind(pending), name: '', status: 'waiting', scheduledAt: pending.firstAt };
+  const step: HistoryStep = { step: k, kind: pendingKind(pending), name: pending.name ?? '', status: 'waiting', scheduledAt: pending.firstAt };
   if (pending.attempts > 0) step.attempts = pending.attempts;
   // The error of its last failed attempt: why it waits to be tried again.
   if (pending.error) step.error = pending.error;
@@ -50,8 +53,8 @@ function waitingStep(k: number, pending: Pending): HistoryStep {
  * A run's journal, as GET …/history shows it: every step in step order
  * (completed or failed with its `done` entry; `waiting` while it has only a
  * timer or failed attempts), the events that arrived, and how the run ended.
- * `patch` markers are not shown. A waiting step's name is empty and its kind
- * inferred (see pendingKind): the journal names a step when it completes.
+ * `patch` markers are not shown. A waiting step's kind and name come from its
+ * timer and retry entries (inferred for journals written before they said).
  */
 export function historyOf(summary: Pick<WorkflowSummary, 'id' | 'workflow' | 'run'>, messages: readonly (readonly JournalEntry[])[]): WorkflowHistory {
   const done = new Map<number, HistoryStep>();
@@ -68,6 +71,8 @@ export function historyOf(summary: Pick<WorkflowSummary, 'id' | 'workflow' | 'ru
         case 'retry': {
           const known = pending.get(entry.k) ?? { firstAt: entry.at, timer: false, attempts: 0, error: undefined };
           known.firstAt = Math.min(known.firstAt, entry.at);
+          if (entry.step) known.step = entry.step;
+          if (entry.name !== undefined) known.name = entry.name;
           if (entry.t === 'timer') known.timer = true;
           else if (entry.attempt >= known.attempts) {
             known.attempts = entry.attempt;

@@ -109,8 +109,8 @@ export type StepKind = (typeof STEP_KINDS)[number];
 export type JournalEntry =
   | { t: 'done'; k: number; step: StepKind; name: string; ok: true; value?: unknown; started: number; at: number; attempts?: number }
   | { t: 'done'; k: number; step: StepKind; name: string; ok: false; error: ErrorBody; started: number; at: number; attempts?: number }
-  | { t: 'timer'; k: number; due: number; at: number }
-  | { t: 'retry'; k: number; attempt: number; error: ErrorBody; delayMs: number; at: number }
+  | { t: 'timer'; k: number; due: number; at: number; step?: StepKind; name?: string }
+  | { t: 'retry'; k: number; attempt: number; error: ErrorBody; delayMs: number; at: number; step?: StepKind; name?: string }
   | { t: 'event'; name: string; payload?: unknown; at: number; id?: string }
   | { t: 'patch'; id: string; k: number; at: number }
   | { t: 'end'; status: WorkflowStatus | 'continued'; value?: unknown; error?: ErrorBody | undefined; reason?: string; at: number };

@@ -1,3 +1,4 @@
+import { ColonyError } from '../protocol/errors.ts';
 import type { JournalEntry } from '../protocol/workflow.ts';
 import type { Journal } from './journal-writer.ts';
 
@@ -8,6 +9,8 @@ import type { Journal } from './journal-writer.ts';
  */
 export class MemoryJournal implements Journal {
   readonly messages: JournalEntry[][] = [];
+  /** Entries larger than this are refused, as JournalWriter refuses them. */
+  maxBytes = Number.POSITIVE_INFINITY;
   #queue: { entry: JournalEntry; stored: (() => void) | undefined; resolve: () => void }[] = [];
   #scheduled = false;
   #idle: (() => void)[] = [];
@@ -21,6 +24,7 @@ export class MemoryJournal implements Journal {
   }
 
   append(entry: JournalEntry, stored?: () => void): Promise<void> {
+    if (JSON.stringify(entry).length > this.maxBytes) return Promise.reject(new ColonyError('result_too_large', 'the entry is too large for the journal'));
     return new Promise((resolve) => {
       this.#queue.push({ entry: JSON.parse(JSON.stringify(entry)) as JournalEntry, stored, resolve });
       if (!this.#scheduled) {

@@ -167,6 +167,20 @@ describe('a workflow run, live', () => {
     expect(t.journal.entries.at(-1)).toMatchObject({ t: 'end', status: 'terminated', reason: 'enough' });
   });
 
+  it('fails a step whose result is too large for the journal, clearly, and keeps writing the journal', async () => {
+    const h = harness(async (ctx) => {
+      try {
+        await add(ctx, 1);
+      } catch (error) {
+        return { failed: (error as ColonyError).code, step: (error as { step?: number }).step };
+      }
+      return 'no';
+    }, { answer: () => 'x'.repeat(5_000) });
+    h.journal.maxBytes = 1_000;
+    await h.run.start([]);
+    expect(await h.ended).toEqual({ status: 'completed', output: { failed: 'result_too_large', step: 0 } });
+  });
+
   it('continues as new: the run ends with the next input', async () => {
     const h = harness(async (ctx, input: { round: number }) => {
       await add(ctx, input.round);

@@ -351,7 +351,7 @@ export class WorkflowRun {
       return;
     }
     this.#index.markTimerJournaled(step.k);
-    this.#deps.journal.append({ t: 'timer', k: step.k, due, at: this.#deps.now() }).then(set, (error: unknown) => this.#deps.onBroken(error as Error));
+    this.#deps.journal.append({ t: 'timer', k: step.k, due, at: this.#deps.now(), step: step.kind, name: step.name }).then(set, (error: unknown) => this.#deps.onBroken(error as Error));
   }
 
   /** Gives buffered events to the steps waiting for them, oldest first. */
@@ -410,7 +410,7 @@ export class WorkflowRun {
       return;
     }
     const at = this.#deps.now();
-    await this.#deps.journal.append({ t: 'retry', k: step.k, attempt, error, delayMs, at }).catch((failure: unknown) => this.#deps.onBroken(failure as Error));
+    await this.#deps.journal.append({ t: 'retry', k: step.k, attempt, error, delayMs, at, step: step.kind, name: step.name }).catch((failure: unknown) => this.#deps.onBroken(failure as Error));
     this.#index.noteRetry(step.k, attempt, at, delayMs);
     this.#ready.push(step);
   }
@@ -433,6 +433,12 @@ export class WorkflowRun {
     try {
       await this.#deps.journal.append(entry, () => this.#settle(step, outcome.ok ? { ok: true, value } : outcome));
     } catch (error) {
+      if (outcome.ok && error instanceof ColonyError && error.code === 'result_too_large') {
+        // A result too large for the journal fails its step, clearly; the journal itself is fine.
+        step.completing = false;
+        await this.#complete(step, { ok: false, error: error.toBody() });
+        return;
+      }
       this.#deps.onBroken(error as Error);
     }
   }
