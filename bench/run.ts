@@ -3,9 +3,10 @@
  * on the same machine, printed side by side with the ratios the targets are
  * stated in.
  *
- *   node bench/run.ts [--only throughput,latency,cold-start,handoff,activation,memory]
+ *   node bench/run.ts [--only throughput,latency,cold-start,handoff,activation,memory,workflows]
  *                     [--seconds 4] [--rounds 3] [--connections 32] [--calls 3000]
  *                     [--cold-starts 5] [--keys 2000] [--instances 1000000]
+ *                     [--chain 1000] [--fan 10000] [--big-fan 100000] [--runs 200] [--many 1000] [--replay-steps 10000]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,8 +21,9 @@ import { coldStart, handoffPause } from './scenarios/elasticity.ts';
 import { activation, memory } from './scenarios/instances.ts';
 import { latency } from './scenarios/latency.ts';
 import { throughput } from './scenarios/throughput.ts';
+import { workflowScenarios } from './scenarios/workflows.ts';
 
-const SCENARIOS = ['throughput', 'latency', 'cold-start', 'handoff', 'activation', 'memory'] as const;
+const SCENARIOS = ['throughput', 'latency', 'cold-start', 'handoff', 'activation', 'memory', 'workflows'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +35,12 @@ const { values } = parseArgs({
     'cold-starts': { type: 'string', default: '5' },
     keys: { type: 'string', default: '2000' },
     instances: { type: 'string', default: '1000000' },
+    chain: { type: 'string', default: '1000' },
+    fan: { type: 'string', default: '10000' },
+    'big-fan': { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '200' },
+    many: { type: 'string', default: '1000' },
+    'replay-steps': { type: 'string', default: '10000' },
   },
 });
 const only = new Set(values.only.split(','));
@@ -43,14 +51,19 @@ for (const name of only) {
 async function main(): Promise<void> {
   process.stdout.write(`Colony benchmarks: ${[...only].join(', ')}\n`);
   const dataDir = await mkdtemp(join(tmpdir(), 'colony-bench-'));
-  const specs = await loadManifests([here('../examples/counter'), here('./agents')]);
+  const specs = await loadManifests([here('../examples/counter'), here('../examples/fanout'), here('./agents')]);
+  const podLines: string[] = [];
   const platform = await startPlatform({
     agents: specs,
     dataDir,
     gatewayPort: 0,
     log: createLogger({ level: 'warn' }),
-    podLogLevel: 'warn',
-    onPodOutput: (pod, line) => process.stderr.write(`${pod.podId} ${line}\n`),
+    // Info, for the replay timings workflow pods log; the rest of info is not shown.
+    podLogLevel: 'info',
+    onPodOutput: (pod, line) => {
+      if (line.includes('replayed')) podLines.push(line);
+      else if (!line.includes('"level":"info"') && !line.includes('"level":"debug"')) process.stderr.write(`${pod.podId} ${line}\n`);
+    },
     onProgress: (line) => process.stdout.write(`${line}\n`),
   });
   const rows: Row[] = [];
@@ -65,6 +78,18 @@ async function main(): Promise<void> {
     if (only.has('cold-start')) rows.push(await coldStart(platform, specs, Number(values['cold-starts'])));
     if (only.has('handoff')) rows.push(await handoffPause(platform, specs));
     if (only.has('activation')) rows.push(...(await activation(platform, Number(values.keys))));
+    if (only.has('workflows')) {
+      rows.push(
+        ...(await workflowScenarios(platform, () => podLines, {
+          chain: Number(values.chain),
+          fan: Number(values.fan),
+          bigFan: Number(values['big-fan']),
+          runs: Number(values.runs),
+          many: Number(values.many),
+          replaySteps: Number(values['replay-steps']),
+        })),
+      );
+    }
   } finally {
     await platform.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -161,7 +161,7 @@ export class Host {
       workflows,
     });
     if (this.#agent.activities.size > 0) {
-      this.#activities = new ActivityWorker({
+      const worker = new ActivityWorker({
         nc: this.#nc,
         namespace: config.namespace,
         agent: config.agent,
@@ -173,6 +173,8 @@ export class Host {
         maxConcurrent: DEFAULT_MAX_CONCURRENT_ACTIVITIES,
         counters: this.#catalog.counters,
       });
+      this.#activities = worker;
+      if (workflows) workflows.localActivities = worker;
     }
     const inbox = new CallInbox({
       nc: this.#nc,

@@ -17,6 +17,8 @@ import type { ActivityContext, ActivityFn } from '../sdk/workflow.ts';
 import type { AnyAgentDefinition, CallClient, SendClient } from '../sdk/types.ts';
 
 const EMPTY = new Uint8Array(0);
+/** Activities a pod runs for its own workflows without NATS at once, at most (see tryLocal). */
+const LOCAL_SLOTS = 2;
 
 export interface ActivityWorkerDeps {
   nc: NatsConnection;
@@ -54,6 +56,17 @@ export class ActivityWorker {
 
   get running(): number {
     return this.#running;
+  }
+
+  /**
+   * Runs an activity of this pod's Agent here, without NATS, when the pod has
+   * a free local slot (a sequential chain then costs no round trip through
+   * NATS); undefined when it has none (the caller sends it to the queue group,
+   * so a fan-out spreads over every pod).
+   */
+  tryLocal(meta: CallMeta, input: unknown): Promise<Reply> | undefined {
+    if (this.#running >= LOCAL_SLOTS || !this.#subscription) return undefined;
+    return this.#counted(() => this.#execute(meta, JSON.parse(JSON.stringify(input ?? null)) as unknown));
   }
 
   start(): void {
@@ -99,32 +112,43 @@ export class ActivityWorker {
   }
 
   async #run(msg: Msg): Promise<void> {
-    this.#running += 1;
-    this.#deps.counters.inflight += 1;
-    try {
-      respond(msg, await this.#execute(msg));
-    } finally {
-      this.#running -= 1;
-      this.#deps.counters.inflight -= 1;
-      const next = this.#waiting.shift();
-      if (next) {
-        this.#deps.counters.queued -= 1;
-        void this.#run(next);
-      } else if (this.#running === 0) {
-        for (const idle of this.#idle.splice(0)) idle();
-      }
-    }
-  }
-
-  async #execute(msg: Msg): Promise<Reply> {
     let meta: CallMeta;
     let input: unknown;
     try {
       meta = readCallHeaders(msg);
       input = decodeJson(msg.data, `the input of activity ${this.#deps.agent}.${meta.method}`);
     } catch (error) {
-      return errorReply(toColonyError(error, 'reading the activity call'));
+      respond(msg, errorReply(toColonyError(error, 'reading the activity call')));
+      this.#next();
+      return;
     }
+    respond(msg, await this.#counted(() => this.#execute(meta, input)));
+  }
+
+  /** A slot freed: the next waiting activity runs, or those waiting for the worker to be idle are told. */
+  #next(): void {
+    const next = this.#waiting.shift();
+    if (next) {
+      this.#deps.counters.queued -= 1;
+      void this.#run(next);
+    } else if (this.#running === 0) {
+      for (const idle of this.#idle.splice(0)) idle();
+    }
+  }
+
+  async #counted(run: () => Promise<Reply>): Promise<Reply> {
+    this.#running += 1;
+    this.#deps.counters.inflight += 1;
+    try {
+      return await run();
+    } finally {
+      this.#running -= 1;
+      this.#deps.counters.inflight -= 1;
+      this.#next();
+    }
+  }
+
+  async #execute(meta: CallMeta, input: unknown): Promise<Reply> {
     const { agent } = this.#deps;
     const fn = this.#deps.activities.get(meta.method);
     if (!fn) {

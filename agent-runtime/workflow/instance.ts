@@ -44,22 +44,27 @@ export class WorkflowInstance {
     return this.#run;
   }
 
-  /** Continues the run an activation finds in its record (running or suspended). */
-  open(): void {
+  /**
+   * Continues the run an activation finds in its record (running or
+   * suspended). `fresh`: a run just started, whose journal is empty — it is
+   * not read (a write that finds it is not empty fails, and the instance is
+   * loaded again).
+   */
+  open(fresh = false): void {
     const summary = this.summary;
     if (!summary || (summary.status !== 'running' && summary.status !== 'suspended')) return;
-    this.#opening ??= this.#open(summary).finally(() => {
+    this.#opening ??= this.#open(summary, fresh).finally(() => {
       this.#opening = undefined;
     });
   }
 
-  async #open(summary: WorkflowSummary): Promise<void> {
+  async #open(summary: WorkflowSummary, fresh: boolean): Promise<void> {
     const deps = this.#deps;
     const activation = this.#activation;
     const subject = journalSubject(deps.namespace, deps.workflow, summary.id, summary.run);
     let read;
     try {
-      read = await readJournal(deps.jsm, subject);
+      read = fresh ? { messages: [], lastSeq: 0 } : await readJournal(deps.jsm, subject);
     } catch (error) {
       activation.deps.log.error(`could not read the journal of workflow ${activation.address}; dropping the activation, the next call reads it again`, errorField(error));
       activation.abandon();
@@ -105,7 +110,15 @@ export class WorkflowInstance {
     });
     if (summary.status === 'suspended') run.suspend();
     this.#run = run;
+    const replayStarted = performance.now();
     await run.start(read.messages);
+    if (read.messages.length > 0) {
+      activation.deps.log.info(`workflow ${address} replayed ${run.stepsTaken} steps from ${read.messages.length} journal messages in ${Math.round(performance.now() - replayStarted)} ms`, {
+        key: activation.key,
+        replayMs: Math.round(performance.now() - replayStarted),
+        steps: run.stepsTaken,
+      });
+    }
   }
 
   /** The run ended: the record says so (a turn), the parent is told, a next run starts after continueAsNew. */
@@ -131,7 +144,7 @@ export class WorkflowInstance {
       const finished = next;
       // The previous run's journal is not needed any more.
       void deps.jsm.streams.purge('COLONY_JOURNAL', { filter: journalSubject(deps.namespace, deps.workflow, finished.id, finished.run - 1) }).catch(() => undefined);
-      this.open();
+      this.open(true);
       return;
     }
     const summary = this.summary;

@@ -43,7 +43,7 @@ export async function applyVerb(
     }
     const summary: WorkflowSummary = { id, workflow, status: 'running', input: start.input ?? null, createdAt: now, updatedAt: now, run: 1, ...(start.parent ? { parent: start.parent } : {}) };
     ctx.state = summary;
-    return { reply: reply(summary), afterCommit: () => instance.open() };
+    return { reply: reply(summary), afterCommit: () => instance.open(true) };
   }
   if (verb === 'childDone') {
     const done = input as ChildDoneInput;

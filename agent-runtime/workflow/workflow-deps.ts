@@ -5,6 +5,9 @@ import type { ColonyClient } from '../client/client.ts';
 import { decodeJson, encodeJson } from '../protocol/codec.ts';
 import type { RetryPolicy, WorkflowFn } from '../sdk/workflow.ts';
 import type { Step } from './step.ts';
+import { unwrapReply } from '../activation/reply.ts';
+import type { Reply } from '../activation/reply.ts';
+import type { CallMeta } from '../protocol/envelope.ts';
 
 /** Steps with an effect elsewhere running at once in one run, at most. */
 export const DEFAULT_MAX_INFLIGHT_STEPS = 2_000;
@@ -31,6 +34,8 @@ export interface WorkflowDeps {
   maxInflight: number;
   maxSteps: number;
   retentionMs: number;
+  /** This pod's activity worker, when its Agent has activities: an activity of its own may run here, without NATS. */
+  localActivities?: { tryLocal(meta: CallMeta, input: unknown): Promise<Reply> | undefined } | undefined;
 }
 
 /** Runs one attempt of a step's effect: an activity on the Agent's pods, a call or send to an instance, a child start. */
@@ -39,11 +44,9 @@ export async function executeEffect(deps: WorkflowDeps, step: Step, attempt: num
   if (!effect) return undefined;
   switch (effect.kind) {
     case 'activity': {
-      const result = await deps.client.callActivity({
-        agent: effect.agent,
+      const meta: CallMeta = {
         key: instance.id,
         method: effect.activity,
-        input: encodeJson(effect.input),
         deadline: Date.now() + effect.timeoutMs,
         callId: step.callId,
         // The attempt rides in the chain: the activity's ctx.attempt.
@@ -51,7 +54,11 @@ export async function executeEffect(deps: WorkflowDeps, step: Step, attempt: num
         depth: 1,
         caller: instance.address,
         op: 'activity',
-      });
+      };
+      // One of this pod's own, with a slot free here: no round trip through NATS (a fan-out fills the slots and spreads).
+      const local = effect.agent === deps.workflow ? deps.localActivities?.tryLocal(meta, effect.input) : undefined;
+      if (local) return unwrapReply(await local);
+      const result = await deps.client.callActivity({ ...meta, agent: effect.agent, input: encodeJson(effect.input) });
       return decodeJson(result.data, `the result of activity ${effect.agent}.${effect.activity}`);
     }
     case 'call':
