@@ -2,6 +2,8 @@ import type { KV } from '@nats-io/kv';
 import { watchKv } from './kv-watch.ts';
 import type { KvWatchHandle } from './kv-watch.ts';
 import type { PlacementTable } from '../protocol/placement.ts';
+import { partitionOf } from '../protocol/partition.ts';
+import { placementKey } from '../protocol/subjects.ts';
 
 /**
  * Partitions of an Agent whose owner changed between two tables; `vacated`
@@ -68,4 +70,12 @@ export class PlacementView {
     if (changed.length === 0) return;
     for (const listener of this.#listeners) listener(table.agent, changed, vacated);
   }
+}
+
+/** The pod the placement table gives the partition of `key` to now (undefined: none, or no table). */
+export async function ownerOfKey(placement: KV, namespace: string, agent: string, key: string): Promise<string | undefined> {
+  const entry = await placement.get(placementKey(namespace, agent));
+  if (entry?.operation !== 'PUT') return undefined;
+  const table = entry.json<PlacementTable>();
+  return table.owners[partitionOf(key, table.partitions)] ?? undefined;
 }

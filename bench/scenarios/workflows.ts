@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { openBuckets } from '../../agent-runtime/client/buckets.ts';
-import { partitionOf } from '../../agent-runtime/protocol/partition.ts';
-import type { PlacementTable } from '../../agent-runtime/protocol/placement.ts';
-import { placementKey } from '../../agent-runtime/protocol/subjects.ts';
+import { ownerOfKey } from '../../agent-runtime/client/placement-view.ts';
 import type { Platform } from '../../cli/dev/platform.ts';
 import { child, summarise } from '../harness.ts';
 import type { Row } from '../harness.ts';
@@ -134,9 +132,7 @@ async function resumeAfterKill(
 async function ownerOf(platform: Platform, agent: string, id: string): Promise<string> {
   const nc = await connect({ servers: platform.natsUrl });
   try {
-    const buckets = await openBuckets(nc);
-    const table = (await buckets.placement.get(placementKey('default', agent)))?.json<PlacementTable>();
-    const owner = table?.owners[partitionOf(id, table.partitions)];
+    const owner = await ownerOfKey((await openBuckets(nc)).placement, 'default', agent, id);
     if (!owner) throw new Error(`no pod serves ${agent}/${id}`);
     return owner;
   } finally {

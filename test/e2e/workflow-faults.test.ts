@@ -5,9 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBuckets } from '../../agent-runtime/client/buckets.ts';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
-import { partitionOf } from '../../agent-runtime/protocol/partition.ts';
-import type { PlacementTable } from '../../agent-runtime/protocol/placement.ts';
-import { placementKey } from '../../agent-runtime/protocol/subjects.ts';
+import { ownerOfKey } from '../../agent-runtime/client/placement-view.ts';
 import { startPlatform } from '../../cli/dev/platform.ts';
 import type { Platform } from '../../cli/dev/platform.ts';
 import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
@@ -40,9 +38,7 @@ describe('durable workflows through pod crashes and restarts', () => {
   const ownerOf = async (agent: string, id: string): Promise<string> => {
     const nc = await connect({ servers: platform.natsUrl });
     try {
-      const buckets = await openBuckets(nc);
-      const table = (await buckets.placement.get(placementKey('default', agent)))?.json<PlacementTable>();
-      const owner = table?.owners[partitionOf(id, table.partitions)];
+      const owner = await ownerOfKey((await openBuckets(nc)).placement, 'default', agent, id);
       if (!owner) throw new Error(`no pod serves ${agent}/${id}`);
       return owner;
     } finally {
