@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callOk } from '../helpers/call.ts';
 import { EXAMPLES_DIR } from '../helpers/colony-dev.ts';
 import { startTestPlatform } from '../helpers/platform.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
@@ -12,7 +13,7 @@ describe('durable workflows on real pods', () => {
   const lines: string[] = [];
 
   beforeAll(async () => {
-    test = await startTestPlatform('workflows', ['counter', 'fanout', 'approval'].map((name) => join(EXAMPLES_DIR, name)), {
+    test = await startTestPlatform('workflows', ['counter', 'fanout', 'approval', 'saga'].map((name) => join(EXAMPLES_DIR, name)), {
       logLevel: 'info',
       onPodOutput: (_pod, line) => lines.push(line),
     });
@@ -45,5 +46,18 @@ describe('durable workflows on real pods', () => {
     expect(await driver.finished('approval', 'yes')).toMatchObject({ status: 'completed', output: { approved: true, timedOut: false } });
     await driver.verb('approval', 'late', 'start', { input: { amount: 10, timeoutMs: 500 } });
     expect(await driver.finished('approval', 'late')).toMatchObject({ status: 'completed', output: { approved: false, timedOut: true } });
+  });
+
+  it('undoes a saga in reverse when a step fails for good, and ships one that does not fail', async () => {
+    const count = async (key: string): Promise<number> => ((await callOk(test.platform.gatewayUrl, 'counter', key, 'get')) as { count: number }).count;
+    await driver.verb('order', 'broken', 'start', { input: { item: 'lamp', qty: 2, amount: 30, failAt: 'ship' } });
+    const broken = await driver.finished('order', 'broken');
+    expect(broken).toMatchObject({ status: 'completed', output: { status: 'compensated', failedAt: 2, reason: 'no courier for lamp' } });
+    expect(await count('reserved-lamp')).toBe(0);
+    expect(await count('charged')).toBe(0);
+    await driver.verb('order', 'fine', 'start', { input: { item: 'desk', qty: 1, amount: 100 } });
+    expect(await driver.finished('order', 'fine')).toMatchObject({ status: 'completed', output: { status: 'shipped' } });
+    expect(await count('reserved-desk')).toBe(1);
+    expect(await count('charged')).toBe(100);
   });
 });
