@@ -77,6 +77,15 @@ describe('durable workflows through pod crashes and restarts', () => {
     expect(await count('crash-seq')).toBe(n);
   }, 180_000);
 
+  it('delivers an event sent while the instance\'s pod is gone (killed) and another takes its partition', async () => {
+    await driver.verb('approval', 'moving', 'start', { input: { amount: 3, timeoutMs: 600_000 } });
+    await expect.poll(async () => (await driver.get('approval', 'moving'))?.customStatus, { timeout: 10_000 }).toBeTruthy();
+    expect(platform.driver.signal(await ownerOf('approval', 'moving'), 'SIGKILL')).toBe(true);
+    // Sent at once: it waits for the partition's next owner, which replays the instance, then journals the event.
+    await driver.verb('approval', 'moving', 'event', { name: 'decision', payload: { approved: true } });
+    expect(await driver.finished('approval', 'moving', 60_000)).toMatchObject({ status: 'completed', output: { approved: true, timedOut: false } });
+  }, 120_000);
+
   it('goes on across a full stop and start of the platform: a fan-out, a sequential run, a durable timer, an event sent while unloaded', async () => {
     await driver.verb('fanout', 'restart-fan', 'start', { input: { n: 2_000, tally: 'restart-fan' } });
     await driver.verb('fanout', 'restart-seq', 'start', { input: { n: 200, tally: 'restart-seq', sequential: true } });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { openBuckets } from '../../agent-runtime/client/buckets.ts';
 import { ColonyClient } from '../../agent-runtime/client/client.ts';
+import { PlacementView } from '../../agent-runtime/client/placement-view.ts';
 import { RegistryView } from '../../agent-runtime/client/registry-view.ts';
 import { decodeJson, encodeJson } from '../../agent-runtime/protocol/codec.ts';
 import { DEFAULT_NAMESPACE } from '../../agent-runtime/protocol/limits.ts';
@@ -24,7 +25,10 @@ export async function workflowDriver(natsUrl: string, namespace = DEFAULT_NAMESP
   const buckets = await openBuckets(nc);
   const registry = new RegistryView(buckets.registry, namespace);
   await registry.start();
-  const client = new ColonyClient(nc, registry, { namespace });
+  // As the gateway does: a call waiting on a pod that goes away is sent again to the partition's next owner.
+  const placement = new PlacementView(buckets.placement, namespace);
+  await placement.start();
+  const client = new ColonyClient(nc, registry, { namespace, placement });
   const get = (workflow: string, id: string): Promise<WorkflowSummary | undefined> => readSummary(buckets.workflows, namespace, workflow, id);
   return {
     verb: async (workflow, id, verb, input) => {
@@ -44,6 +48,7 @@ export async function workflowDriver(natsUrl: string, namespace = DEFAULT_NAMESP
     },
     close: async () => {
       registry.stop();
+      placement.stop();
       await nc.drain();
     },
   };
