@@ -32,15 +32,18 @@ afterEach(async () => {
   await Promise.all(dataDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
+/** Two of the examples: three pods (account has two), nats-server beside them. */
+const EXAMPLES = ['counter', 'account'].map((name) => join(EXAMPLES_DIR, name));
+
 async function dataDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'colony-signals-'));
   dataDirs.push(dir);
   return dir;
 }
 
-/** `colony dev` (by default with the examples: nats-server and three pods) on `dir`; returns it and its process tree, launcher first. */
+/** `colony dev` (by default with two examples: nats-server and three pods) on `dir`; returns it and its process tree, launcher first. */
 async function start(dir: string, options: ColonyDevOptions = {}, pods = 3): Promise<{ dev: ColonyDev; tree: ProcessInfo[] }> {
-  const dev = await startColonyDev({ dirs: [EXAMPLES_DIR], dataDir: dir, ...options });
+  const dev = await startColonyDev({ dirs: EXAMPLES, dataDir: dir, ...options });
   const launcher = processInfo(dev.process.pid as number);
   const tree = [...(launcher ? [launcher] : []), ...descendants(dev.process.pid as number)];
   started.push(...tree);
@@ -51,7 +54,7 @@ async function start(dir: string, options: ColonyDevOptions = {}, pods = 3): Pro
 
 /** Starts `colony dev` on `dir`, which should refuse: resolves with what it printed (or, if it started, says so). */
 async function refusal(dir: string): Promise<string> {
-  return startColonyDev({ dirs: [EXAMPLES_DIR], dataDir: dir }).then(
+  return startColonyDev({ dirs: EXAMPLES, dataDir: dir }).then(
     async (dev) => {
       started.push(...[processInfo(dev.process.pid as number) ?? []].flat(), ...descendants(dev.process.pid as number));
       await dev.stop();
@@ -99,7 +102,7 @@ describe('colony dev stops what it started, however it is stopped', () => {
   });
 
   it('leaves no pod running when colony dev, its helpers and nats-server are all killed at once', { timeout: 120_000 }, async () => {
-    const { dev, tree } = await start(await dataDir(), { dirs: [EXAMPLES_DIR, join(FIXTURES_DIR, 'faulty')] }, 4);
+    const { dev, tree } = await start(await dataDir(), { dirs: [...EXAMPLES, join(FIXTURES_DIR, 'faulty')] }, 4);
     for (const key of ['a', 'b', 'c']) {
       expect((await dev.call('counter', key, 'increment', { by: 1 })).status).toBe(200);
       expect((await dev.call('account', key, 'deposit', { amount: 5 })).status).toBe(200);
