@@ -24,6 +24,8 @@ export interface AgentControllerDeps {
   registryKv: KV;
   log: StructuredLogger;
   now: () => number;
+  /** The wake index: when an instance of a scaled-to-zero Agent is due, the Agent is woken. */
+  wakes?: { earliest(agent: string, now: number): number | undefined } | undefined;
 }
 
 /** Most recent scaling decisions kept per Agent, for status. */
@@ -132,6 +134,7 @@ export class AgentController {
         silent: tracker.silent(spec.namespace, spec.name, at).map((pod) => pod.podId),
         samples: this.#history,
         demandAt: this.#demandAt,
+        wakeAt: this.#deps.wakes?.earliest(spec.name, at),
         state: this.#state,
       },
       at,

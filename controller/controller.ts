@@ -10,6 +10,7 @@ import { AgentController } from './agent-controller.ts';
 import type { AgentStatus } from './reconcile/describe.ts';
 import type { PodDriver } from './drivers/driver.ts';
 import { DEFAULT_POD_TIMEOUT_MS, PodTracker } from './pods/pod-tracker.ts';
+import { WakeWatch } from './wake/wake-watch.ts';
 import type { AgentSpec } from './manifest/agent-spec.ts';
 
 export interface ControllerOptions {
@@ -41,6 +42,7 @@ export class Controller {
   #subscriptions: Subscription[] = [];
   readonly #tunables: Readonly<AutoscalerTunables>;
   #timer: NodeJS.Timeout | undefined;
+  #wakes: WakeWatch | undefined;
 
   constructor(options: ControllerOptions) {
     this.#options = options;
@@ -82,6 +84,8 @@ export class Controller {
       },
     });
     this.#subscriptions.push(demand, heartbeats);
+    this.#wakes = new WakeWatch(this.#options.buckets.wake, namespace, this.#options.log);
+    await this.#wakes.start();
     this.#timer = setInterval(() => this.#resync(), this.#options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS);
     this.#timer.unref();
   }
@@ -108,6 +112,7 @@ export class Controller {
         tunables: this.#tunables,
         tracker: this.#tracker,
         placementKv: this.#options.buckets.placement,
+        wakes: { earliest: (agent, now) => this.#wakes?.earliest(agent, now) },
         registryKv: this.#options.buckets.registry,
         log: this.#options.log.child({ agent: name }),
         now: this.#now,
@@ -189,6 +194,7 @@ export class Controller {
    */
   async stop(options: { stopDriver?: boolean } = {}): Promise<void> {
     clearInterval(this.#timer);
+    this.#wakes?.stop();
     await Promise.all([...this.#agents.values()].map((controller) => controller.halt()));
     if (options.stopDriver !== false) await this.#driver?.stop();
     for (const subscription of this.#subscriptions) subscription.unsubscribe();

@@ -12,7 +12,7 @@ import { errorField } from '../agent-runtime/observability/log.ts';
 import type { StructuredLogger } from '../agent-runtime/observability/log.ts';
 import { buildGateway } from './app.ts';
 import type { ApiTokens } from './auth.ts';
-import { DemandPublisher } from './demand.ts';
+import { DemandPublisher } from '../agent-runtime/client/demand.ts';
 
 /** How often idle keep-alive connections are closed while the gateway shuts down. */
 export const IDLE_SWEEP_INTERVAL_MS = 50;

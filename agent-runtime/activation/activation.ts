@@ -5,6 +5,7 @@ import { ColonyError } from '../protocol/errors.ts';
 import { errorField } from '../observability/log.ts';
 import type { Probe } from './deadlock.ts';
 import { callFingerprint } from './fingerprint.ts';
+import { syncWake } from './commit.ts';
 import { ActivationTimers, RemindersApi, TasksApi } from './instance-api.ts';
 import { InstanceRecord } from './instance-record.ts';
 import { admit, UnansweredCalls } from './mailbox.ts';
@@ -266,6 +267,8 @@ export class Activation implements StateHolder, MailboxView {
     } catch (error) {
       this.deps.log.error(`could not persist the state of ${this.address} while deactivating`, { key: this.key, ...errorField(error) });
     }
+    // What wakes it from now on: a workflow that only waits needs no resuming.
+    if (this.deps.workflows) await syncWake(this);
     if (this.status === 'deactivating') this.status = 'closed';
   }
 

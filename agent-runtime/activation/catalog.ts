@@ -6,7 +6,7 @@ import type { StateStore } from '../state/state-store.ts';
 import { Activation } from './activation.ts';
 import type { ActivationDeps, TurnLimits, TurnWatch, WakeHooks } from './deps.ts';
 import type { IncomingCall, Work } from './mailbox.ts';
-import type { WakeEntry } from '../reminders/wake-index.ts';
+import type { WakeEntry } from '../protocol/wake.ts';
 import type { Caller } from './caller.ts';
 import type { LoadedAgent } from './loaded-agent.ts';
 import { STATUS_OK } from '../protocol/headers.ts';

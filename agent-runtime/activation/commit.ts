@@ -1,6 +1,6 @@
 import { ColonyError } from '../protocol/errors.ts';
 import { errorField } from '../observability/log.ts';
-import type { WakeEntry } from '../reminders/wake-index.ts';
+import type { WakeEntry } from '../protocol/wake.ts';
 import type { Activation } from './activation.ts';
 import { errorReply, toColonyError } from './reply.ts';
 import type { Reply } from './reply.ts';
@@ -118,8 +118,10 @@ async function indexBeforeWrite(activation: Activation): Promise<void> {
  */
 function wakeEntryOf(activation: Activation): WakeEntry {
   const entry = activation.record.wakeEntry();
-  if (!entry.tasks && activation.deps.workflows && (activation.record.state as { status?: unknown } | null)?.status === 'running') return { ...entry, tasks: true };
-  return entry;
+  if (entry.tasks || !activation.deps.workflows || (activation.record.state as { status?: unknown } | null)?.status !== 'running') return entry;
+  // Unloaded while it only waits (timers are reminders; events and children wake it with a verb): nothing to resume.
+  const waitingOnly = activation.status !== 'active' && !(activation.workflow?.busy ?? false);
+  return waitingOnly ? entry : { ...entry, tasks: true };
 }
 
 /** Writes the exact wake-up entry after a successful write (a failure only delays reminders until the next one). */

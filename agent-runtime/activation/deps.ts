@@ -1,6 +1,6 @@
 import type { StructuredLogger } from '../observability/log.ts';
 import type { Durability } from '../protocol/pod-env.ts';
-import type { WakeEntry } from '../reminders/wake-index.ts';
+import type { WakeEntry } from '../protocol/wake.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { Activation } from './activation.ts';
 import type { Caller } from './caller.ts';

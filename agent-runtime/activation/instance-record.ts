@@ -1,6 +1,6 @@
 import { ColonyError } from '../protocol/errors.ts';
 import type { ReminderEntry } from '../reminders/reminder.ts';
-import type { WakeEntry } from '../reminders/wake-index.ts';
+import type { WakeEntry } from '../protocol/wake.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { encodeRecord, IDEMPOTENCY_TTL_MS, pruneCalls, RECORD_FRAME_BYTES } from '../protocol/stored-record.ts';
 import type { StoredReply, StoredTask } from '../protocol/stored-record.ts';

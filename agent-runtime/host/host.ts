@@ -4,6 +4,7 @@ import { loadAgent, apiRecordOf } from '../activation/loaded-agent.ts';
 import type { LoadedAgent } from '../activation/loaded-agent.ts';
 import { openBuckets } from '../client/buckets.ts';
 import { ColonyClient } from '../client/client.ts';
+import { DemandPublisher } from '../client/demand.ts';
 import { PlacementView } from '../client/placement-view.ts';
 import { RegistryView } from '../client/registry-view.ts';
 import { WriteCoalescer } from '../client/write-coalescer.ts';
@@ -112,13 +113,26 @@ export class Host {
     await this.#registry.start();
     this.#placementView = new PlacementView(buckets.placement, config.namespace);
     await this.#placementView.start();
+    const demand = new DemandPublisher((subject, data) => {
+      try {
+        this.#nc.publish(subject, data);
+      } catch (error) {
+        this.#log.debug('could not publish a demand signal', errorField(error));
+      }
+    }, config.namespace, this.#now);
     const client = new ColonyClient(
       this.#nc,
       {
         // This pod always knows its own partition count, even before the controller publishes it.
         partitionsOf: (agent) => (agent === config.agent ? config.partitions : this.#registry.partitionsOf(agent)),
       },
-      { namespace: config.namespace, now: this.#now, placement: this.#placementView },
+      {
+        namespace: config.namespace,
+        now: this.#now,
+        placement: this.#placementView,
+        // A call (or an activity, a workflow verb) to an Agent scaled to zero wakes it, as one through the gateway does.
+        onNoResponders: (agent, partition) => void demand.signal(agent, partition),
+      },
     );
     const caller = new HostCaller({
       agent: config.agent,

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../observability/log.ts';
 import type { LogLine } from '../observability/log.ts';
 import { ReminderScheduler } from './scheduler.ts';
-import type { WakeEntry, WakeIndex } from './wake-index.ts';
+import type { WakeEntry } from '../protocol/wake.ts';
+import type { WakeIndex } from './wake-index.ts';
 
 /** An index whose first `failures` lists fail, as KV does while JetStream recovers. */
 function flakyIndex(failures: number): WakeIndex & { lists: number } {

@@ -2,7 +2,8 @@ import { errorField } from '../observability/log.ts';
 import type { StructuredLogger } from '../observability/log.ts';
 import { reminderRetryDelayMs } from './reminder.ts';
 import { WakeHeap } from './wake-heap.ts';
-import type { WakeEntry, WakeIndex } from './wake-index.ts';
+import type { WakeEntry } from '../protocol/wake.ts';
+import type { WakeIndex } from './wake-index.ts';
 
 export interface SchedulerOptions {
   index: WakeIndex;

@@ -1,16 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { keyOfWakeKey, wakeFilter, wakeKey } from '../protocol/subjects.ts';
-
-/**
- * What the partition's owner must know about an instance without loading it:
- * when its next reminder is due, and whether it has background tasks to resume.
- */
-export interface WakeEntry {
-  /** The earliest due reminder, ms since the epoch; null when it has none. */
-  reminderAt: number | null;
-  /** It has background tasks: wake it as soon as its partition has an owner. */
-  tasks: boolean;
-}
+import type { WakeEntry } from '../protocol/wake.ts';
 
 /** The durable index of instances to wake, by partition. */
 export interface WakeIndex {

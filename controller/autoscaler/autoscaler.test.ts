@@ -292,6 +292,22 @@ describe('decideScale: scale to zero and back', () => {
     expect(decideScale(idle(later, zeroAgain, 0, { samples: [], readyPods: [], demandAt: later - 10 })).replicas).toBe(1);
   });
 
+  it('wakes from zero when an instance is due (a reminder, a workflow timer, a run to resume), not before', () => {
+    const atZero = (wakeAt: number | undefined): ScaleInput => idle(NOW, { ...INITIAL_AUTOSCALER_STATE, lastActiveAt: NOW - 600_000 }, 0, { samples: [], readyPods: [], wakeAt });
+    expect(decideScale(atZero(NOW + 1_000))).toMatchObject({ replicas: 0 });
+    expect(decideScale(atZero(undefined))).toMatchObject({ replicas: 0 });
+    const woken = decideScale(atZero(NOW));
+    expect(woken).toMatchObject({ replicas: 1, reason: 'wake from zero: an instance is due (a reminder, a workflow timer or a run to resume)' });
+    expect(woken.state.lastActiveAt).toBe(NOW);
+  });
+
+  it('does not scale to zero while an instance is due', () => {
+    const quiet = { ...INITIAL_AUTOSCALER_STATE, lastActiveAt: NOW };
+    const t = NOW + 300_000;
+    expect(decideScale(idle(t, quiet, 1, { wakeAt: t - 5 })).replicas).toBe(1);
+    expect(decideScale(idle(t, quiet, 1, { wakeAt: t + 60_000 })).replicas).toBe(0);
+  });
+
   it('ignores turns that draining pods finish after the decision to go to zero', () => {
     const input = idle(NOW, { ...INITIAL_AUTOSCALER_STATE, lastActiveAt: NOW - 400_000 }, 0, {
       samples: reports(podIds(1), NOW - 5_000, NOW, () => ({ turns: 1 })),

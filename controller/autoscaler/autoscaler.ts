@@ -13,7 +13,8 @@
  * - Missing or too few reports never scale down (and so never to zero); the reports
  *   there are can still scale up, since pods that did not report can only add load.
  * - To zero only with `minReplicas: 0` after `scaleToZeroAfterMs` without a turn,
- *   a call in flight or queued, or a demand signal; from zero on a new demand signal.
+ *   a call in flight or queued, or a demand signal; from zero on a new demand signal,
+ *   or when one of its instances is due (`wakeAt`: a reminder, a workflow timer).
  */
 import type { ScalingSpec } from '../manifest/agent-spec.ts';
 import { formatDuration } from '../manifest/duration.ts';
@@ -61,6 +62,8 @@ export interface ScaleInput {
   previousReplicas: number;
   /** The newest time a call waited for this Agent because no pod served it (the gateway's demand signal). */
   demandAt: number | undefined;
+  /** The earliest time one of its instances must be woken (a reminder, a workflow timer, a run to resume), from the wake index. */
+  wakeAt?: number | undefined;
   state: AutoscalerState;
   now: number;
 }
@@ -98,13 +101,15 @@ export function decideScale(input: ScaleInput, tunables: AutoscalerTunables = DE
   if (previous === 0) {
     if (scaling.minReplicas > 0) return decision(bounds.floor, `${change(0, bounds.floor)}: minReplicas is ${scaling.minReplicas}`, calm);
     if (activity.newDemand) return decision(1, 'wake from zero: a call is waiting', calm);
+    if (input.wakeAt !== undefined && input.wakeAt <= now) return decision(1, 'wake from zero: an instance is due (a reminder, a workflow timer or a run to resume)', { ...calm, lastActiveAt: now });
     return decision(0, 'hold at 0: no calls waiting', calm);
   }
   if (readyPods.length === 0) return bounded(previous, previous, 'no pod is ready yet', calm, scaling, bounds);
 
   const coverage = reportCoverage(window, readyPods, now, tunables);
   const quietMs = now - activity.lastActiveAt;
-  if (scaling.minReplicas === 0 && coverage.missingPods.length === 0 && quietMs >= scaling.scaleToZeroAfterMs) {
+  const dueNow = input.wakeAt !== undefined && input.wakeAt <= now;
+  if (scaling.minReplicas === 0 && coverage.missingPods.length === 0 && quietMs >= scaling.scaleToZeroAfterMs && !dueNow) {
     return decision(0, `scale to zero: no calls for ${formatDuration(scaling.scaleToZeroAfterMs)}`, calm);
   }
   return fromLoad(input, tunables, window, coverage, calm, bounds);

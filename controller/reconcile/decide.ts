@@ -63,6 +63,8 @@ export interface ReconcileInput {
   samples: readonly LoadSample[];
   /** The newest time a call waited for this Agent because no pod served it. */
   demandAt: number | undefined;
+  /** The earliest time one of its instances must be woken (the wake index). */
+  wakeAt?: number | undefined;
   state: ReconcileState;
 }
 
@@ -148,6 +150,7 @@ function decideReplicas(input: ReconcileInput, now: number, tunables: Autoscaler
       readyPods,
       previousReplicas: previous,
       demandAt: input.demandAt,
+      wakeAt: input.wakeAt,
       state: state.autoscaler,
       now,
     },

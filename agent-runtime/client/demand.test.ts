@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeJson } from '../agent-runtime/protocol/codec.ts';
+import { decodeJson } from '../protocol/codec.ts';
 import { DEMAND_INTERVAL_MS, DemandPublisher } from './demand.ts';
 
 describe('DemandPublisher', () => {

@@ -1,6 +1,6 @@
-import { encodeJson } from '../agent-runtime/protocol/codec.ts';
-import { demandSubject } from '../agent-runtime/protocol/subjects.ts';
-import type { DemandSignal } from '../agent-runtime/protocol/placement.ts';
+import { encodeJson } from '../protocol/codec.ts';
+import { demandSubject } from '../protocol/subjects.ts';
+import type { DemandSignal } from '../protocol/placement.ts';
 
 /**
  * At most one demand signal per Agent in this interval: a burst of waiting calls sends a
