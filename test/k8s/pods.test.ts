@@ -8,6 +8,9 @@ import { createLogger } from '../../agent-runtime/observability/log.ts';
 import { LEAVING_POD_DELETION_COST } from '../../controller/drivers/kubernetes/kube-driver.ts';
 import { startGateway } from '../../gateway/gateway.ts';
 import type { RunningGateway } from '../../gateway/gateway.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { COLONY_BIN } from '../helpers/colony-dev.ts';
 import { startKubePlatform } from '../helpers/kube-platform.ts';
 import type { KubePlatform } from '../helpers/kube-platform.ts';
 import { startLoad } from '../helpers/load.ts';
@@ -15,6 +18,7 @@ import { startMiniKubelet } from '../helpers/mini-kubelet.ts';
 import type { MiniKubelet } from '../helpers/mini-kubelet.ts';
 
 const COUNTER = fileURLToPath(new URL('../../examples/k8s/counter.yaml', import.meta.url));
+const APPROVAL = fileURLToPath(new URL('../../examples/approval', import.meta.url));
 
 /**
  * Agents on Kubernetes, called end to end: the controller (as the chart's
@@ -106,6 +110,18 @@ describe.skipIf(external)('Agents on Kubernetes, end to end', () => {
     expect(load.sent).toBeGreaterThan(50);
     expect(before.has(kubelet.running()[0] as string)).toBe(true);
     for (const key of keys) expect((await call(key, 'get')).body).toEqual({ count: load.acknowledged.get(key) ?? 0 });
+  });
+
+  it('runs a workflow deployed with colony manifest | kubectl apply (examples/approval): start, event, result', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [COLONY_BIN, 'manifest', APPROVAL]);
+    await platform.cluster.kubectl(['apply', '-f', '-'], { input: stdout });
+    await expect.poll(() => kubelet.running().some((pod) => pod.startsWith('approval-')), { timeout: 60_000, interval: 500 }).toBe(true);
+    const post = (path: string, body: unknown): Promise<Response> =>
+      fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-colony-timeout': '30s' }, body: JSON.stringify(body) });
+    expect((await post('/v1/workflows/approval/on-k8s', { amount: 7, timeoutMs: 120_000 })).status).toBe(202);
+    expect((await post('/v1/workflows/approval/on-k8s/events/decision', { approved: true })).status).toBe(202);
+    const done = (await (await fetch(`${gateway.url}/v1/workflows/approval/on-k8s?wait=30s`)).json()) as Record<string, unknown>;
+    expect(done).toMatchObject({ status: 'completed', output: { approved: true, timedOut: false } });
   });
 
   it('rolls the pods when the code in the ConfigMap changes', async () => {
