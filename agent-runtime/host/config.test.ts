@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { POD_ENV } from '../protocol/pod-env.ts';
 import { SHARED_READS, SHARED_REFUSALS } from '../protocol/shared-env-cases.ts';
 import { ConfigError } from '../protocol/shared-env.ts';
-import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_HEALTH_PORT, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_STALL_LIMIT_MS, loadConfig } from './config.ts';
+import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_RETENTION_MS, DEFAULT_HEALTH_PORT, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_STALL_LIMIT_MS, loadConfig } from './config.ts';
 
 /** What every controller sets for a pod. */
 const POD = { [POD_ENV.agent]: 'counter', [POD_ENV.podId]: 'counter-1', [POD_ENV.module]: '/app/counter.ts' };
@@ -21,6 +21,7 @@ describe('the runtime pod loadConfig', () => {
       durability: 'turn',
       idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
       drainTimeoutMs: DEFAULT_DRAIN_TIMEOUT_MS,
+      retentionMs: DEFAULT_RETENTION_MS,
       heartbeatIntervalMs: 1_000,
       healthPort: DEFAULT_HEALTH_PORT,
       logLevel: 'info',

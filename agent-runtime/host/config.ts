@@ -7,6 +7,8 @@ import type { Env } from '../protocol/shared-env.ts';
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** Workflows: a finished instance is kept this long, then purged (spec.retention). */
+export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
 export const DEFAULT_HEALTH_PORT = 8081;
 /**
@@ -31,6 +33,8 @@ export interface HostConfig {
   durability: Durability;
   idleTimeoutMs: number;
   drainTimeoutMs: number;
+  /** Workflows: how long a finished instance is kept. */
+  retentionMs: number;
   heartbeatIntervalMs: number;
   /** Port of /healthz and /readyz; 0 picks a free one. */
   healthPort: number;
@@ -73,6 +77,7 @@ export function loadConfig(env: Env): Readonly<HostConfig> {
     durability: durability as Durability,
     idleTimeoutMs: integer(env, POD_ENV.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1),
     drainTimeoutMs: integer(env, POD_ENV.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS, 0),
+    retentionMs: integer(env, POD_ENV.retentionMs, DEFAULT_RETENTION_MS, 1),
     heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
     healthPort: readPort(env, POD_ENV.healthPort, DEFAULT_HEALTH_PORT),
     logLevel: readLogLevel(env),

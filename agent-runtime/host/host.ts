@@ -34,7 +34,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { Buckets } from '../client/buckets.ts';
 import { openJournal } from '../client/journal.ts';
 import { ActivityWorker } from '../workflow/activity-worker.ts';
-import { DEFAULT_MAX_INFLIGHT_STEPS, DEFAULT_RETENTION_MS, MAX_STEPS_PER_RUN } from '../workflow/workflow-deps.ts';
+import { DEFAULT_MAX_INFLIGHT_STEPS, MAX_STEPS_PER_RUN } from '../workflow/workflow-deps.ts';
 import type { WorkflowDeps } from '../workflow/workflow-deps.ts';
 
 /** Activities running at once on one pod, at most. */
@@ -266,7 +266,7 @@ export class Host {
       journalBytes,
       maxInflight: DEFAULT_MAX_INFLIGHT_STEPS,
       maxSteps: MAX_STEPS_PER_RUN,
-      retentionMs: DEFAULT_RETENTION_MS,
+      retentionMs: this.#config.retentionMs,
     };
   }
 

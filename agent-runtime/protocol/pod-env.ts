@@ -17,6 +17,8 @@ export const POD_ENV = {
   durability: 'COLONY_DURABILITY',
   idleTimeoutMs: 'COLONY_IDLE_TIMEOUT_MS',
   drainTimeoutMs: 'COLONY_DRAIN_TIMEOUT_MS',
+  /** Workflows: how long a finished instance is kept before it is purged (spec.retention). */
+  retentionMs: 'COLONY_RETENTION_MS',
   healthPort: SHARED_ENV.healthPort,
   logFormat: 'COLONY_LOG_FORMAT',
   logLevel: SHARED_ENV.logLevel,

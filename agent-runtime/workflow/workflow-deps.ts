@@ -13,8 +13,6 @@ import type { CallMeta } from '../protocol/envelope.ts';
 export const DEFAULT_MAX_INFLIGHT_STEPS = 2_000;
 /** Steps one run may take: past that, a workflow continues as new. */
 export const MAX_STEPS_PER_RUN = 250_000;
-/** How long a finished workflow instance is kept before it is purged. */
-export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
 
 /** What the workflow instances of one pod share (one per catalog). */
 export interface WorkflowDeps {

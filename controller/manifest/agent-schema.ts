@@ -53,6 +53,7 @@ export const AGENT_SPEC_SCHEMA = {
     },
     idleTimeout: duration('An instance with no calls for this long is deactivated.', '5m'),
     drainTimeout: duration('How long a stopping pod may take to finish turns and persist.', '30s'),
+    retention: duration('Workflows only: how long a finished workflow instance (its record and journal) is kept before it is purged.', '168h'),
     scaling: {
       type: 'object',
       additionalProperties: false,

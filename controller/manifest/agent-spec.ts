@@ -27,6 +27,8 @@ export interface AgentSpec {
   durability: Durability;
   idleTimeoutMs: number;
   drainTimeoutMs: number;
+  /** Workflows: how long a finished instance is kept. */
+  retentionMs: number;
   scaling: ScalingSpec;
   env: { name: string; value: string }[];
   /** Kubernetes-only settings, passed through to the pods as they are. */

@@ -71,6 +71,7 @@ export function resolveAgent(raw: RawAgent, origin: string, baseDir: string | un
     durability: spec.durability as Durability,
     idleTimeoutMs: parseDuration(spec.idleTimeout as string) as number,
     drainTimeoutMs: parseDuration(spec.drainTimeout as string) as number,
+    retentionMs: parseDuration(spec.retention as string) as number,
     scaling: {
       mode: scaling.mode as ScalingMode,
       replicas: scaling.replicas as number | undefined,

@@ -11,7 +11,7 @@ describe('workflow features on real pods', () => {
   let driver: WorkflowDriver;
 
   beforeAll(async () => {
-    test = await startTestPlatform('workflow-features', [join(FIXTURES_DIR, 'flows'), join(FIXTURES_DIR, 'tools')]);
+    test = await startTestPlatform('workflow-features', [join(FIXTURES_DIR, 'flows'), join(FIXTURES_DIR, 'tools'), join(FIXTURES_DIR, 'brief')]);
     driver = await workflowDriver(test.platform.natsUrl);
   });
 
@@ -40,5 +40,13 @@ describe('workflow features on real pods', () => {
       status: 'completed',
       output: { shouted: { loud: 'HEY!', agent: 'tools', attempt: 1 }, attempts: 3, idLength: 36, atIsNumber: true },
     });
+  });
+
+  it('purges a finished instance and its journal once its retention (spec.retention) is over', async () => {
+    await driver.verb('brief', 'gone-soon', 'start', { input: { amount: 1, timeoutMs: 50 } });
+    expect(await driver.finished('brief', 'gone-soon')).toMatchObject({ status: 'completed' });
+    await expect.poll(() => driver.get('brief', 'gone-soon'), { timeout: 15_000, interval: 200 }).toBeUndefined();
+    // Purged: the id can be used again.
+    expect(await driver.verb('brief', 'gone-soon', 'start', { input: { amount: 1, timeoutMs: 50 } })).toMatchObject({ status: 'running' });
   });
 });

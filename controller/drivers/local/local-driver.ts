@@ -184,6 +184,7 @@ export class LocalDriver implements PodDriver {
       [POD_ENV.partitions]: String(spec.partitions),
       [POD_ENV.durability]: spec.durability,
       [POD_ENV.idleTimeoutMs]: String(spec.idleTimeoutMs),
+      [POD_ENV.retentionMs]: String(spec.retentionMs),
       [POD_ENV.drainTimeoutMs]: String(spec.drainTimeoutMs),
       [POD_ENV.healthPort]: '0',
       [POD_ENV.parentPid]: String(process.pid),

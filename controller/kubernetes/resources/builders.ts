@@ -80,6 +80,7 @@ export function buildConfigMap(spec: AgentSpec, context: Pick<BuildContext, 'age
     [POD_ENV.partitions]: String(spec.partitions),
     [POD_ENV.durability]: spec.durability,
     [POD_ENV.idleTimeoutMs]: String(spec.idleTimeoutMs),
+    [POD_ENV.retentionMs]: String(spec.retentionMs),
     [POD_ENV.drainTimeoutMs]: String(spec.drainTimeoutMs),
     [POD_ENV.healthPort]: String(RUNTIME_HEALTH_PORT),
   };
