@@ -48,6 +48,13 @@ async function main(argv: string[]): Promise<void> {
   await command(rest);
 }
 
+// `colony workflow history … | head`: when the reader of the output has gone, stop quietly, as a
+// Unix tool does on SIGPIPE. colony dev keeps running (and drains its pods when it is stopped).
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  if (process.argv[2] !== 'dev') process.exit(0);
+});
+
 // Run again on Node 24 by the bin on an older node (colony.js): when that process is gone, even
 // killed with SIGKILL, end as if the terminal had closed (colony dev drains and stops).
 const wrapperPid = Number(process.env.COLONY_WRAPPER_PID);

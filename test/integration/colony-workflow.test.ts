@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
 import { startGateway } from '../../gateway/gateway.ts';
@@ -75,5 +75,17 @@ describe('colony workflow', () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('written <workflow>/<id>');
     expect(typo.stderr).toContain('colony workflow <command> [options]');
+  }, 30_000);
+
+  it('stops quietly, exit 0, when the reader of its output has gone (colony workflow history … | head)', async () => {
+    await colony('start', 'order', 'c-3');
+    const child = spawn(process.execPath, [COLONY_BIN, 'workflow', 'history', 'order/c-3', '--url', gateway.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader leaves before the first line is written
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   }, 30_000);
 });
