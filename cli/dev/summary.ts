@@ -2,7 +2,12 @@ import { relative } from 'node:path';
 import type { Platform } from './platform.ts';
 
 interface AgentsResponse {
-  agents: { name: string; methods?: Record<string, { input?: { required?: unknown[] } | boolean }> }[];
+  agents: {
+    name: string;
+    kind?: 'agent' | 'workflow';
+    methods?: Record<string, { input?: { required?: unknown[] } | boolean }>;
+    activities?: string[];
+  }[];
 }
 
 /** Prints what runs and how to reach it, once the platform is ready. */
@@ -10,12 +15,12 @@ export async function printSummary(
   platform: Platform,
   info: { dataDir: string; natsStarted: boolean; startedMs: number },
 ): Promise<void> {
-  let methods = new Map<string, string[]>();
+  let apis = new Map<string, string>();
   let example: string | undefined;
   try {
     const response = await fetch(`${platform.gatewayUrl}/v1/agents`);
     const body = (await response.json()) as AgentsResponse;
-    methods = new Map(body.agents.map((a) => [a.name, Object.keys(a.methods ?? {}).sort()]));
+    apis = new Map(body.agents.map((a) => [a.name, apiOf(a)]));
     // Suggest a call that needs no input, so the printed curl works as it is.
     for (const agent of body.agents) {
       const free = Object.entries(agent.methods ?? {}).find(([, m]) => typeof m.input !== 'object' || !m.input.required?.length);
@@ -39,11 +44,19 @@ export async function printSummary(
     '  agents',
     ...status.map((s) => {
       const pods = `${s.readyReplicas}/${s.desiredReplicas} pod${s.desiredReplicas === 1 ? '' : 's'}`;
-      const list = methods.get(s.name);
-      return `    ${s.name.padEnd(width)}  ${pods}  ${s.partitions} partitions  ${list ? `methods: ${list.join(', ')}` : ''}  (${s.origin})`;
+      const api = apis.get(s.name);
+      return `    ${s.name.padEnd(width)}  ${pods}  ${s.partitions} partitions  ${api ? `${api}  ` : ''}(${s.origin})`;
     }),
   ];
   if (example) lines.push(`  try      curl -X POST ${platform.gatewayUrl}/v1/agents/${example}`);
   lines.push('Press Ctrl-C to stop.', '');
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** "methods: get, increment", or "workflow (activities: add)" — what a caller can do with the Agent. */
+function apiOf(agent: AgentsResponse['agents'][number]): string {
+  const activities = agent.activities?.length ? `activities: ${[...agent.activities].sort().join(', ')}` : '';
+  if (agent.kind === 'workflow') return `workflow${activities ? ` (${activities})` : ''}`;
+  const methods = Object.keys(agent.methods ?? {}).sort();
+  return [methods.length ? `methods: ${methods.join(', ')}` : '', activities].filter(Boolean).join('; ');
 }

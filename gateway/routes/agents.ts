@@ -10,8 +10,12 @@ export interface AgentDescription {
   partitions: number;
   minReplicas: number;
   maxReplicas: number;
-  /** Method name → its input schema; empty until a pod of the Agent has published its API. */
+  /** `workflow` when its module defines a workflow (started with /v1/workflows), `agent` otherwise; absent until a pod has published its API. */
+  kind?: 'agent' | 'workflow';
+  /** Method name → its input schema; empty until a pod of the Agent has published its API, and for a workflow. */
   methods: Record<string, MethodDescriptor>;
+  /** The activities its pods run, when it declares any. */
+  activities?: string[];
 }
 
 export function describeAgent(entry: RegistryAgent): AgentDescription {
@@ -21,7 +25,9 @@ export function describeAgent(entry: RegistryAgent): AgentDescription {
     partitions: spec.partitions,
     minReplicas: spec.minReplicas,
     maxReplicas: spec.maxReplicas,
+    ...(api ? { kind: api.kind ?? 'agent' } : {}),
     methods: api?.methods ?? {},
+    ...(api?.activities?.length ? { activities: api.activities } : {}),
   };
 }
 

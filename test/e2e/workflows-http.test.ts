@@ -24,6 +24,14 @@ describe('workflows over HTTP, with colony dev', () => {
     await dev?.stop();
   });
 
+  it('says which Agents are workflows, and their activities: in the ready summary and GET /v1/agents', async () => {
+    expect(dev.output()).toMatch(/^ {4}fanout +1\/1 pod +16 partitions +workflow \(activities: add\) +\(examples\/fanout\/agent\.yaml\)$/m);
+    expect(dev.output()).toMatch(/^ {4}counter +1\/1 pod +64 partitions +methods: get, increment +\(/m);
+    const { body } = await request('GET', '/v1/agents/fanout');
+    expect(body).toMatchObject({ name: 'fanout', kind: 'workflow', methods: {}, activities: ['add'] });
+    expect((await request('GET', '/v1/agents/counter')).body).toMatchObject({ kind: 'agent' });
+  });
+
   it('starts the fanout example and answers its output with ?wait', async () => {
     const started = await request('POST', '/v1/workflows/fanout/http-fan', { n: 1_000, tally: 'http-fan' });
     expect(started).toEqual({ status: 202, body: { id: 'http-fan', workflow: 'fanout', status: 'running' } });

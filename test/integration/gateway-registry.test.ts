@@ -18,6 +18,7 @@ describe('gateway over a real nats-server', () => {
         partitions: COUNTER_PARTITIONS,
         minReplicas: 0,
         maxReplicas: 3,
+        kind: 'agent',
         methods: COUNTER_API.methods,
       });
       expect(agents[2]?.methods).toEqual({});
