@@ -1,4 +1,4 @@
-import { defineWorkflow, WorkflowError } from 'colony';
+import { AgentError, defineWorkflow, WorkflowError } from 'colony';
 
 /**
  * Waits for the event `decision` (`{"approved": true|false}`), at most
@@ -7,6 +7,8 @@ import { defineWorkflow, WorkflowError } from 'colony';
  */
 export const approval = defineWorkflow({
   async run(ctx, input: { amount: number; timeoutMs: number }): Promise<{ approved: boolean; timedOut: boolean }> {
+    if (typeof input?.amount !== 'number' || !Number.isFinite(input.amount)) throw new AgentError('invalid_argument', 'amount must be a number: the amount to approve');
+    if (!Number.isInteger(input.timeoutMs) || input.timeoutMs < 1) throw new AgentError('invalid_argument', 'timeoutMs must be a positive integer: how long to wait for the decision, in milliseconds');
     ctx.setStatus({ waitingFor: 'decision', amount: input.amount });
     try {
       const decision = await ctx.waitForEvent<{ approved?: unknown }>('decision', { timeoutMs: input.timeoutMs });

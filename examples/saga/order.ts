@@ -10,6 +10,15 @@ interface Order {
   failAt?: 'charge' | 'ship';
 }
 
+/** Refuses an order the steps cannot use, naming the field (the workflow fails with invalid_argument). */
+function checkOrder(order: Order): void {
+  if (typeof order?.item !== 'string' || order.item.length === 0) throw new AgentError('invalid_argument', 'item must be a non-empty string: what is ordered');
+  // The ledger is the counter example, which adds integers up to 1,000,000 at a time.
+  if (!Number.isInteger(order.qty) || order.qty < 1 || order.qty > 1_000_000) throw new AgentError('invalid_argument', 'qty must be an integer from 1 to 1000000');
+  if (!Number.isInteger(order.amount) || order.amount < 0 || order.amount > 1_000_000) throw new AgentError('invalid_argument', 'amount must be an integer from 0 to 1000000: what the card is charged');
+  if (order.failAt !== undefined && order.failAt !== 'charge' && order.failAt !== 'ship') throw new AgentError('invalid_argument', 'failAt, when given, must be "charge" or "ship"');
+}
+
 /** Adds `by` to `counter/<key>`: the ledger of the demonstration (stock reserved, money charged). */
 const add = (ctx: ActivityContext, key: string, by: number): Promise<{ count: number }> => ctx.call<typeof counter>('counter', key).increment({ by });
 
@@ -49,6 +58,7 @@ export const order = defineWorkflow({
   // Every step: up to 5 attempts, 0.2 s, 0.4 s … apart; failed_precondition is final.
   retry: { attempts: 5, initialDelayMs: 200, backoff: 2, nonRetryable: ['failed_precondition'] },
   async run(ctx, input: Order) {
+    checkOrder(input);
     const steps = ctx.activities<typeof activities>();
     const undo = ctx.activities<typeof activities>({ retry: { attempts: 20, initialDelayMs: 500, maxDelayMs: 30_000 } });
     const done: (() => Promise<void>)[] = [];

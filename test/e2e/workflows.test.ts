@@ -60,4 +60,16 @@ describe('durable workflows on real pods', () => {
     expect(await count('reserved-desk')).toBe(1);
     expect(await count('charged')).toBe(100);
   });
+
+  it('fails an instance started with input its workflow cannot use, saying which field and why', async () => {
+    const failed = async (workflow: string, id: string, input: unknown): Promise<unknown> => {
+      await driver.verb(workflow, id, 'start', { input });
+      return driver.finished(workflow, id);
+    };
+    expect(await failed('approval', 'bad-1', {})).toMatchObject({ status: 'failed', error: { code: 'invalid_argument', message: expect.stringContaining('amount') } });
+    expect(await failed('approval', 'bad-2', { amount: 5, timeoutMs: -1 })).toMatchObject({ status: 'failed', error: { code: 'invalid_argument', message: expect.stringContaining('timeoutMs') } });
+    expect(await failed('order', 'bad-3', {})).toMatchObject({ status: 'failed', error: { code: 'invalid_argument', message: expect.stringContaining('item') } });
+    expect(await failed('order', 'bad-4', { item: 'lamp', qty: 1.5, amount: 3 })).toMatchObject({ status: 'failed', error: { code: 'invalid_argument', message: expect.stringContaining('qty') } });
+    expect(await failed('fanout', 'bad-5', { n: 'ten', tally: 't' })).toMatchObject({ status: 'failed', error: { code: 'invalid_argument', message: expect.stringContaining('n must be') } });
+  });
 });
