@@ -6,7 +6,7 @@ import { journalSubject } from '../protocol/subjects.ts';
 import type { WorkflowSummary } from '../protocol/workflow.ts';
 import { JournalWriter } from './journal-writer.ts';
 import { WorkflowRun } from './run.ts';
-import type { RunEnd } from './run.ts';
+import type { RunEnd } from './run-deps.ts';
 import type { ChildOutcome } from './step.ts';
 import { executeEffect } from './workflow-deps.ts';
 import type { WorkflowDeps } from './workflow-deps.ts';

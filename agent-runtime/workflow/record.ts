@@ -4,7 +4,7 @@ import { purgeJournal } from '../client/journal.ts';
 import { errorField } from '../observability/log.ts';
 import { journalInstanceFilter } from '../protocol/subjects.ts';
 import type { ChildDoneInput, WorkflowSummary } from '../protocol/workflow.ts';
-import type { RunEnd } from './run.ts';
+import type { RunEnd } from './run-deps.ts';
 import type { WorkflowDeps } from './workflow-deps.ts';
 
 /** Reminders of a workflow instance's durable timers: `step:<k>`. */

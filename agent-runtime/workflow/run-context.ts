@@ -1,7 +1,8 @@
 import { ColonyError } from '../protocol/errors.ts';
 import type { Logger } from '../sdk/context.ts';
 import type { EventOptions, StepOptions, WorkflowContext } from '../sdk/workflow.ts';
-import type { RunDeps, WorkflowRun } from './run.ts';
+import type { RunDeps } from './run-deps.ts';
+import type { WorkflowRun } from './run.ts';
 
 /** Thrown by `ctx.continueAsNew(input)`: the run ends, and the next starts with `input`. */
 export class ContinueAsNew extends Error {

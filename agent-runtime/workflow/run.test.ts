@@ -5,7 +5,7 @@ import type { JournalEntry } from '../protocol/workflow.ts';
 import type { WorkflowContext, WorkflowFn } from '../sdk/workflow.ts';
 import { MemoryJournal } from './memory-journal.ts';
 import { WorkflowRun } from './run.ts';
-import type { RunEnd } from './run.ts';
+import type { RunEnd } from './run-deps.ts';
 import type { Step } from './step.ts';
 
 const silent = createLogger({ sink: () => undefined });

@@ -1,58 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { StructuredLogger } from '../observability/log.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import type { ErrorBody } from '../protocol/errors.ts';
 import type { JournalEntry, StepKind } from '../protocol/workflow.ts';
 import { WorkflowError } from '../sdk/errors.ts';
-import type { RetryPolicy, WorkflowContext, WorkflowFn } from '../sdk/workflow.ts';
-import type { Journal } from './journal-writer.ts';
+import type { RetryPolicy, WorkflowContext } from '../sdk/workflow.ts';
+import { EffectQueue } from './effect-queue.ts';
+import { EventInbox } from './event-inbox.ts';
 import { JournalIndex } from './journal-index.ts';
 import { nextRetryDelay, resolveRetry } from './retry.ts';
 import { ContinueAsNew, workflowContext } from './run-context.ts';
-import { describeStep, stepCallId } from './step.ts';
-import type { ChildOutcome, Step, StepEffect } from './step.ts';
-
-/** What the host does for a run: the steps' effects elsewhere, and durable timers. */
-export interface RunEffects {
-  /** Runs one attempt of an activity, a call, a send, or starts a child; resolves with its value. */
-  execute(step: Step, attempt: number): Promise<unknown>;
-  /** Sets the durable timer of step `k` (a reminder of the instance); idempotent. */
-  setTimer(k: number, due: number): Promise<void>;
-  cancelTimer(k: number): Promise<void>;
-  /** How a child ended, when it has (read from its record), for a child step still waiting after a replay. */
-  childOutcome(effect: Extract<StepEffect, { kind: 'child' }>): Promise<ChildOutcome | undefined>;
-}
-
-/** How a run ended. */
-export type RunEnd =
-  | { status: 'completed'; output: unknown }
-  | { status: 'failed'; error: ErrorBody }
-  | { status: 'continued'; input: unknown }
-  | { status: 'terminated'; reason: string };
-
-export interface RunDeps {
-  workflow: string;
-  id: string;
-  run: number;
-  input: unknown;
-  body: WorkflowFn;
-  /** The agent whose pods run this workflow's own activities. */
-  agent: string;
-  retry: RetryPolicy | undefined;
-  journal: Journal;
-  effects: RunEffects;
-  now(): number;
-  log: StructuredLogger;
-  /** The run ended (once); its end entry is stored. */
-  onEnd(end: RunEnd): void;
-  /** The journal cannot be written any more (another activation took the instance, or JetStream failed). */
-  onBroken(error: Error): void;
-  onStatus(value: unknown): void;
-  /** Steps with an effect elsewhere running at once, at most. */
-  maxInflight: number;
-  /** Steps one run may take before it must continue as new. */
-  maxSteps: number;
-}
+import type { RunDeps, RunEnd } from './run-deps.ts';
+import { childResult, describeStep, errorBody, stepCallId } from './step.ts';
+import type { ChildOutcome, Step, StepEffect, StepOutcome } from './step.ts';
 
 const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
@@ -73,14 +32,10 @@ export class WorkflowRun {
   readonly #deps: RunDeps;
   readonly #index = new JournalIndex();
   readonly #steps = new Map<number, Step>();
-  readonly #events = new Map<string, { payload: unknown }[]>();
-  readonly #waiters = new Map<string, Step[]>();
-  /** Ids of the events journaled (a retried raise is stored once). */
-  readonly #eventIds = new Set<string>();
-  readonly #ready: Step[] = [];
+  readonly #inbox = new EventInbox();
+  readonly #queue: EffectQueue;
   #deferred: (() => void)[] = [];
   #k = 0;
-  #inflight = 0;
   #replaying = false;
   #suspended = false;
   #quiescing = false;
@@ -90,6 +45,7 @@ export class WorkflowRun {
   constructor(deps: RunDeps) {
     this.#deps = deps;
     this.#ctx = workflowContext(this, deps);
+    this.#queue = new EffectQueue(deps.maxInflight, () => !this.#suspended && !this.#quiescing && !this.#ended, (step) => this.#attempt(step));
   }
 
   get replaying(): boolean {
@@ -102,7 +58,7 @@ export class WorkflowRun {
 
   /** Work in progress: effects running, or entries being written. A run only waiting (timers, events, children) is not busy. */
   get busy(): boolean {
-    return this.#inflight > 0 || this.#deps.journal.pending > 0 || (this.#ready.length > 0 && !this.#suspended);
+    return this.#queue.running > 0 || this.#deps.journal.pending > 0 || (this.#queue.waiting > 0 && !this.#suspended);
   }
 
   get stepsTaken(): number {
@@ -128,13 +84,8 @@ export class WorkflowRun {
 
   /** An external event arrived: journaled, then given to the step waiting for it, or kept until one does. */
   async event(name: string, payload: unknown, id?: string): Promise<void> {
-    if (id && this.#eventIds.has(id)) return;
-    if (id) this.#eventIds.add(id);
-    await this.#deps.journal.append({ t: 'event', name, payload, at: this.#deps.now(), ...(id ? { id } : {}) }, () => {
-      const queue = this.#events.get(name) ?? [];
-      queue.push({ payload });
-      this.#events.set(name, queue);
-    });
+    if (!this.#inbox.claim(id)) return;
+    await this.#deps.journal.append({ t: 'event', name, payload, at: this.#deps.now(), ...(id ? { id } : {}) }, () => this.#inbox.keep(name, payload));
     this.#matchEvents();
   }
 
@@ -145,7 +96,7 @@ export class WorkflowRun {
     if (step.kind === 'sleep') {
       await this.#complete(step, { ok: true, value: undefined });
     } else if (step.kind === 'event') {
-      this.#unwait(step);
+      this.#inbox.unwait(step);
       await this.#complete(step, { ok: false, error: { code: 'deadline_exceeded', message: `waiting for event "${step.name}" timed out (${describeStep(k, step.kind, step.name)})` } });
     }
   }
@@ -166,28 +117,28 @@ export class WorkflowRun {
     const deferred = this.#deferred;
     this.#deferred = [];
     for (const deliver of deferred) deliver();
-    this.#pump();
+    this.#queue.pump();
   }
 
   /** Ends the run: no further step runs. Journaled. */
   async terminate(reason: string): Promise<void> {
     if (this.#ended) return;
     this.#ended = true;
-    this.#ready.length = 0;
+    this.#queue.clear();
     await this.#deps.journal.append({ t: 'end', status: 'terminated', reason, at: this.#deps.now() });
   }
 
   /** Stops at once, writing nothing more (the activation is being dropped). */
   halt(): void {
     this.#ended = true;
-    this.#ready.length = 0;
+    this.#queue.clear();
   }
 
   /** Stops starting steps and waits (at most `timeoutMs`) for those running and for the journal. */
   async quiesce(timeoutMs: number): Promise<void> {
     this.#quiescing = true;
     const until = Date.now() + timeoutMs;
-    while ((this.#inflight > 0 || this.#deps.journal.pending > 0) && Date.now() < until) {
+    while ((this.#queue.running > 0 || this.#deps.journal.pending > 0) && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     await Promise.race([this.#deps.journal.settled(), new Promise((resolve) => setTimeout(resolve, Math.max(0, until - Date.now())))]);
@@ -262,7 +213,7 @@ export class WorkflowRun {
       while (this.#replaying) await drain();
       if (this.#ended) return;
       this.#ended = true;
-      this.#ready.length = 0;
+      this.#queue.clear();
       const entry: JournalEntry =
         end.status === 'completed'
           ? { t: 'end', status: 'completed', value: end.output, at: this.#deps.now() }
@@ -288,10 +239,8 @@ export class WorkflowRun {
   #replayMessage(message: JournalEntry[]): void {
     for (const entry of message) {
       if (entry.t === 'event') {
-        if (entry.id) this.#eventIds.add(entry.id);
-        const queue = this.#events.get(entry.name) ?? [];
-        queue.push({ payload: entry.payload });
-        this.#events.set(entry.name, queue);
+        this.#inbox.claim(entry.id);
+        this.#inbox.keep(entry.name, entry.payload);
         continue;
       }
       if (entry.t !== 'done') continue;
@@ -300,7 +249,7 @@ export class WorkflowRun {
         this.#nondeterministic(`the journal has ${describeStep(entry.k, entry.step, entry.name)}, which the code did not take at that point`);
         return;
       }
-      if (step.kind === 'event' && entry.ok) this.#events.get(step.name)?.shift();
+      if (step.kind === 'event' && entry.ok) this.#inbox.takeReplayed(step.name);
       step.attempts = entry.attempts ?? 1;
       this.#settle(step, entry.ok ? { ok: true, value: entry.value } : { ok: false, error: entry.error });
     }
@@ -316,17 +265,15 @@ export class WorkflowRun {
       case 'call':
       case 'send':
       case 'child':
-        this.#ready.push(step);
-        this.#pump();
+        this.#queue.push(step);
+        this.#queue.pump();
         return;
       case 'sleep':
       case 'event': {
         const due = this.#index.timer(step.k);
         if (due !== undefined) this.#armTimer(step, due);
         if (step.kind === 'event') {
-          const waiting = this.#waiters.get(step.name) ?? [];
-          waiting.push(step);
-          this.#waiters.set(step.name, waiting);
+          this.#inbox.wait(step);
           this.#matchEvents();
         }
         return;
@@ -357,50 +304,27 @@ export class WorkflowRun {
   /** Gives buffered events to the steps waiting for them, oldest first. */
   #matchEvents(): void {
     if (this.#replaying || this.#ended) return;
-    for (const [name, waiting] of this.#waiters) {
-      const queue = this.#events.get(name);
-      while (waiting.length > 0 && queue && queue.length > 0) {
-        const step = waiting.shift() as Step;
-        const { payload } = queue.shift() as { payload: unknown };
-        if (this.#index.timer(step.k) !== undefined) this.#deps.effects.cancelTimer(step.k).catch(() => undefined);
-        void this.#complete(step, { ok: true, value: payload });
-      }
+    for (const [step, payload] of this.#inbox.matches()) {
+      if (this.#index.timer(step.k) !== undefined) this.#deps.effects.cancelTimer(step.k).catch(() => undefined);
+      void this.#complete(step, { ok: true, value: payload });
     }
   }
 
-  #unwait(step: Step): void {
-    const waiting = this.#waiters.get(step.name);
-    const at = waiting?.indexOf(step) ?? -1;
-    if (waiting && at >= 0) waiting.splice(at, 1);
-  }
-
-  /** Starts effects while there is room (and the run is not suspended or stopping). */
-  #pump(): void {
-    while (this.#ready.length > 0 && this.#inflight < this.#deps.maxInflight && !this.#suspended && !this.#quiescing && !this.#ended) {
-      this.#dispatch(this.#ready.shift() as Step);
-    }
-  }
-
-  #dispatch(step: Step): void {
+  /** One attempt of a step's effect (after the delay its last retry set), and what follows from its outcome. */
+  async #attempt(step: Step): Promise<void> {
     const retried = this.#index.retry(step.k);
     const attempt = (retried?.attempt ?? 0) + 1;
     const wait = retried ? Math.max(0, retried.at + retried.delayMs - this.#deps.now()) : 0;
-    this.#inflight += 1;
     step.attempts = attempt;
-    const run = (): void => {
-      this.#deps.effects
-        .execute(step, attempt)
-        .then(
-          (value) => (step.kind === 'child' ? this.#childStarted(step) : this.#complete(step, { ok: true, value })),
-          (error: unknown) => this.#attemptFailed(step, attempt, errorBody(error, describeStep(step.k, step.kind, step.name))),
-        )
-        .finally(() => {
-          this.#inflight -= 1;
-          this.#pump();
-        });
-    };
-    if (wait > 0) setTimeout(run, wait).unref?.();
-    else run();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref?.());
+    let value: unknown;
+    try {
+      value = await this.#deps.effects.execute(step, attempt);
+    } catch (error) {
+      await this.#attemptFailed(step, attempt, errorBody(error, describeStep(step.k, step.kind, step.name)));
+      return;
+    }
+    await (step.kind === 'child' ? this.#childStarted(step) : this.#complete(step, { ok: true, value }));
   }
 
   async #attemptFailed(step: Step, attempt: number, error: ErrorBody): Promise<void> {
@@ -412,7 +336,7 @@ export class WorkflowRun {
     const at = this.#deps.now();
     await this.#deps.journal.append({ t: 'retry', k: step.k, attempt, error, delayMs, at, step: step.kind, name: step.name }).catch((failure: unknown) => this.#deps.onBroken(failure as Error));
     this.#index.noteRetry(step.k, attempt, at, delayMs);
-    this.#ready.push(step);
+    this.#queue.push(step);
   }
 
   async #childStarted(step: Step): Promise<void> {
@@ -423,7 +347,7 @@ export class WorkflowRun {
   }
 
   /** Journals the step's outcome; the step resolves when it is stored, with the others of its message. */
-  async #complete(step: Step, outcome: { ok: true; value: unknown } | { ok: false; error: ErrorBody }): Promise<void> {
+  async #complete(step: Step, outcome: StepOutcome): Promise<void> {
     if (step.settled || step.completing || this.#ended) return;
     step.completing = true;
     const at = this.#deps.now();
@@ -444,7 +368,7 @@ export class WorkflowRun {
   }
 
   /** Resolves the step's promise (held while the run is suspended). */
-  #settle(step: Step, outcome: { ok: true; value: unknown } | { ok: false; error: ErrorBody }): void {
+  #settle(step: Step, outcome: StepOutcome): void {
     if (step.settled) return;
     const deliver = (): void => {
       step.settled = true;
@@ -455,19 +379,4 @@ export class WorkflowRun {
     if (this.#suspended && !this.#replaying) this.#deferred.push(deliver);
     else deliver();
   }
-}
-
-function childResult(outcome: ChildOutcome, step: Step): { ok: true; value: unknown } | { ok: false; error: ErrorBody } {
-  if (outcome.status === 'completed') return { ok: true, value: outcome.output };
-  return {
-    ok: false,
-    error: outcome.error ?? { code: 'aborted', message: `child workflow ${step.name} ended ${outcome.status}` },
-  };
-}
-
-/** The error body of whatever a step or the body threw. */
-export function errorBody(error: unknown, where: string): ErrorBody {
-  if (error instanceof ColonyError) return error.toBody();
-  if (error instanceof Error) return { code: 'method_failed', message: `${where} failed: ${error.message}` };
-  return { code: 'method_failed', message: `${where} failed: ${String(error)}` };
 }

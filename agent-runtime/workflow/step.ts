@@ -1,3 +1,4 @@
+import { ColonyError } from '../protocol/errors.ts';
 import type { ErrorBody } from '../protocol/errors.ts';
 import type { StepKind, WorkflowStatus } from '../protocol/workflow.ts';
 import type { ResolvedRetry } from './retry.ts';
@@ -46,4 +47,23 @@ export function stepCallId(workflow: string, id: string, run: number, k: number)
 /** `step 3 (activity add)` */
 export function describeStep(k: number, kind: StepKind, name: string): string {
   return `step ${k} (${kind} ${name})`;
+}
+
+/** How a step ended: its value, or its error. */
+export type StepOutcome = { ok: true; value: unknown } | { ok: false; error: ErrorBody };
+
+/** A child step's outcome from how the child ended. */
+export function childResult(outcome: ChildOutcome, step: Step): StepOutcome {
+  if (outcome.status === 'completed') return { ok: true, value: outcome.output };
+  return {
+    ok: false,
+    error: outcome.error ?? { code: 'aborted', message: `child workflow ${step.name} ended ${outcome.status}` },
+  };
+}
+
+/** The error body of whatever a step or the body threw. */
+export function errorBody(error: unknown, where: string): ErrorBody {
+  if (error instanceof ColonyError) return error.toBody();
+  if (error instanceof Error) return { code: 'method_failed', message: `${where} failed: ${error.message}` };
+  return { code: 'method_failed', message: `${where} failed: ${String(error)}` };
 }
