@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { ActivationDeps } from './deps.ts';
 import type { CallMeta } from '../protocol/envelope.ts';
-import { ColonyError } from '../protocol/errors.ts';
+import type { ColonyError } from '../protocol/errors.ts';
 import { errorField } from '../observability/log.ts';
 import type { Probe } from './deadlock.ts';
 import { callFingerprint } from './fingerprint.ts';
-import { syncWake } from './commit.ts';
 import { ActivationTimers, RemindersApi, TasksApi } from './instance-api.ts';
 import { InstanceRecord } from './instance-record.ts';
+import { loadInstance, retireInstance } from './lifecycle.ts';
 import { admit, UnansweredCalls } from './mailbox.ts';
 import type { IncomingCall, MailboxView, Work } from './mailbox.ts';
 import { errorReply, toColonyError, unwrapReply } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { TaskRunner } from './task-runner.ts';
 import { WorkflowInstance } from '../workflow/instance.ts';
-import { runTurn } from './turn.ts';
-import type { TurnContext, StateHolder, TurnScope } from './turn-context.ts';
+import type { TurnContext, StateHolder } from './turn-context.ts';
 import { noteWait, onProbe, probeIfBlocking } from './waits.ts';
 import { executeWork } from './execute.ts';
 
@@ -36,7 +35,7 @@ const INTERNAL_TURN_TIMEOUT_MS = 30_000;
  * running turn, which run at once so that A → B → A does not deadlock).
  * This file holds the lifecycle and the mailbox; the concepts live beside it: the mailbox's
  * admission (mailbox.ts), what each piece of work runs (execute.ts), a turn
- * (turn.ts), its commit (commit.ts), reminder fires (reminder-firing.ts) and
+ * (turn.ts), its commit (commit.ts), loading and retiring (lifecycle.ts), reminder fires (reminder-firing.ts) and
  * waits between instances (waits.ts); what an activation needs is deps.ts.
  * The members without `#` are theirs, not the catalog's.
  */
@@ -256,19 +255,7 @@ export class Activation implements StateHolder, MailboxView {
     await this.workflow?.quiesce(this.deps.hookTimeoutMs);
     await this.whenIdle();
     if (this.status !== 'deactivating') return;
-    const hook = this.deps.agent.onDeactivate;
-    if (hook) {
-      const committed = await this.#runHook('onDeactivate', hook, () => undefined);
-      if (!committed) this.deps.log.warn(`onDeactivate of ${this.address} failed; its state change was discarded`, { key: this.key });
-    }
-    try {
-      // With the calls remembered in memory, so a repeat after a move (or an unload) still runs once.
-      await this.record.flush(this.deps.store, this.key, this.deps.durability === 'none' ? {} : { withRecent: { limitBytes: this.deps.limits.recordBytes } });
-    } catch (error) {
-      this.deps.log.error(`could not persist the state of ${this.address} while deactivating`, { key: this.key, ...errorField(error) });
-    }
-    // What wakes it from now on: a workflow that only waits needs no resuming.
-    if (this.deps.workflows) await syncWake(this);
+    await retireInstance(this);
     if (this.status === 'deactivating') this.status = 'closed';
   }
 
@@ -327,15 +314,7 @@ export class Activation implements StateHolder, MailboxView {
 
   async #load(predecessor: Promise<void> | undefined): Promise<void> {
     if (predecessor) await predecessor;
-    const { agent } = this.deps;
-    await this.record.load(this.deps.store, this.key, agent.initialState);
-    if (agent.onActivate) {
-      let failure: ColonyError | undefined;
-      const committed = await this.#runHook('onActivate', agent.onActivate, (reply) => {
-        if (reply.status !== 'ok') failure = ColonyError.fromBody(reply.body === undefined ? undefined : JSON.parse(reply.body));
-      });
-      if (!committed) throw failure ?? new ColonyError('method_failed', `onActivate of ${this.address} failed`);
-    }
+    await loadInstance(this);
     if (this.status === 'loading') this.status = 'active';
     this.syncTasks();
     if (this.deps.workflows) {
@@ -344,18 +323,6 @@ export class Activation implements StateHolder, MailboxView {
     }
     // Drop the finished load's promise (and what it held) for a shared resolved one.
     this.#ready = LOADED;
-  }
-
-  #runHook(name: 'onActivate' | 'onDeactivate', hook: (ctx: TurnContext) => unknown, respond: (reply: Reply) => void): Promise<boolean> {
-    const scope: TurnScope = {
-      agent: this.deps.agent.name,
-      key: this.key,
-      callId: '',
-      chain: `${name}:${this.address}`,
-      depth: 0,
-      deadline: this.deps.now() + this.deps.hookTimeoutMs,
-    };
-    return runTurn(this, { scope, body: hook, respond, where: `${name} of ${this.address}`, label: name });
   }
 
   async #pump(): Promise<void> {
