@@ -109,6 +109,11 @@ export class UnansweredCalls {
     return this.#calls.size;
   }
 
+  /** Whether `id` is a call accepted and not answered yet. */
+  has(id: string): boolean {
+    return this.#calls.has(id);
+  }
+
   /** Notes `id` as unanswered; the returned resolver answers the call and every copy that came meanwhile. */
   track(id: string, fingerprint: () => string, resolve: (reply: Reply) => void): (reply: Reply) => void {
     this.#calls.set(id, { fingerprint, copies: [] });
