@@ -2,6 +2,7 @@ import { errorField } from '../observability/log.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import type { Activation } from './activation.ts';
 import { syncWake } from './commit.ts';
+import { replyError } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { runTurn } from './turn.ts';
 import type { TurnContext, TurnScope } from './turn-context.ts';
@@ -19,7 +20,7 @@ export async function loadInstance(a: Activation): Promise<void> {
   if (!agent.onActivate) return;
   let failure: ColonyError | undefined;
   const committed = await runHook(a, 'onActivate', agent.onActivate, (reply) => {
-    if (reply.status !== 'ok') failure = ColonyError.fromBody(reply.body === undefined ? undefined : JSON.parse(reply.body));
+    if (reply.status !== 'ok') failure = replyError(reply);
   });
   if (!committed) throw failure ?? new ColonyError('method_failed', `onActivate of ${a.address} failed`);
 }

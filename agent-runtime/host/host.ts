@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { Catalog, DEFAULT_TURN_GRACE_MS, turnLimitsFor } from '../activation/catalog.ts';
 import { loadAgent, apiRecordOf } from '../activation/loaded-agent.ts';
 import type { LoadedAgent } from '../activation/loaded-agent.ts';
+import { replyError } from '../activation/reply.ts';
 import { openBuckets } from '../client/buckets.ts';
 import { ColonyClient } from '../client/client.ts';
 import { DemandPublisher } from '../client/demand.ts';
@@ -303,7 +304,7 @@ export class Host {
   async #wake(key: string, partition: number): Promise<void> {
     if (!this.#ownership.serves(partition) || this.#pause.revalidating) return;
     const reply = await this.#catalog.wake(key, partition);
-    if (reply.status !== STATUS_OK) throw ColonyError.fromBody(reply.body === undefined ? undefined : JSON.parse(reply.body));
+    if (reply.status !== STATUS_OK) throw replyError(reply);
   }
 
   #heartbeat(): void {
