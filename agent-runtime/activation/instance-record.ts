@@ -30,7 +30,7 @@ export interface CommittedCall {
 }
 
 /** Calls remembered in memory, past the stored window, per active instance. */
-export const RECENT_CALLS = 20_000;
+const RECENT_CALLS = 20_000;
 /** Longer reply bodies are not kept in memory: a repeat gets result_not_kept. */
 const RECENT_BODY_CHARS = 512;
 
