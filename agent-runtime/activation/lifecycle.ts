@@ -16,7 +16,7 @@ import type { TurnContext, TurnScope } from './turn-context.ts';
 /** Reads the instance's record and runs `onActivate`; throws what made it fail. */
 export async function loadInstance(a: Activation): Promise<void> {
   const { agent } = a.deps;
-  await a.record.load(a.deps.store, a.key, agent.initialState);
+  await a.record.load(a.deps.store, a.key, agent.initialState, a.deps.now());
   if (!agent.onActivate) return;
   let failure: ColonyError | undefined;
   const committed = await runHook(a, 'onActivate', agent.onActivate, (reply) => {
@@ -38,7 +38,7 @@ export async function retireInstance(a: Activation): Promise<void> {
     if (!committed) a.deps.log.warn(`onDeactivate of ${a.address} failed; its state change was discarded`, { key: a.key });
   }
   try {
-    await a.record.flush(a.deps.store, a.key, a.deps.durability === 'none' ? {} : { withRecent: { limitBytes: a.deps.limits.recordBytes } });
+    await a.record.flush(a.deps.store, a.key, a.deps.durability === 'none' ? {} : { withRecent: { limitBytes: a.deps.limits.recordBytes, now: a.deps.now() } });
   } catch (error) {
     a.deps.log.error(`could not persist the state of ${a.address} while deactivating`, { key: a.key, ...errorField(error) });
   }

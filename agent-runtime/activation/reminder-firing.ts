@@ -36,7 +36,7 @@ export async function fireDueReminders(activation: Activation): Promise<Reply> {
     const callId = reminderCallId(name, entry.dueAt);
     const where = `reminder "${name}" (${deps.agent.name}.${entry.method} on ${activation.key})`;
     const advance = (): void => advanceReminder(activation, name, entry, now);
-    if (record.remembered(callId)) {
+    if (record.remembered(callId, now)) {
       // This fire committed before (its index entry was not updated in time): only move the reminder on.
       advance();
       const moved = await commitChange(activation, where);
