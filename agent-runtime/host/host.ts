@@ -135,13 +135,14 @@ export class Host {
         onNoResponders: (agent, partition) => void demand.signal(agent, partition),
       },
     );
+    const maxPayloadBytes = this.#nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES;
     const caller = new HostCaller({
       agent: config.agent,
       client,
       // The catalog is built next; calls only happen once it exists.
       dispatch: (call, partition) => this.#catalog.dispatch(call, partition),
       serves: (partition) => this.#ownership.serves(partition),
-      maxPayloadBytes: this.#nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES,
+      maxPayloadBytes,
     });
     const scheduler = new ReminderScheduler({
       index: new KvWakeIndex(buckets.wake, config.namespace, config.agent),
@@ -156,7 +157,7 @@ export class Host {
       fields: { pod: config.podId, agent: config.agent },
       terminationLog: config.terminationLog,
     });
-    const limits = turnLimitsFor(this.#nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    const limits = turnLimitsFor(maxPayloadBytes);
     const workflows = this.#agent.workflow ? await this.#workflowDeps(buckets, caller, client, limits.recordBytes) : undefined;
     this.#catalog = new Catalog({
       podId: config.podId,
