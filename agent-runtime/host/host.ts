@@ -353,7 +353,7 @@ export class Host {
     this.#pause.stop();
     this.#log.info('draining', { instances: this.#catalog.size });
     this.#heartbeat();
-    const drained = Promise.all([this.#ownership.releaseAll(), this.#activities?.stop(this.#config.drainTimeoutMs)]);
+    const drained = Promise.all([this.#ownership.releaseAll(), this.#activities?.stop(drainTimeoutMs)]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       drained.then(() => false),
