@@ -73,7 +73,7 @@ export class Activation implements StateHolder, MailboxView {
     this.#serial = serial;
     this.deps = deps;
     this.lastUsedAt = deps.now();
-    this.record = new InstanceRecord(`${deps.agent.name}/${key}`);
+    this.record = new InstanceRecord(this.address);
     this.#ready = this.#load(predecessor);
     // Loading errors are delivered to the queued calls by #pump; never unhandled.
     this.#ready.catch(() => undefined);
