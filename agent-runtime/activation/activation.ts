@@ -73,7 +73,7 @@ export class Activation implements StateHolder, MailboxView {
     this.#serial = serial;
     this.deps = deps;
     this.lastUsedAt = deps.now();
-    this.record = new InstanceRecord(`${deps.agent.name}/${key}`);
+    this.record = new InstanceRecord(this.address);
     this.#ready = this.#load(predecessor);
     // Loading errors are delivered to the queued calls by #pump; never unhandled.
     this.#ready.catch(() => undefined);
@@ -149,9 +149,10 @@ export class Activation implements StateHolder, MailboxView {
     return new Promise<Reply>((resolve) => {
       const { meta } = call;
       const id = meta.callId;
-      if (id && this.#unanswered) {
+      if (id && this.#unanswered?.has(id)) {
         // A copy of a call still running or waiting here (a resend after an owner change, or a retry): it gets the
         // same reply. Running it would apply the call twice — it would even pass for reentrant (same chain).
+        // Only a copy pays for its fingerprint (hashing its input), not every call that arrives while others run.
         const joined = this.#unanswered.join(id, callFingerprint(meta.method, call.input), resolve);
         if (joined === true) return;
         if (joined) {

@@ -118,9 +118,10 @@ async function indexBeforeWrite(activation: Activation): Promise<void> {
  */
 function wakeEntryOf(activation: Activation): WakeEntry {
   const entry = activation.record.wakeEntry();
-  if (entry.tasks || !activation.deps.workflows || (activation.record.state as { status?: unknown } | null)?.status !== 'running') return entry;
+  const { workflow } = activation;
+  if (entry.tasks || workflow?.summary?.status !== 'running') return entry;
   // Unloaded while it only waits (timers are reminders; events and children wake it with a verb): nothing to resume.
-  const waitingOnly = activation.status !== 'active' && !(activation.workflow?.busy ?? false);
+  const waitingOnly = activation.status !== 'active' && !workflow.busy;
   return waitingOnly ? entry : { ...entry, tasks: true };
 }
 

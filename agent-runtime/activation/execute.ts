@@ -51,7 +51,7 @@ export async function executeWork(activation: Activation, work: Work): Promise<v
 /** A workflow's management verb, as a turn of its instance; what the verb starts runs once the turn committed. */
 async function executeVerb(activation: Activation, meta: CallMeta, call: IncomingCall, resolve: (reply: Reply) => void): Promise<void> {
   const where = `${meta.method} of workflow ${activation.address}`;
-  const remembered = activation.record.remembered(meta.callId);
+  const remembered = activation.record.remembered(meta.callId, activation.deps.now());
   if (remembered) {
     resolve(repeatReply(remembered, meta, call.input, where));
     return;
@@ -88,7 +88,7 @@ async function executeCall(activation: Activation, meta: CallMeta, call: Incomin
   const { agent, now } = activation.deps;
   const { input } = call;
   const where = `${agent.name}.${meta.method} on ${activation.key}`;
-  const remembered = activation.record.remembered(meta.callId);
+  const remembered = activation.record.remembered(meta.callId, now());
   if (remembered) {
     resolve(repeatReply(remembered, meta, input, where));
     return;

@@ -30,12 +30,13 @@ export interface CommittedCall {
 }
 
 /** Calls remembered in memory, past the stored window, per active instance. */
-export const RECENT_CALLS = 20_000;
+const RECENT_CALLS = 20_000;
 /** Longer reply bodies are not kept in memory: a repeat gets result_not_kept. */
 const RECENT_BODY_CHARS = 512;
 
-function recentEnough(reply: StoredReply): boolean {
-  return Date.now() - reply.at <= IDEMPOTENCY_TTL_MS;
+/** Still within the TTL at `now` (the activation's clock, the one `at` was taken with). */
+function recentEnough(reply: StoredReply, now: number): boolean {
+  return now - reply.at <= IDEMPOTENCY_TTL_MS;
 }
 
 /** Bytes a remembered reply takes in the record without its body (id, status, time, fingerprint, size). */
@@ -92,7 +93,7 @@ export class InstanceRecord {
   }
 
   /** Loads the stored record, or starts from `initial` when there is none. */
-  async load(store: StateStore, key: string, initial: () => unknown): Promise<void> {
+  async load(store: StateStore, key: string, initial: () => unknown, now: number): Promise<void> {
     let loaded;
     try {
       loaded = await store.load(key);
@@ -106,7 +107,7 @@ export class InstanceRecord {
     if (loaded.record) {
       this.state = loaded.record.state;
       if (loaded.record.calls.length > 0) this.#calls = new Map(loaded.record.calls);
-      if (loaded.record.recent?.length) this.#recent = new Map(loaded.record.recent.filter(([, reply]) => recentEnough(reply)).reverse());
+      if (loaded.record.recent?.length) this.#recent = new Map(loaded.record.recent.filter(([, reply]) => recentEnough(reply, now)).reverse());
       this.#setExtras(loaded.record);
     } else {
       try {
@@ -120,13 +121,13 @@ export class InstanceRecord {
     this.#extrasJson = change.extrasJson;
   }
 
-  /** The stored reply of a call id seen before. */
-  remembered(callId: string): StoredReply | undefined {
+  /** The stored reply of a call id seen before (a recent one only while it is within the TTL at `now`). */
+  remembered(callId: string, now: number): StoredReply | undefined {
     if (!callId) return undefined;
     const stored = this.#calls?.get(callId);
     if (stored) return stored;
     const recent = this.#recent?.get(callId);
-    return recent && recentEnough(recent) ? recent : undefined;
+    return recent && recentEnough(recent, now) ? recent : undefined;
   }
 
   /**
@@ -177,13 +178,13 @@ export class InstanceRecord {
   }
 
   /** The newest recent calls, as JSON, within what the record has room for. */
-  #recentJson(limitBytes: number): string | undefined {
-    let room = limitBytes - Buffer.byteLength(encodeRecord(this.#stateJson, this.#calls ?? new Map(), this.#extrasJson)) - 16;
+  #recentJson(limitBytes: number, now: number): string | undefined {
+    let room = limitBytes - utf8Bytes(encodeRecord(this.#stateJson, this.#calls ?? new Map(), this.#extrasJson)) - 16;
     const parts: string[] = [];
     for (const [id, reply] of [...(this.#recent ?? [])].reverse()) {
-      if (!recentEnough(reply)) break;
+      if (!recentEnough(reply, now)) break;
       const part = JSON.stringify([id, reply]);
-      room -= Buffer.byteLength(part) + 1;
+      room -= utf8Bytes(part) + 1;
       if (room < 0) break;
       parts.push(part);
     }
@@ -192,10 +193,10 @@ export class InstanceRecord {
 
   #keepRecent(id: string, reply: StoredReply, now: number): void {
     this.#recent ??= new Map();
-    const kept: StoredReply = reply.body !== undefined && reply.body.length > RECENT_BODY_CHARS ? { status: reply.status, at: reply.at, fp: reply.fp, omitted: Buffer.byteLength(reply.body) } : reply;
+    const kept: StoredReply = reply.body !== undefined && reply.body.length > RECENT_BODY_CHARS ? { status: reply.status, at: reply.at, fp: reply.fp, omitted: utf8Bytes(reply.body) } : reply;
     this.#recent.set(id, kept);
     for (const [oldest, old] of this.#recent) {
-      if (this.#recent.size <= RECENT_CALLS && now - old.at <= IDEMPOTENCY_TTL_MS) break;
+      if (this.#recent.size <= RECENT_CALLS && recentEnough(old, now)) break;
       this.#recent.delete(oldest);
     }
   }
@@ -231,15 +232,16 @@ export class InstanceRecord {
     this.#closed = true;
   }
 
-  /** Writes the committed version if it is not written yet; writes never overlap. */
   /**
    * Writes the committed version if it is not written yet; writes never
    * overlap. `withRecent` (deactivation): the recent calls kept in memory go
-   * along, as many of the newest as fit, for the next activation.
+   * along, as many of the newest as fit and are within the TTL at `now`, for
+   * the next activation.
    */
-  async flush(store: StateStore, key: string, options: { withRecent?: { limitBytes: number } } = {}): Promise<void> {
+  async flush(store: StateStore, key: string, options: { withRecent?: { limitBytes: number; now: number } } = {}): Promise<void> {
     while (this.#writing) await this.#writing;
-    const recentJson = options.withRecent && this.#recent?.size ? this.#recentJson(options.withRecent.limitBytes) : undefined;
+    const { withRecent } = options;
+    const recentJson = withRecent && this.#recent?.size ? this.#recentJson(withRecent.limitBytes, withRecent.now) : undefined;
     if (!this.#dirty && !recentJson) return;
     if (this.#closed) {
       throw new ColonyError('unavailable', `${this.#where} was dropped by its pod before its state was written; retry the call`, {

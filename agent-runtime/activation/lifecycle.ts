@@ -2,6 +2,7 @@ import { errorField } from '../observability/log.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import type { Activation } from './activation.ts';
 import { syncWake } from './commit.ts';
+import { replyError } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { runTurn } from './turn.ts';
 import type { TurnContext, TurnScope } from './turn-context.ts';
@@ -15,11 +16,11 @@ import type { TurnContext, TurnScope } from './turn-context.ts';
 /** Reads the instance's record and runs `onActivate`; throws what made it fail. */
 export async function loadInstance(a: Activation): Promise<void> {
   const { agent } = a.deps;
-  await a.record.load(a.deps.store, a.key, agent.initialState);
+  await a.record.load(a.deps.store, a.key, agent.initialState, a.deps.now());
   if (!agent.onActivate) return;
   let failure: ColonyError | undefined;
   const committed = await runHook(a, 'onActivate', agent.onActivate, (reply) => {
-    if (reply.status !== 'ok') failure = ColonyError.fromBody(reply.body === undefined ? undefined : JSON.parse(reply.body));
+    if (reply.status !== 'ok') failure = replyError(reply);
   });
   if (!committed) throw failure ?? new ColonyError('method_failed', `onActivate of ${a.address} failed`);
 }
@@ -37,7 +38,7 @@ export async function retireInstance(a: Activation): Promise<void> {
     if (!committed) a.deps.log.warn(`onDeactivate of ${a.address} failed; its state change was discarded`, { key: a.key });
   }
   try {
-    await a.record.flush(a.deps.store, a.key, a.deps.durability === 'none' ? {} : { withRecent: { limitBytes: a.deps.limits.recordBytes } });
+    await a.record.flush(a.deps.store, a.key, a.deps.durability === 'none' ? {} : { withRecent: { limitBytes: a.deps.limits.recordBytes, now: a.deps.now() } });
   } catch (error) {
     a.deps.log.error(`could not persist the state of ${a.address} while deactivating`, { key: a.key, ...errorField(error) });
   }

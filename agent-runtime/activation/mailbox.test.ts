@@ -55,4 +55,18 @@ describe('UnansweredCalls', () => {
     expect(got).toEqual([{ status: 'ok', body: '1' }, { status: 'ok', body: '1' }]);
     expect(calls.size).toBe(0);
   });
+
+  it('knows which ids are unanswered, so only a copy is fingerprinted', () => {
+    const calls = new UnansweredCalls();
+    let fingerprinted = 0;
+    const answer = calls.track('id-1', () => {
+      fingerprinted += 1;
+      return 'increment:abc';
+    }, () => undefined);
+    expect(calls.has('id-1')).toBe(true);
+    expect(calls.has('id-2')).toBe(false);
+    expect(fingerprinted).toBe(0);
+    answer({ status: 'ok' });
+    expect(calls.has('id-1')).toBe(false);
+  });
 });

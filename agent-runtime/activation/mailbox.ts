@@ -75,7 +75,7 @@ export function admit(view: MailboxView, meta: CallMeta): Admission {
 }
 
 /** The call comes from an instance the running turn waits on, from another chain. */
-export function closesTwoCycle(view: MailboxView, meta: CallMeta): boolean {
+function closesTwoCycle(view: MailboxView, meta: CallMeta): boolean {
   const { caller, chain, oneway } = meta;
   return !!caller && !oneway && view.inTurn > 0 && chain !== view.runningChain && view.runningChain !== undefined && !!view.waits?.has(caller);
 }
@@ -107,6 +107,11 @@ export class UnansweredCalls {
 
   get size(): number {
     return this.#calls.size;
+  }
+
+  /** Whether `id` is a call accepted and not answered yet. */
+  has(id: string): boolean {
+    return this.#calls.has(id);
   }
 
   /** Notes `id` as unanswered; the returned resolver answers the call and every copy that came meanwhile. */

@@ -1,15 +1,14 @@
-import { ColonyError } from '../protocol/errors.ts';
 import { afterFailedFire, dueTime, nextDueAfterFire, reminderCallId } from '../reminders/reminder.ts';
 import type { ReminderEntry } from '../reminders/reminder.ts';
 import type { Activation } from './activation.ts';
 import { commitTurn } from './commit.ts';
-import { errorReply } from './reply.ts';
+import { replyError } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { runTurn } from './turn.ts';
 import type { TurnContext, TurnScope } from './turn-context.ts';
 
 /** Deadline of one reminder fire. */
-export const REMINDER_TURN_TIMEOUT_MS = 30_000;
+const REMINDER_TURN_TIMEOUT_MS = 30_000;
 
 /**
  * Fires the instance's due reminders, each as its own turn with its own call
@@ -30,17 +29,17 @@ export async function fireDueReminders(activation: Activation): Promise<Reply> {
     if (!method) {
       deps.log.error(`reminder "${name}" of ${activation.address} names method "${entry.method}", which no longer exists; it is dropped`);
       record.reminders.delete(name);
-      const dropped = await commitTurn(activation, { callId: '', reply: { status: 'ok' }, where: `reminder "${name}" of ${activation.address}` });
+      const dropped = await commitChange(activation, `reminder "${name}" of ${activation.address}`);
       if (dropped.status !== 'ok') return dropped;
       continue;
     }
     const callId = reminderCallId(name, entry.dueAt);
     const where = `reminder "${name}" (${deps.agent.name}.${entry.method} on ${activation.key})`;
     const advance = (): void => advanceReminder(activation, name, entry, now);
-    if (record.remembered(callId)) {
+    if (record.remembered(callId, now)) {
       // This fire committed before (its index entry was not updated in time): only move the reminder on.
       advance();
-      const moved = await commitTurn(activation, { callId: '', reply: { status: 'ok' }, where });
+      const moved = await commitChange(activation, where);
       if (moved.status !== 'ok') return moved;
       continue;
     }
@@ -72,6 +71,11 @@ export async function fireDueReminders(activation: Activation): Promise<Reply> {
   return { status: 'ok' };
 }
 
+/** Writes a change of the record's reminders that no method made (no call id, no result). */
+function commitChange(activation: Activation, where: string): Promise<Reply> {
+  return commitTurn(activation, { callId: '', reply: { status: 'ok' }, where });
+}
+
 /**
  * After a fire, a one-shot reminder ends and a periodic one moves to its next
  * time (unless the turn changed it); failures of the fire are forgotten.
@@ -97,9 +101,9 @@ async function recordFailure(activation: Activation, name: string, fired: Remind
   const { deps } = activation;
   const next = afterFailedFire(current, deps.now());
   reminders.set(name, next);
-  const reply = await commitTurn(activation, { callId: '', reply: { status: 'ok' }, where });
+  const reply = await commitChange(activation, where);
   if (reply.status !== 'ok') return reply;
-  const why = failure?.body === undefined ? '' : `: ${ColonyError.fromBody(JSON.parse(failure.body)).message}`;
+  const why = failure?.body === undefined ? '' : `: ${replyError(failure).message}`;
   deps.log.warn(`${where} failed (attempt ${next.failures}); it is tried again in ${(next.retryAt as number) - deps.now()} ms${why}`, {
     key: activation.key,
     reminder: name,
@@ -127,9 +131,4 @@ function workflowReminder(activation: Activation, entry: ReminderEntry): { fn: (
       activation.record.reminders.clear();
     },
   };
-}
-
-/** The reply of a wake that found the activation dropped. */
-export function wakeDropped(address: string): Reply {
-  return errorReply(new ColonyError('unavailable', `${address} was dropped while firing its reminders; they fire on its next owner`, { retryAfterSeconds: 1 }));
 }

@@ -30,5 +30,10 @@ export function toColonyError(thrown: unknown, where: string): ColonyError {
 /** The reply as a value, or throws the error it carries (for in-process callers). */
 export function unwrapReply(reply: Reply): unknown {
   if (reply.status === STATUS_OK) return reply.body === undefined ? undefined : JSON.parse(reply.body);
-  throw ColonyError.fromBody(reply.body === undefined ? undefined : JSON.parse(reply.body));
+  throw replyError(reply);
+}
+
+/** The error an error reply carries. */
+export function replyError(reply: Reply): ColonyError {
+  return ColonyError.fromBody(reply.body === undefined ? undefined : JSON.parse(reply.body));
 }

@@ -72,12 +72,12 @@ function findLossy(value: unknown, path: string, seen: Set<object>): { path: str
   return undefined;
 }
 
-/** Bytes of UTF-8 text, counted only when it might matter: a UTF-16 unit is at most 3 bytes. */
+/** Bytes of `text` as UTF-8: at most 3 per UTF-16 unit, so a caller may skip counting when `length * 3` fits. */
 export function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
-/** `1,234,567` */
+/** `1,234,567 bytes` */
 export function formatBytes(bytes: number): string {
   return `${bytes.toLocaleString('en-US')} bytes`;
 }

@@ -36,7 +36,7 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
   const { scope, respond } = turn;
   const startedAt = deps.now();
   activation.beginTurn(scope.chain);
-  const watch = deps.watchdog?.begin(`${deps.agent.name}/${activation.key}`, turn.label, scope.deadline);
+  const watch = deps.watchdog?.begin(activation.address, turn.label, scope.deadline);
   const abort = new AbortController();
   const log = deps.log.child({ key: activation.key, method: turn.label, callId: scope.callId });
   const ctx = new TurnContext(activation, scope, abort.signal, deps.caller, log, deps.now);

@@ -110,23 +110,22 @@ export class ColonyClient {
     return partitionOf(key, partitions);
   }
 
-  async call(request: CallRequest): Promise<CallResult> {
-    const hold = { held: false };
-    try {
-      return await this.#attempts(request, hold, undefined);
-    } finally {
-      if (hold.held) this.#waiting -= 1;
-    }
+  call(request: CallRequest): Promise<CallResult> {
+    return this.#send(request, undefined);
   }
 
   /**
    * Runs an activity of `request.agent` on whichever of its pods takes it
    * (their queue group), with the same retries as a call while none is there.
    */
-  async callActivity(request: CallRequest): Promise<CallResult> {
+  callActivity(request: CallRequest): Promise<CallResult> {
+    return this.#send(request, activitySubject(this.#namespace, request.agent));
+  }
+
+  async #send(request: CallRequest, activity: string | undefined): Promise<CallResult> {
     const hold = { held: false };
     try {
-      return await this.#attempts(request, hold, activitySubject(this.#namespace, request.agent));
+      return await this.#attempts(request, hold, activity);
     } finally {
       if (hold.held) this.#waiting -= 1;
     }

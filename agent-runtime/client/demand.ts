@@ -9,7 +9,6 @@ import type { DemandSignal } from '../protocol/placement.ts';
  */
 export const DEMAND_INTERVAL_MS = 100;
 
-
 /**
  * Tells the controller that calls are waiting for an Agent no pod serves
  * (scale from zero, crash). Called by ColonyClient on "no responders";

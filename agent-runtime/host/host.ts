@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { Catalog, DEFAULT_TURN_GRACE_MS, turnLimitsFor } from '../activation/catalog.ts';
 import { loadAgent, apiRecordOf } from '../activation/loaded-agent.ts';
 import type { LoadedAgent } from '../activation/loaded-agent.ts';
+import { replyError } from '../activation/reply.ts';
 import { openBuckets } from '../client/buckets.ts';
 import { ColonyClient } from '../client/client.ts';
 import { DemandPublisher } from '../client/demand.ts';
@@ -134,13 +135,14 @@ export class Host {
         onNoResponders: (agent, partition) => void demand.signal(agent, partition),
       },
     );
+    const maxPayloadBytes = this.#nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES;
     const caller = new HostCaller({
       agent: config.agent,
       client,
       // The catalog is built next; calls only happen once it exists.
       dispatch: (call, partition) => this.#catalog.dispatch(call, partition),
       serves: (partition) => this.#ownership.serves(partition),
-      maxPayloadBytes: this.#nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES,
+      maxPayloadBytes,
     });
     const scheduler = new ReminderScheduler({
       index: new KvWakeIndex(buckets.wake, config.namespace, config.agent),
@@ -155,7 +157,7 @@ export class Host {
       fields: { pod: config.podId, agent: config.agent },
       terminationLog: config.terminationLog,
     });
-    const limits = turnLimitsFor(this.#nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    const limits = turnLimitsFor(maxPayloadBytes);
     const workflows = this.#agent.workflow ? await this.#workflowDeps(buckets, caller, client, limits.recordBytes) : undefined;
     this.#catalog = new Catalog({
       podId: config.podId,
@@ -303,7 +305,7 @@ export class Host {
   async #wake(key: string, partition: number): Promise<void> {
     if (!this.#ownership.serves(partition) || this.#pause.revalidating) return;
     const reply = await this.#catalog.wake(key, partition);
-    if (reply.status !== STATUS_OK) throw ColonyError.fromBody(reply.body === undefined ? undefined : JSON.parse(reply.body));
+    if (reply.status !== STATUS_OK) throw replyError(reply);
   }
 
   #heartbeat(): void {
@@ -351,7 +353,7 @@ export class Host {
     this.#pause.stop();
     this.#log.info('draining', { instances: this.#catalog.size });
     this.#heartbeat();
-    const drained = Promise.all([this.#ownership.releaseAll(), this.#activities?.stop(this.#config.drainTimeoutMs)]);
+    const drained = Promise.all([this.#ownership.releaseAll(), this.#activities?.stop(drainTimeoutMs)]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       drained.then(() => false),

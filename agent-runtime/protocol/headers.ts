@@ -17,8 +17,10 @@ export const HEADER = {
   /** Present (value `1`) on a one-way call: the reply only acknowledges that the call was accepted. */
   oneway: 'Colony-Oneway',
   /**
-   * An operation that is not a method call: `probe` (deadlock detection between
-   * instances, see activation/waits.ts). Absent on calls.
+   * An operation that is not a method call (CALL_OPS in envelope.ts): `probe`
+   * (deadlock detection between instances, see activation/waits.ts),
+   * `workflow` (a workflow's management verb, the verb as the method),
+   * `activity`. Absent on method calls.
    */
   op: 'Colony-Op',
   /**

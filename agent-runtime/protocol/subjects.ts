@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { IDEMPOTENCY_TTL_MS } from './stored-record.ts';
 /**
  * Every NATS subject, KV bucket and KV key that Colony uses is built here and
  * nowhere else. Namespace and agent names are DNS-1123 labels, so they are
@@ -6,6 +7,11 @@ import { createHash } from 'node:crypto';
  */
 
 const SUBJECT_ROOT = 'colony';
+
+/** Any UTF-8 text (an instance key, a workflow id) as one subject or KV key token: base64url; `_` for the empty text. */
+function textToken(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url') || '_';
+}
 
 /** Calls to the instances of one partition of an Agent. */
 export function requestSubject(namespace: string, agent: string, partition: number): string {
@@ -62,12 +68,12 @@ export const JOURNAL_SUBJECTS = `${SUBJECT_ROOT}.journal.>`;
 
 /** The journal of one run of one workflow instance. The id is base64url-encoded: any UTF-8 is allowed. */
 export function journalSubject(namespace: string, workflow: string, id: string, run: number): string {
-  return `${SUBJECT_ROOT}.journal.${namespace}.${workflow}.${Buffer.from(id, 'utf8').toString('base64url') || '_'}.${run}`;
+  return `${SUBJECT_ROOT}.journal.${namespace}.${workflow}.${textToken(id)}.${run}`;
 }
 
 /** Every run's journal of one workflow instance (to purge them). */
 export function journalInstanceFilter(namespace: string, workflow: string, id: string): string {
-  return `${SUBJECT_ROOT}.journal.${namespace}.${workflow}.${Buffer.from(id, 'utf8').toString('base64url') || '_'}.*`;
+  return `${SUBJECT_ROOT}.journal.${namespace}.${workflow}.${textToken(id)}.*`;
 }
 
 /** KV filter matching every workflow record of one workflow in a namespace. */
@@ -77,8 +83,8 @@ export function workflowFilter(namespace: string, workflow: string): string {
 
 /** Calls running on a pod after they were sent again because the pod they first reached went away (host/crash-guard.ts). */
 export const RUNNING_BUCKET = 'colony_running';
-/** How long a running-call marker is kept (the longest a call may be retried, as idempotency). */
-export const RUNNING_MARKER_TTL_MS = 15 * 60_000;
+/** How long a running-call marker is kept: the longest a call may be retried (as a remembered reply). */
+export const RUNNING_MARKER_TTL_MS = IDEMPOTENCY_TTL_MS;
 
 /** KV key of the running-call marker of call `callId` to `agent/key` (hashed: call ids are any text). */
 export function runningKey(namespace: string, agent: string, key: string, callId: string): string {
