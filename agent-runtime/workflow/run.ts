@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { toColonyError } from '../activation/reply.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import type { ErrorBody } from '../protocol/errors.ts';
 import type { JournalEntry, StepKind } from '../protocol/workflow.ts';
@@ -10,7 +11,7 @@ import { JournalIndex } from './journal-index.ts';
 import { nextRetryDelay, resolveRetry } from './retry.ts';
 import { ContinueAsNew, workflowContext } from './run-context.ts';
 import type { RunDeps, RunEnd } from './run-deps.ts';
-import { childResult, describeStep, errorBody, stepCallId } from './step.ts';
+import { childResult, describeStep, stepCallId } from './step.ts';
 import type { ChildOutcome, Step, StepEffect, StepOutcome } from './step.ts';
 
 const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -201,7 +202,7 @@ export class WorkflowRun {
       (output) => this.#end({ status: 'completed', output: output === undefined ? null : JSON.parse(JSON.stringify(output)) }),
       (error: unknown) => {
         if (error instanceof ContinueAsNew) this.#end({ status: 'continued', input: error.input });
-        else this.#end({ status: 'failed', error: errorBody(error, `workflow ${this.#deps.workflow}/${this.#deps.id}`) });
+        else this.#end({ status: 'failed', error: toColonyError(error, `workflow ${this.#deps.workflow}/${this.#deps.id}`).toBody() });
       },
     );
   }
@@ -321,7 +322,7 @@ export class WorkflowRun {
     try {
       value = await this.#deps.effects.execute(step, attempt);
     } catch (error) {
-      await this.#attemptFailed(step, attempt, errorBody(error, describeStep(step.k, step.kind, step.name)));
+      await this.#attemptFailed(step, attempt, toColonyError(error, describeStep(step.k, step.kind, step.name)).toBody());
       return;
     }
     await (step.kind === 'child' ? this.#childStarted(step) : this.#complete(step, { ok: true, value }));
