@@ -215,12 +215,13 @@ export class WorkflowRun {
       if (this.#ended) return;
       this.#ended = true;
       this.#queue.clear();
+      const at = this.#deps.now();
       const entry: JournalEntry =
         end.status === 'completed'
-          ? { t: 'end', status: 'completed', value: end.output, at: this.#deps.now() }
+          ? { t: 'end', status: 'completed', value: end.output, at }
           : end.status === 'failed'
-            ? { t: 'end', status: 'failed', error: end.error, at: this.#deps.now() }
-            : { t: 'end', status: end.status === 'continued' ? 'continued' : 'terminated', at: this.#deps.now() };
+            ? { t: 'end', status: 'failed', error: end.error, at }
+            : { t: 'end', status: 'continued', at };
       try {
         if (!this.#index.ended) await this.#deps.journal.append(entry);
         this.#deps.onEnd(end);

@@ -4,7 +4,7 @@ import { ColonyError } from '../protocol/errors.ts';
 import { isFinished, WORKFLOW_VERBS } from '../protocol/workflow.ts';
 import type { ChildDoneInput, EventInput, StartInput, TerminateInput, VerbReply, WorkflowSummary, WorkflowVerb } from '../protocol/workflow.ts';
 import type { WorkflowInstance } from './instance.ts';
-import { clearStepTimers, setRetention } from './record.ts';
+import { retire } from './record.ts';
 
 /** A management verb, as one turn of the workflow instance: what it answers, and what runs once its change committed. */
 export interface VerbOutcome {
@@ -66,8 +66,7 @@ export async function applyVerb(
       const reason = (input as TerminateInput | undefined)?.reason ?? 'terminated by request';
       const summary: WorkflowSummary = { ...current, status: 'terminated', reason, updatedAt: now };
       ctx.state = summary;
-      clearStepTimers(activation.record);
-      setRetention(activation.record, now + retentionMs);
+      retire(activation.record, now + retentionMs);
       return { reply: reply(summary), afterCommit: () => instance.terminate(reason) };
     }
     case 'suspend': {
