@@ -12,6 +12,12 @@ export interface VerbOutcome {
   afterCommit?: (() => Promise<void> | void) | undefined;
 }
 
+/** What suspend and resume change: from which status to which (the other finds it so already), and the word for it. */
+const PAUSE = {
+  suspend: { from: 'running', to: 'suspended', done: 'suspended' },
+  resume: { from: 'suspended', to: 'running', done: 'resumed' },
+} as const;
+
 export function isWorkflowVerb(method: string): method is WorkflowVerb {
   return (WORKFLOW_VERBS as readonly string[]).includes(method);
 }
@@ -69,19 +75,14 @@ export async function applyVerb(
       retire(activation.record, now + retentionMs);
       return { reply: reply(summary), afterCommit: () => instance.terminate(reason) };
     }
-    case 'suspend': {
-      if (isFinished(current.status)) throw new ColonyError('failed_precondition', `workflow ${workflow}/${id} is ${current.status}; only a running workflow can be suspended`);
-      if (current.status === 'suspended') return { reply: reply(current) };
-      const summary: WorkflowSummary = { ...current, status: 'suspended', updatedAt: now };
-      ctx.state = summary;
-      return { reply: reply(summary), afterCommit: () => instance.suspend() };
-    }
+    case 'suspend':
     case 'resume': {
-      if (isFinished(current.status)) throw new ColonyError('failed_precondition', `workflow ${workflow}/${id} is ${current.status}; only a suspended workflow can be resumed`);
-      if (current.status === 'running') return { reply: reply(current) };
-      const summary: WorkflowSummary = { ...current, status: 'running', updatedAt: now };
+      const { from, to, done } = PAUSE[verb];
+      if (isFinished(current.status)) throw new ColonyError('failed_precondition', `workflow ${workflow}/${id} is ${current.status}; only a ${from} workflow can be ${done}`);
+      if (current.status === to) return { reply: reply(current) };
+      const summary: WorkflowSummary = { ...current, status: to, updatedAt: now };
       ctx.state = summary;
-      return { reply: reply(summary), afterCommit: () => instance.resume() };
+      return { reply: reply(summary), afterCommit: () => instance[verb]() };
     }
     case 'purge': {
       if (!isFinished(current.status)) {
