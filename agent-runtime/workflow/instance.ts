@@ -34,7 +34,7 @@ export class WorkflowInstance {
     return (this.#activation.state as WorkflowSummary | null) ?? null;
   }
 
-  /** Effects running or entries being written: the instance stays resident. A run only waiting may be unloaded. */
+  /** Opening, or its run is busy (WorkflowRun.busy): the instance stays resident. A run only waiting may be unloaded. */
   get busy(): boolean {
     return this.#opening !== undefined || (this.#run?.busy ?? false);
   }

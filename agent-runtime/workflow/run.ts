@@ -57,7 +57,11 @@ export class WorkflowRun {
     return this.#ended;
   }
 
-  /** Work in progress: effects running, or entries being written. A run only waiting (timers, events, children) is not busy. */
+  /**
+   * Work in progress: effects running or waiting for a slot (unless suspended), or entries
+   * queued for the journal (a message already in flight is not counted: quiesce waits for it).
+   * A run only waiting (timers, events, children) is not busy.
+   */
   get busy(): boolean {
     return this.#queue.running > 0 || this.#deps.journal.pending > 0 || (this.#queue.waiting > 0 && !this.#suspended);
   }
