@@ -1,6 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { DEFAULT_KV_REPLICAS } from '../protocol/shared-env.ts';
 import { JOURNAL_STREAM, JOURNAL_SUBJECTS } from '../protocol/subjects.ts';
 import type { JournalEntry } from '../protocol/workflow.ts';
 
@@ -28,7 +29,7 @@ export async function openJournal(nc: NatsConnection, options: { replicas?: numb
     name: JOURNAL_STREAM,
     subjects: [JOURNAL_SUBJECTS],
     description: 'Colony workflow journals: one subject per run of a workflow instance',
-    num_replicas: options.replicas ?? 1,
+    num_replicas: options.replicas ?? DEFAULT_KV_REPLICAS,
     allow_direct: true,
   };
   try {
@@ -58,18 +59,16 @@ export async function readJournal(jsm: JetStreamManager, subject: string): Promi
   });
   const messages: JournalEntry[][] = [];
   if (!last) return { messages, lastSeq: 0 };
-  let read = 0;
-  for (let from = 1; read === 0 || from <= last.seq; ) {
+  for (let from = 1; from <= last.seq; ) {
     const batch = await jsm.direct.getBatch(JOURNAL_STREAM, { seq: from, next_by_subj: subject, batch: READ_BATCH });
     let seen = 0;
     for await (const message of batch) {
       seen += 1;
-      read += 1;
       from = message.seq + 1;
       messages.push(message.json<JournalEntry[]>());
       if (message.seq >= last.seq) break;
     }
-    if (seen === 0 || from > last.seq) break;
+    if (seen === 0) break;
   }
   return { messages, lastSeq: last.seq };
 }

@@ -7,8 +7,9 @@
  *   each workflow instance is an instance of it (key = the workflow id),
  *   placed, fenced and scaled like any instance.
  * - Management verbs travel as calls with `Colony-Op: workflow` and the verb
- *   as the method (start, event, terminate, suspend, resume, purge); the
- *   input and the reply are JSON, as for any call.
+ *   as the method (WORKFLOW_VERBS: start, event, terminate, suspend, resume,
+ *   purge, and childDone, which a child sends its parent); the input and the
+ *   reply are JSON, as for any call.
  * - An instance's record (state = WorkflowSummary) lives in the KV bucket
  *   WORKFLOW_BUCKET under stateKey(namespace, workflow, id), so GET and list
  *   read it without waking the instance.

@@ -14,6 +14,13 @@ export type AgentErrorCode = Extract<
  *
  *     throw new AgentError('failed_precondition', `insufficient funds: balance ${b}, asked ${n}`);
  */
+export class AgentError extends ColonyError {
+  constructor(code: AgentErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, options);
+    this.name = 'AgentError';
+  }
+}
+
 /**
  * How a workflow step failed (after its last attempt), or a wait that timed
  * out (`deadline_exceeded`): `code` says what happened, `step` which step.
@@ -25,12 +32,5 @@ export class WorkflowError extends ColonyError {
     super(code, message);
     this.name = 'WorkflowError';
     this.step = step;
-  }
-}
-
-export class AgentError extends ColonyError {
-  constructor(code: AgentErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(code, message, options);
-    this.name = 'AgentError';
   }
 }

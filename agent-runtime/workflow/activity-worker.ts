@@ -20,6 +20,16 @@ const EMPTY = new Uint8Array(0);
 /** Activities a pod runs for its own workflows without NATS at once, at most (see tryLocal). */
 const LOCAL_SLOTS = 2;
 
+/** The call chain of an activity's attempt: the attempt rides in it (the activity's ctx.attempt). */
+export function activityChain(callId: string, attempt: number): string {
+  return `${callId}#${attempt}`;
+}
+
+/** The attempt an activity call's chain carries (activityChain); 1 when it carries none. */
+export function attemptOfChain(chain: string): number {
+  return Number(/#(\d+)$/.exec(chain)?.[1] ?? '1');
+}
+
 export interface ActivityWorkerDeps {
   nc: NatsConnection;
   namespace: string;
@@ -194,12 +204,11 @@ export class ActivityWorker {
     };
     const scope = { agent, key: meta.key, callId: meta.callId, chain: meta.chain || meta.callId, depth: meta.depth, deadline: meta.deadline, traceparent: meta.traceparent };
     const turn = new TurnContext(holder, scope, signal, caller, log.child({ activity: meta.method, callId: meta.callId }), Date.now);
-    const attempt = Number(/#(\d+)$/.exec(meta.chain)?.[1] ?? '1');
     return {
       agent,
       name: meta.method,
       callId: meta.callId,
-      attempt,
+      attempt: attemptOfChain(meta.chain),
       workflow: meta.caller ?? meta.key,
       deadline: meta.deadline,
       signal,

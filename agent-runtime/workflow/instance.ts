@@ -1,8 +1,9 @@
 import type { Activation } from '../activation/activation.ts';
-import { readJournal } from '../client/journal.ts';
+import { purgeJournal, readJournal } from '../client/journal.ts';
 import { readSummary } from '../client/workflow-records.ts';
 import { errorField } from '../observability/log.ts';
-import { journalSubject } from '../protocol/subjects.ts';
+import { journalInstanceFilter, journalSubject } from '../protocol/subjects.ts';
+import { isFinished } from '../protocol/workflow.ts';
 import type { WorkflowSummary } from '../protocol/workflow.ts';
 import { JournalWriter } from './journal-writer.ts';
 import { WorkflowRun } from './run.ts';
@@ -10,7 +11,7 @@ import type { RunEnd } from './run-deps.ts';
 import type { ChildOutcome } from './step.ts';
 import { executeEffect } from './workflow-deps.ts';
 import type { WorkflowDeps } from './workflow-deps.ts';
-import { endedSummary, notifyParent, purgeInstance, setStepTimer, STEP_TIMER_PREFIX } from './record.ts';
+import { cancelStepTimer, endedSummary, notifyParent, setStepTimer } from './record.ts';
 
 /**
  * A workflow instance in an activation: the run of its body (WorkflowRun)
@@ -33,7 +34,7 @@ export class WorkflowInstance {
     return (this.#activation.state as WorkflowSummary | null) ?? null;
   }
 
-  /** Effects running or entries being written: the instance stays resident. A run only waiting may be unloaded. */
+  /** Opening, or its run is busy (WorkflowRun.busy): the instance stays resident. A run only waiting may be unloaded. */
   get busy(): boolean {
     return this.#opening !== undefined || (this.#run?.busy ?? false);
   }
@@ -52,7 +53,7 @@ export class WorkflowInstance {
    */
   open(fresh = false): void {
     const summary = this.summary;
-    if (!summary || (summary.status !== 'running' && summary.status !== 'suspended')) return;
+    if (!summary || isFinished(summary.status)) return;
     this.#opening ??= this.#open(summary, fresh).finally(() => {
       this.#opening = undefined;
     });
@@ -84,10 +85,10 @@ export class WorkflowInstance {
       effects: {
         execute: (step, attempt) => executeEffect(deps, step, attempt, { id: summary.id, address }),
         setTimer: (k, due) => activation.update(() => setStepTimer(activation.record, k, due)),
-        cancelTimer: (k) => activation.update(() => void activation.record.reminders.delete(`${STEP_TIMER_PREFIX}${k}`)),
+        cancelTimer: (k) => activation.update(() => cancelStepTimer(activation.record, k)),
         childOutcome: async (effect) => {
           const child = await readSummary(deps.records, deps.namespace, effect.workflow, effect.id);
-          return child && child.status !== 'running' && child.status !== 'suspended' ? { status: child.status, output: child.output, error: child.error } : undefined;
+          return child && isFinished(child.status) ? { status: child.status, output: child.output, error: child.error } : undefined;
         },
       },
       now: activation.deps.now,
@@ -113,11 +114,8 @@ export class WorkflowInstance {
     const replayStarted = performance.now();
     await run.start(read.messages);
     if (read.messages.length > 0) {
-      activation.deps.log.info(`workflow ${address} replayed ${run.stepsTaken} steps from ${read.messages.length} journal messages in ${Math.round(performance.now() - replayStarted)} ms`, {
-        key: activation.key,
-        replayMs: Math.round(performance.now() - replayStarted),
-        steps: run.stepsTaken,
-      });
+      const replayMs = Math.round(performance.now() - replayStarted);
+      activation.deps.log.info(`workflow ${address} replayed ${run.stepsTaken} steps from ${read.messages.length} journal messages in ${replayMs} ms`, { key: activation.key, replayMs, steps: run.stepsTaken });
     }
   }
 
@@ -143,7 +141,7 @@ export class WorkflowInstance {
     if (next) {
       const finished = next;
       // The previous run's journal is not needed any more.
-      void deps.jsm.streams.purge('COLONY_JOURNAL', { filter: journalSubject(deps.namespace, deps.workflow, finished.id, finished.run - 1) }).catch(() => undefined);
+      void purgeJournal(deps.jsm, journalSubject(deps.namespace, deps.workflow, finished.id, finished.run - 1)).catch(() => undefined);
       this.open(true);
       return;
     }
@@ -184,7 +182,7 @@ export class WorkflowInstance {
 
   /** Removes the instance's journal (every run): its record is deleted by the purge verb's turn. */
   async purge(id: string): Promise<void> {
-    await purgeInstance(this.#deps, id);
+    await purgeJournal(this.#deps.jsm, journalInstanceFilter(this.#deps.namespace, this.#deps.workflow, id));
   }
 
   /** Drain: no new steps; waits (at most `timeoutMs`) for those running and for the journal. */

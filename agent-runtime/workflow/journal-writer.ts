@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { ColonyError } from '../protocol/errors.ts';
 import type { JournalEntry } from '../protocol/workflow.ts';
+import { describeStep } from './step.ts';
 
 /** Where a run's entries go: appends resolve once the entry is stored. */
 export interface Journal {
@@ -23,6 +24,8 @@ const PUBLISH_ATTEMPTS = 5;
 
 interface Queued {
   json: string;
+  /** Its UTF-8 length. */
+  bytes: number;
   stored: (() => void) | undefined;
   resolve: () => void;
   reject: (error: Error) => void;
@@ -49,8 +52,6 @@ export class JournalWriter implements Journal {
   #writing: Promise<void> | undefined;
   #failed: Error | undefined;
   #idle: (() => void)[] = [];
-  /** Messages written: for tests and the history's timings. */
-  writes = 0;
 
   constructor(js: JetStreamClient, subject: string, lastSeq: number, maxBytes: number) {
     this.#js = js;
@@ -63,25 +64,21 @@ export class JournalWriter implements Journal {
     return this.#queue.length;
   }
 
-  /** Set once a write was refused: this writer no longer owns the journal. */
-  get failed(): Error | undefined {
-    return this.#failed;
-  }
-
   append(entry: JournalEntry, stored?: () => void): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
     const json = JSON.stringify(entry);
-    if (Buffer.byteLength(json) + 2 > this.#maxBytes) {
-      const what = entry.t === 'done' ? `step ${entry.k} (${entry.step} ${entry.name})` : `a ${entry.t} entry`;
+    const bytes = Buffer.byteLength(json);
+    if (bytes + 2 > this.#maxBytes) {
+      const what = entry.t === 'done' ? describeStep(entry.k, entry.step, entry.name) : `a ${entry.t} entry`;
       return Promise.reject(
         new ColonyError(
           'result_too_large',
-          `${what} is ${Buffer.byteLength(json).toLocaleString('en-US')} bytes in the journal, over the ${this.#maxBytes.toLocaleString('en-US')} bytes one journal message carries (the NATS server's max_payload less room for headers); return less from it`,
+          `${what} is ${bytes.toLocaleString('en-US')} bytes in the journal, over the ${this.#maxBytes.toLocaleString('en-US')} bytes one journal message carries (the NATS server's max_payload less room for headers); return less from it`,
         ),
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ json, stored, resolve, reject });
+      this.#queue.push({ json, bytes, stored, resolve, reject });
       this.#writing ??= this.#drain();
     });
   }
@@ -114,7 +111,7 @@ export class JournalWriter implements Journal {
     let bytes = 2;
     let count = 0;
     for (const queued of this.#queue) {
-      const size = Buffer.byteLength(queued.json) + 1;
+      const size = queued.bytes + 1;
       if (count > 0 && bytes + size > this.#maxBytes) break;
       bytes += size;
       count += 1;
@@ -128,7 +125,6 @@ export class JournalWriter implements Journal {
       try {
         const ack = await this.#js.publish(this.#subject, data, { msgID, expect: { lastSubjectSequence: this.#lastSeq } });
         this.#lastSeq = ack.seq;
-        this.writes += 1;
         return;
       } catch (error) {
         if ((error as { code?: unknown }).code === WRONG_LAST_SEQUENCE || (error as { api_error?: { err_code?: number } }).api_error?.err_code === WRONG_LAST_SEQUENCE) {

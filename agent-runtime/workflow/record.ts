@@ -1,49 +1,47 @@
 import type { Activation } from '../activation/activation.ts';
 import type { InstanceRecord } from '../activation/instance-record.ts';
-import { purgeJournal } from '../client/journal.ts';
 import { errorField } from '../observability/log.ts';
-import { journalInstanceFilter } from '../protocol/subjects.ts';
 import type { ChildDoneInput, WorkflowSummary } from '../protocol/workflow.ts';
 import type { RunEnd } from './run-deps.ts';
 import type { WorkflowDeps } from './workflow-deps.ts';
 
 /** Reminders of a workflow instance's durable timers: `step:<k>`. */
-export const STEP_TIMER_PREFIX = 'step:';
+const STEP_TIMER_PREFIX = 'step:';
 /** The reminder that purges a finished instance once its retention is over. */
-export const RETENTION_REMINDER = 'retention';
+const RETENTION_REMINDER = 'retention';
 
 /** Sets the durable timer of step `k` (in a turn: the record's reminders). */
 export function setStepTimer(record: InstanceRecord, k: number, due: number): void {
   record.reminders.set(`${STEP_TIMER_PREFIX}${k}`, { method: '', dueAt: due, step: k });
 }
 
+/** Removes the durable timer of step `k` (in a turn). */
+export function cancelStepTimer(record: InstanceRecord, k: number): void {
+  record.reminders.delete(`${STEP_TIMER_PREFIX}${k}`);
+}
+
 /** Removes every step timer (the run ended). */
-export function clearStepTimers(record: InstanceRecord): void {
+function clearStepTimers(record: InstanceRecord): void {
   for (const name of [...record.reminders.keys()]) if (name.startsWith(STEP_TIMER_PREFIX)) record.reminders.delete(name);
 }
 
-/** A finished instance is purged once `retentionMs` have passed. */
-export function setRetention(record: InstanceRecord, at: number): void {
-  record.reminders.set(RETENTION_REMINDER, { method: '', dueAt: at, purge: true });
+/** The instance finished (completed, failed, terminated), in a turn: its step timers go, and it is purged at `purgeAt`. */
+export function retire(record: InstanceRecord, purgeAt: number): void {
+  clearStepTimers(record);
+  record.reminders.set(RETENTION_REMINDER, { method: '', dueAt: purgeAt, purge: true });
 }
 
-/** The record's summary after a run ended (in a turn, which also clears the run's timers). */
+/** The record's summary after a run's body ended (in a turn, which also clears the run's timers). */
 export function endedSummary(current: WorkflowSummary, end: RunEnd, activation: Activation, retentionMs: number): WorkflowSummary {
   const now = activation.deps.now();
-  clearStepTimers(activation.record);
-  switch (end.status) {
-    case 'completed':
-      setRetention(activation.record, now + retentionMs);
-      return { ...current, status: 'completed', output: end.output, error: undefined, updatedAt: now };
-    case 'failed':
-      setRetention(activation.record, now + retentionMs);
-      return { ...current, status: 'failed', error: end.error, updatedAt: now };
-    case 'terminated':
-      setRetention(activation.record, now + retentionMs);
-      return { ...current, status: 'terminated', reason: end.reason, updatedAt: now };
-    case 'continued':
-      return { ...current, status: 'running', run: current.run + 1, input: end.input, output: undefined, error: undefined, updatedAt: now };
+  if (end.status === 'continued') {
+    clearStepTimers(activation.record);
+    return { ...current, status: 'running', run: current.run + 1, input: end.input, output: undefined, error: undefined, updatedAt: now };
   }
+  retire(activation.record, now + retentionMs);
+  return end.status === 'completed'
+    ? { ...current, status: 'completed', output: end.output, error: undefined, updatedAt: now }
+    : { ...current, status: 'failed', error: end.error, updatedAt: now };
 }
 
 /** Tells the parent of a finished child how it ended; the parent also reads the child's record when it replays, so this is best effort. */
@@ -72,9 +70,4 @@ export async function notifyParent(deps: WorkflowDeps, activation: Activation, s
       else await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
     }
   }
-}
-
-/** Removes every run's journal of an instance. */
-export async function purgeInstance(deps: WorkflowDeps, id: string): Promise<void> {
-  await purgeJournal(deps.jsm, journalInstanceFilter(deps.namespace, deps.workflow, id));
 }

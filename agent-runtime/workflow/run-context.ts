@@ -1,4 +1,5 @@
 import { ColonyError } from '../protocol/errors.ts';
+import { DEFAULT_CALL_TIMEOUT_MS } from '../protocol/limits.ts';
 import type { Logger } from '../sdk/context.ts';
 import type { EventOptions, StepOptions, WorkflowContext } from '../sdk/workflow.ts';
 import type { RunDeps } from './run-deps.ts';
@@ -15,8 +16,8 @@ export class ContinueAsNew extends Error {
   }
 }
 
-export const DEFAULT_ACTIVITY_TIMEOUT_MS = 60_000;
-export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+/** How long one attempt of an activity may take unless the step says (a call's default is any call's). */
+const DEFAULT_ACTIVITY_TIMEOUT_MS = 60_000;
 
 /** A JSON copy of what the body passes to a step: what it does with its objects afterwards changes nothing. */
 function frozen(value: unknown, what: string): unknown {

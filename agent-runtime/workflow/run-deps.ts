@@ -15,12 +15,8 @@ export interface RunEffects {
   childOutcome(effect: Extract<StepEffect, { kind: 'child' }>): Promise<ChildOutcome | undefined>;
 }
 
-/** How a run ended. */
-export type RunEnd =
-  | { status: 'completed'; output: unknown }
-  | { status: 'failed'; error: ErrorBody }
-  | { status: 'continued'; input: unknown }
-  | { status: 'terminated'; reason: string };
+/** How a run's body ended (a run terminated by request is ended by the terminate verb, not by its body). */
+export type RunEnd = { status: 'completed'; output: unknown } | { status: 'failed'; error: ErrorBody } | { status: 'continued'; input: unknown };
 
 export interface RunDeps {
   workflow: string;

@@ -36,6 +36,19 @@ describe('the effect queue of a run', () => {
     queue.pump();
     expect({ started, waiting: queue.waiting }).toEqual({ started: [], waiting: 0 });
   });
+
+  it('starts a long queue in the order it was filled, across many takes and pushes', async () => {
+    const started: number[] = [];
+    const queue = new EffectQueue(3, () => true, (s) => {
+      started.push(s.k);
+      return Promise.resolve();
+    });
+    for (let k = 0; k < 5_000; k += 1) queue.push(step(k));
+    queue.pump();
+    for (let k = 5_000; k < 6_000; k += 1) queue.push(step(k));
+    while (queue.waiting > 0 || queue.running > 0) await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual(Array.from({ length: 6_000 }, (_, k) => k));
+  });
 });
 
 describe('the event inbox of a run', () => {

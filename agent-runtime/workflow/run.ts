@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { toColonyError } from '../activation/reply.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import type { ErrorBody } from '../protocol/errors.ts';
 import type { JournalEntry, StepKind } from '../protocol/workflow.ts';
@@ -10,7 +11,7 @@ import { JournalIndex } from './journal-index.ts';
 import { nextRetryDelay, resolveRetry } from './retry.ts';
 import { ContinueAsNew, workflowContext } from './run-context.ts';
 import type { RunDeps, RunEnd } from './run-deps.ts';
-import { childResult, describeStep, errorBody, stepCallId } from './step.ts';
+import { childResult, describeStep, stepCallId } from './step.ts';
 import type { ChildOutcome, Step, StepEffect, StepOutcome } from './step.ts';
 
 const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -56,7 +57,11 @@ export class WorkflowRun {
     return this.#ended;
   }
 
-  /** Work in progress: effects running, or entries being written. A run only waiting (timers, events, children) is not busy. */
+  /**
+   * Work in progress: effects running or waiting for a slot (unless suspended), or entries
+   * queued for the journal (a message already in flight is not counted: quiesce waits for it).
+   * A run only waiting (timers, events, children) is not busy.
+   */
   get busy(): boolean {
     return this.#queue.running > 0 || this.#deps.journal.pending > 0 || (this.#queue.waiting > 0 && !this.#suspended);
   }
@@ -201,7 +206,7 @@ export class WorkflowRun {
       (output) => this.#end({ status: 'completed', output: output === undefined ? null : JSON.parse(JSON.stringify(output)) }),
       (error: unknown) => {
         if (error instanceof ContinueAsNew) this.#end({ status: 'continued', input: error.input });
-        else this.#end({ status: 'failed', error: errorBody(error, `workflow ${this.#deps.workflow}/${this.#deps.id}`) });
+        else this.#end({ status: 'failed', error: toColonyError(error, `workflow ${this.#deps.workflow}/${this.#deps.id}`).toBody() });
       },
     );
   }
@@ -214,12 +219,13 @@ export class WorkflowRun {
       if (this.#ended) return;
       this.#ended = true;
       this.#queue.clear();
+      const at = this.#deps.now();
       const entry: JournalEntry =
         end.status === 'completed'
-          ? { t: 'end', status: 'completed', value: end.output, at: this.#deps.now() }
+          ? { t: 'end', status: 'completed', value: end.output, at }
           : end.status === 'failed'
-            ? { t: 'end', status: 'failed', error: end.error, at: this.#deps.now() }
-            : { t: 'end', status: end.status === 'continued' ? 'continued' : 'terminated', at: this.#deps.now() };
+            ? { t: 'end', status: 'failed', error: end.error, at }
+            : { t: 'end', status: 'continued', at };
       try {
         if (!this.#index.ended) await this.#deps.journal.append(entry);
         this.#deps.onEnd(end);
@@ -321,7 +327,7 @@ export class WorkflowRun {
     try {
       value = await this.#deps.effects.execute(step, attempt);
     } catch (error) {
-      await this.#attemptFailed(step, attempt, errorBody(error, describeStep(step.k, step.kind, step.name)));
+      await this.#attemptFailed(step, attempt, toColonyError(error, describeStep(step.k, step.kind, step.name)).toBody());
       return;
     }
     await (step.kind === 'child' ? this.#childStarted(step) : this.#complete(step, { ok: true, value }));

@@ -1,4 +1,3 @@
-import { ColonyError } from '../protocol/errors.ts';
 import type { ErrorBody } from '../protocol/errors.ts';
 import type { StepKind, WorkflowStatus } from '../protocol/workflow.ts';
 import type { ResolvedRetry } from './retry.ts';
@@ -59,11 +58,4 @@ export function childResult(outcome: ChildOutcome, step: Step): StepOutcome {
     ok: false,
     error: outcome.error ?? { code: 'aborted', message: `child workflow ${step.name} ended ${outcome.status}` },
   };
-}
-
-/** The error body of whatever a step or the body threw. */
-export function errorBody(error: unknown, where: string): ErrorBody {
-  if (error instanceof ColonyError) return error.toBody();
-  if (error instanceof Error) return { code: 'method_failed', message: `${where} failed: ${error.message}` };
-  return { code: 'method_failed', message: `${where} failed: ${String(error)}` };
 }

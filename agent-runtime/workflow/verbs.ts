@@ -4,13 +4,19 @@ import { ColonyError } from '../protocol/errors.ts';
 import { isFinished, WORKFLOW_VERBS } from '../protocol/workflow.ts';
 import type { ChildDoneInput, EventInput, StartInput, TerminateInput, VerbReply, WorkflowSummary, WorkflowVerb } from '../protocol/workflow.ts';
 import type { WorkflowInstance } from './instance.ts';
-import { clearStepTimers, setRetention } from './record.ts';
+import { retire } from './record.ts';
 
 /** A management verb, as one turn of the workflow instance: what it answers, and what runs once its change committed. */
 export interface VerbOutcome {
   reply: VerbReply | { id: string; workflow: string; purged: true };
   afterCommit?: (() => Promise<void> | void) | undefined;
 }
+
+/** What suspend and resume change: from which status to which (the other finds it so already), and the word for it. */
+const PAUSE = {
+  suspend: { from: 'running', to: 'suspended', done: 'suspended' },
+  resume: { from: 'suspended', to: 'running', done: 'resumed' },
+} as const;
 
 export function isWorkflowVerb(method: string): method is WorkflowVerb {
   return (WORKFLOW_VERBS as readonly string[]).includes(method);
@@ -66,23 +72,17 @@ export async function applyVerb(
       const reason = (input as TerminateInput | undefined)?.reason ?? 'terminated by request';
       const summary: WorkflowSummary = { ...current, status: 'terminated', reason, updatedAt: now };
       ctx.state = summary;
-      clearStepTimers(activation.record);
-      setRetention(activation.record, now + retentionMs);
+      retire(activation.record, now + retentionMs);
       return { reply: reply(summary), afterCommit: () => instance.terminate(reason) };
     }
-    case 'suspend': {
-      if (isFinished(current.status)) throw new ColonyError('failed_precondition', `workflow ${workflow}/${id} is ${current.status}; only a running workflow can be suspended`);
-      if (current.status === 'suspended') return { reply: reply(current) };
-      const summary: WorkflowSummary = { ...current, status: 'suspended', updatedAt: now };
-      ctx.state = summary;
-      return { reply: reply(summary), afterCommit: () => instance.suspend() };
-    }
+    case 'suspend':
     case 'resume': {
-      if (isFinished(current.status)) throw new ColonyError('failed_precondition', `workflow ${workflow}/${id} is ${current.status}; only a suspended workflow can be resumed`);
-      if (current.status === 'running') return { reply: reply(current) };
-      const summary: WorkflowSummary = { ...current, status: 'running', updatedAt: now };
+      const { from, to, done } = PAUSE[verb];
+      if (isFinished(current.status)) throw new ColonyError('failed_precondition', `workflow ${workflow}/${id} is ${current.status}; only a ${from} workflow can be ${done}`);
+      if (current.status === to) return { reply: reply(current) };
+      const summary: WorkflowSummary = { ...current, status: to, updatedAt: now };
       ctx.state = summary;
-      return { reply: reply(summary), afterCommit: () => instance.resume() };
+      return { reply: reply(summary), afterCommit: () => instance[verb]() };
     }
     case 'purge': {
       if (!isFinished(current.status)) {

@@ -8,6 +8,8 @@ import type { Step } from './step.ts';
 import { unwrapReply } from '../activation/reply.ts';
 import type { Reply } from '../activation/reply.ts';
 import type { CallMeta } from '../protocol/envelope.ts';
+import { DEFAULT_CALL_TIMEOUT_MS } from '../protocol/limits.ts';
+import { activityChain } from './activity-worker.ts';
 
 /** Steps with an effect elsewhere running at once in one run, at most. */
 export const DEFAULT_MAX_INFLIGHT_STEPS = 2_000;
@@ -47,8 +49,7 @@ export async function executeEffect(deps: WorkflowDeps, step: Step, attempt: num
         method: effect.activity,
         deadline: Date.now() + effect.timeoutMs,
         callId: step.callId,
-        // The attempt rides in the chain: the activity's ctx.attempt.
-        chain: `${step.callId}#${attempt}`,
+        chain: activityChain(step.callId, attempt),
         depth: 1,
         caller: instance.address,
         op: 'activity',
@@ -80,7 +81,7 @@ export async function executeEffect(deps: WorkflowDeps, step: Step, attempt: num
         method: 'start',
         op: 'workflow',
         input: { input: effect.input, parent: { namespace: deps.namespace, workflow: deps.workflow, id: instance.id, step: step.k } },
-        deadline: Date.now() + 30_000,
+        deadline: Date.now() + DEFAULT_CALL_TIMEOUT_MS,
         callId: step.callId,
         chain: step.callId,
         depth: 1,

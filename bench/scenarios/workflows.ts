@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import { openBuckets } from '../../agent-runtime/client/buckets.ts';
 import { ownerOfKey } from '../../agent-runtime/client/placement-view.ts';
+import { PLACEMENT_BUCKET } from '../../agent-runtime/protocol/subjects.ts';
 import type { Platform } from '../../cli/dev/platform.ts';
 import { child, summarise } from '../harness.ts';
 import type { Row } from '../harness.ts';
@@ -111,7 +111,8 @@ async function resumeAfterKill(
 ): Promise<Row> {
   const id = `resume-${randomUUID()}`;
   await start('steps', id, { n: steps, mode: 'fanThenWait' });
-  while ((await get('steps', id)).customStatus === undefined || (await get('steps', id)).customStatus === null) await new Promise((resolve) => setTimeout(resolve, 50));
+  // Its fan-out is done once it says so in its custom status.
+  while ((await get('steps', id)).customStatus == null) await new Promise((resolve) => setTimeout(resolve, 50));
   const owner = await ownerOf(platform, 'steps', id);
   const killedAt = performance.now();
   platform.driver.signal(owner, 'SIGKILL');
@@ -129,15 +130,11 @@ async function resumeAfterKill(
   };
 }
 
+/** The pod serving `agent/id` now, from the placement table (read over the platform's own connection). */
 async function ownerOf(platform: Platform, agent: string, id: string): Promise<string> {
-  const nc = await connect({ servers: platform.natsUrl });
-  try {
-    const owner = await ownerOfKey((await openBuckets(nc)).placement, 'default', agent, id);
-    if (!owner) throw new Error(`no pod serves ${agent}/${id}`);
-    return owner;
-  } finally {
-    await nc.close();
-  }
+  const owner = await ownerOfKey(await new Kvm(platform.nc).open(PLACEMENT_BUCKET), 'default', agent, id);
+  if (!owner) throw new Error(`no pod serves ${agent}/${id}`);
+  return owner;
 }
 
 /** One KV put and one request/reply to a bare responder, back to back, `n` times: steps per second. */
