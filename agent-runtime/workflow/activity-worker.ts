@@ -1,22 +1,21 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Caller } from '../activation/caller.ts';
-import { errorReply, okReply, toColonyError } from '../activation/reply.ts';
+import { errorReply, okReply, respondWith, toColonyError } from '../activation/reply.ts';
 import type { Reply } from '../activation/reply.ts';
 import { TurnContext } from '../activation/turn-context.ts';
 import type { StateHolder } from '../activation/turn-context.ts';
 import { errorField } from '../observability/log.ts';
 import type { StructuredLogger } from '../observability/log.ts';
 import { decodeJson } from '../protocol/codec.ts';
-import { errorReplyHeaders, readCallHeaders } from '../protocol/envelope.ts';
+import { readCallHeaders } from '../protocol/envelope.ts';
 import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
-import { STATUS_OK } from '../protocol/headers.ts';
+import { DEFAULT_MAX_PAYLOAD_BYTES, oversizedInput } from '../protocol/limits.ts';
 import { activityQueue, activitySubject } from '../protocol/subjects.ts';
 import type { CallOptions } from '../sdk/context.ts';
 import type { ActivityContext, ActivityFn } from '../sdk/workflow.ts';
 import type { AnyAgentDefinition, CallClient, SendClient } from '../sdk/types.ts';
 
-const EMPTY = new Uint8Array(0);
 /** Activities a pod runs for its own workflows without NATS at once, at most (see tryLocal). */
 const LOCAL_SLOTS = 2;
 
@@ -72,11 +71,15 @@ export class ActivityWorker {
    * Runs an activity of this pod's Agent here, without NATS, when the pod has
    * a free local slot (a sequential chain then costs no round trip through
    * NATS); undefined when it has none (the caller sends it to the queue group,
-   * so a fan-out spreads over every pod).
+   * so a fan-out spreads over every pod). `input` is encoded as for NATS, and
+   * held to the same size limit, so a step does not depend on where it runs.
    */
-  tryLocal(meta: CallMeta, input: unknown): Promise<Reply> | undefined {
+  tryLocal(meta: CallMeta, input: Uint8Array): Promise<Reply> | undefined {
     if (this.#running >= LOCAL_SLOTS || !this.#subscription) return undefined;
-    return this.#counted(() => this.#execute(meta, JSON.parse(JSON.stringify(input ?? null)) as unknown));
+    const { agent, nc } = this.#deps;
+    const oversized = oversizedInput(agent, meta.method, input.byteLength, nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    if (oversized) return Promise.resolve(errorReply(new ColonyError('payload_too_large', oversized)));
+    return this.#counted(() => this.#execute(meta, decodeJson(input, `the input of activity ${agent}.${meta.method}`)));
   }
 
   start(): void {
@@ -98,7 +101,7 @@ export class ActivityWorker {
     this.#subscription?.unsubscribe();
     for (const msg of this.#waiting.splice(0)) {
       this.#deps.counters.queued -= 1;
-      respond(msg, errorReply(new ColonyError('unavailable', `pod ${this.#deps.podId} is stopping; the activity is run elsewhere`, { retryAfterSeconds: 1 })));
+      respondWith(msg, errorReply(new ColonyError('unavailable', `pod ${this.#deps.podId} is stopping; the activity is run elsewhere`, { retryAfterSeconds: 1 })));
     }
     if (this.#running === 0) return;
     let timer: NodeJS.Timeout | undefined;
@@ -128,11 +131,11 @@ export class ActivityWorker {
       meta = readCallHeaders(msg);
       input = decodeJson(msg.data, `the input of activity ${this.#deps.agent}.${meta.method}`);
     } catch (error) {
-      respond(msg, errorReply(toColonyError(error, 'reading the activity call')));
+      respondWith(msg, errorReply(toColonyError(error, 'reading the activity call')));
       this.#next();
       return;
     }
-    respond(msg, await this.#counted(() => this.#execute(meta, input)));
+    respondWith(msg, await this.#counted(() => this.#execute(meta, input)));
   }
 
   /** A slot freed: the next waiting activity runs, or those waiting for the worker to be idle are told. */
@@ -226,13 +229,4 @@ function unsupported<T extends object>(what: string): T {
       throw new ColonyError('failed_precondition', `an activity has no ${what}: it runs outside any instance; use an agent's ${what} through a call`);
     },
   });
-}
-
-function respond(msg: Msg, reply: Reply): void {
-  const data = reply.body === undefined ? EMPTY : Buffer.from(reply.body, 'utf8');
-  try {
-    msg.respond(data, reply.status === STATUS_OK ? undefined : { headers: errorReplyHeaders(reply.status) });
-  } catch {
-    // The connection is closing; the workflow sends the activity again.
-  }
 }

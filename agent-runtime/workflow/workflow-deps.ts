@@ -35,7 +35,7 @@ export interface WorkflowDeps {
   maxSteps: number;
   retentionMs: number;
   /** This pod's activity worker, when its Agent has activities: an activity of its own may run here, without NATS. */
-  localActivities?: { tryLocal(meta: CallMeta, input: unknown): Promise<Reply> | undefined } | undefined;
+  localActivities?: { tryLocal(meta: CallMeta, input: Uint8Array): Promise<Reply> | undefined } | undefined;
 }
 
 /** Runs one attempt of a step's effect: an activity on the Agent's pods, a call or send to an instance, a child start. */
@@ -55,9 +55,10 @@ export async function executeEffect(deps: WorkflowDeps, step: Step, attempt: num
         op: 'activity',
       };
       // One of this pod's own, with a slot free here: no round trip through NATS (a fan-out fills the slots and spreads).
-      const local = effect.agent === deps.workflow ? deps.localActivities?.tryLocal(meta, effect.input) : undefined;
+      const input = encodeJson(effect.input);
+      const local = effect.agent === deps.workflow ? deps.localActivities?.tryLocal(meta, input) : undefined;
       if (local) return unwrapReply(await local);
-      const result = await deps.client.callActivity({ ...meta, agent: effect.agent, input: encodeJson(effect.input) });
+      const result = await deps.client.callActivity({ ...meta, agent: effect.agent, input });
       return decodeJson(result.data, `the result of activity ${effect.agent}.${effect.activity}`);
     }
     case 'call':

@@ -49,4 +49,9 @@ describe('workflow features on real pods', () => {
     // Purged: the id can be used again.
     expect(await driver.verb('brief', 'gone-soon', 'start', { input: { amount: 1, timeoutMs: 50 } })).toMatchObject({ status: 'running' });
   });
+
+  it('fails a step whose activity input is over the NATS payload limit with payload_too_large, also when the activity would run in the same pod', async () => {
+    await driver.verb('flows', 'too-big', 'start', { input: { kind: 'big' } });
+    expect(await driver.finished('flows', 'too-big')).toMatchObject({ status: 'failed', error: { code: 'payload_too_large', message: expect.stringContaining('flows.measure') } });
+  });
 });
