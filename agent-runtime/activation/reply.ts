@@ -1,5 +1,9 @@
+import type { Msg } from '@nats-io/nats-core';
+import { errorReplyHeaders } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { STATUS_OK } from '../protocol/headers.ts';
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * The outcome of a turn as it crosses the wire and as it is remembered for
@@ -36,4 +40,15 @@ export function unwrapReply(reply: Reply): unknown {
 /** The error an error reply carries. */
 export function replyError(reply: Reply): ColonyError {
   return ColonyError.fromBody(reply.body === undefined ? undefined : JSON.parse(reply.body));
+}
+
+/** Answers a NATS request with `reply`: a success carries no headers (see readReply), an error names its code in Colony-Status. */
+export function respondWith(msg: Msg, reply: Reply): void {
+  // Buffer.from: the same UTF-8 bytes as TextEncoder, from the pooled allocator; they only live until the publish.
+  const data = reply.body === undefined ? EMPTY : Buffer.from(reply.body, 'utf8');
+  try {
+    msg.respond(data, reply.status === STATUS_OK ? undefined : { headers: errorReplyHeaders(reply.status) });
+  } catch {
+    // The connection is closing; the caller sends the request again or times out.
+  }
 }

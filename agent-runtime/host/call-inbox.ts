@@ -1,19 +1,16 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Catalog } from '../activation/catalog.ts';
-import { errorReply, toColonyError } from '../activation/reply.ts';
-import type { Reply } from '../activation/reply.ts';
+import { errorReply, respondWith, toColonyError } from '../activation/reply.ts';
 import type { WriteCoalescer } from '../client/write-coalescer.ts';
 import { errorField } from '../observability/log.ts';
 import type { StructuredLogger } from '../observability/log.ts';
 import { decodeJson } from '../protocol/codec.ts';
-import { errorReplyHeaders, readCallHeaders } from '../protocol/envelope.ts';
+import { readCallHeaders } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { STATUS_OK } from '../protocol/headers.ts';
 import { partitionOf } from '../protocol/partition.ts';
 import { requestSubject } from '../protocol/subjects.ts';
 import type { CrashGuard } from './crash-guard.ts';
-
-const EMPTY = new Uint8Array(0);
 
 export interface CallInboxDeps {
   nc: NatsConnection;
@@ -70,13 +67,13 @@ export class CallInbox {
       }
       call = { meta, input: decodeJson(msg.data, `the input of ${deps.agent}.${meta.method}`) };
     } catch (error) {
-      respond(msg, errorReply(toColonyError(error, 'reading the call')));
+      respondWith(msg, errorReply(toColonyError(error, 'reading the call')));
       return;
     }
     const guarded = deps.crashGuard.guard(call);
     const reply = deps.catalog.dispatch(guarded.call, partition);
     if (call.meta.oneway) {
-      respond(msg, { status: STATUS_OK });
+      respondWith(msg, { status: STATUS_OK });
       void reply.then((r) => {
         guarded.done();
         if (r.status !== STATUS_OK) deps.log.warn('a one-way call failed', { key: call.meta.key, method: call.meta.method, status: r.status, body: r.body });
@@ -86,18 +83,7 @@ export class CallInbox {
     void reply.then((r) => {
       guarded.done();
       deps.writes.hold();
-      respond(msg, r);
+      respondWith(msg, r);
     });
-  }
-}
-
-function respond(msg: Msg, reply: Reply): void {
-  // Buffer.from: the same UTF-8 bytes as TextEncoder, from the pooled allocator; they only live until the publish.
-  const data = reply.body === undefined ? EMPTY : Buffer.from(reply.body, 'utf8');
-  try {
-    // A success carries no headers (see readReply); an error names its code in Colony-Status.
-    msg.respond(data, reply.status === STATUS_OK ? undefined : { headers: errorReplyHeaders(reply.status) });
-  } catch {
-    // The connection is closing; the caller retries or times out.
   }
 }

@@ -2,6 +2,7 @@ import { errorField } from '../observability/log.ts';
 import type { StructuredLogger } from '../observability/log.ts';
 import { reminderRetryDelayMs } from './reminder.ts';
 import { WakeHeap } from './wake-heap.ts';
+import { wakeTimeOf } from '../protocol/wake.ts';
 import type { WakeEntry } from '../protocol/wake.ts';
 import type { WakeIndex } from './wake-index.ts';
 
@@ -75,7 +76,7 @@ export class ReminderScheduler {
     for (const { key, entry } of entries) {
       this.#partitionOf.set(key, partition);
       this.#indexed.set(key, entry);
-      const at = entry.tasks ? now : entry.reminderAt;
+      const at = wakeTimeOf(entry, now);
       if (at !== null) this.#heap.set(key, at);
     }
     this.#arm();

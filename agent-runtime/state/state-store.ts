@@ -1,4 +1,5 @@
 import type { KV } from '@nats-io/kv';
+import { isWrongLastSequence } from '../client/nats-errors.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { stateKey } from '../protocol/subjects.ts';
 import { decodeRecord } from '../protocol/stored-record.ts';
@@ -27,12 +28,6 @@ export class StaleStateError extends ColonyError {
     );
     this.name = 'StaleStateError';
   }
-}
-
-const WRONG_LAST_SEQUENCE = 10071;
-
-function isWrongLastSequence(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === WRONG_LAST_SEQUENCE;
 }
 
 export class KvStateStore implements StateStore {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { isWrongLastSequence } from '../client/nats-errors.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import type { JournalEntry } from '../protocol/workflow.ts';
 import { describeStep } from './step.ts';
@@ -18,7 +19,6 @@ export interface Journal {
   readonly pending: number;
 }
 
-const WRONG_LAST_SEQUENCE = 10071;
 /** A publish that finds no JetStream, or times out, is tried again this many times (with the same message id). */
 const PUBLISH_ATTEMPTS = 5;
 
@@ -127,7 +127,7 @@ export class JournalWriter implements Journal {
         this.#lastSeq = ack.seq;
         return;
       } catch (error) {
-        if ((error as { code?: unknown }).code === WRONG_LAST_SEQUENCE || (error as { api_error?: { err_code?: number } }).api_error?.err_code === WRONG_LAST_SEQUENCE) {
+        if (isWrongLastSequence(error)) {
           throw new ColonyError('unavailable', `the journal of this workflow was written by another activation (${this.#subject}); this one is dropped, and the next call loads it afresh`, {
             cause: error,
             retryAfterSeconds: 1,
