@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -86,13 +87,13 @@ function expectColonyError(response: RawResponse, status: number, code: string, 
 
 describe('the gateway over real HTTP, below and around its routes', () => {
   let app: FastifyInstance | undefined;
-  let lines: LogLine[] = [];
+  /** What every gateway of this suite logged, kept across its tests (the last one reads them all). */
+  const lines: LogLine[] = [];
   /** Calls to the key `slow` wait until this is called. */
   let releaseSlow: (() => void) | undefined;
   let slowStarted: Promise<void> = Promise.resolve();
 
   async function start(): Promise<{ port: number; url: string }> {
-    lines = [];
     let markStarted: () => void = () => undefined;
     slowStarted = new Promise((resolve) => {
       markStarted = resolve;
@@ -200,9 +201,14 @@ describe('the gateway over real HTTP, below and around its routes', () => {
     await slowStarted;
     const closed = app!.close();
     await expect.poll(() => app!.server.listening).toBe(false);
+    // The second request reaches the gateway before the first is answered.
+    const secondArrived = new Promise<void>((resolve) => {
+      app!.server.on('request', (request: IncomingMessage) => {
+        if (request.url === '/v1/agents/counter/alice/get') resolve();
+      });
+    });
     socket.write('POST /v1/agents/counter/alice/get HTTP/1.1\r\nHost: gateway\r\n\r\n');
-    // Let the second request reach the gateway before the first is answered.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await secondArrived;
     releaseSlow?.();
     const [first, second] = await responses;
     expect(first?.status).toBe(200);
@@ -213,7 +219,7 @@ describe('the gateway over real HTTP, below and around its routes', () => {
     await closed;
   });
 
-  it('keeps /healthz, /readyz and /metrics working, and logs none of the above as an error', async () => {
+  it('keeps /healthz, /readyz and /metrics working, and logged none of the above as an error or a warning', async () => {
     const { url } = await start();
     for (const path of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${url}${path}`)).status, path).toBe(200);
     expect(lines.filter((line) => line.level === 'error' || line.level === 'warn')).toEqual([]);
