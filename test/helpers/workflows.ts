@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { openBuckets } from '../../agent-runtime/client/buckets.ts';
 import { ColonyClient } from '../../agent-runtime/client/client.ts';
-import { PlacementView } from '../../agent-runtime/client/placement-view.ts';
+import { ownerOfKey, PlacementView } from '../../agent-runtime/client/placement-view.ts';
 import { RegistryView } from '../../agent-runtime/client/registry-view.ts';
 import { decodeJson, encodeJson } from '../../agent-runtime/protocol/codec.ts';
 import { DEFAULT_NAMESPACE } from '../../agent-runtime/protocol/limits.ts';
@@ -16,6 +16,8 @@ export interface WorkflowDriver {
   get(workflow: string, id: string): Promise<WorkflowSummary | undefined>;
   /** Waits until the instance is no longer running. */
   finished(workflow: string, id: string, timeoutMs?: number): Promise<WorkflowSummary>;
+  /** The pod the placement table gives the instance to now; throws when none serves it. */
+  ownerOf(workflow: string, id: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,11 @@ export async function workflowDriver(natsUrl: string, namespace = DEFAULT_NAMESP
         if (Date.now() > until) throw new Error(`workflow ${workflow}/${id} is still ${summary?.status ?? 'missing'} after ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+    },
+    ownerOf: async (workflow, id) => {
+      const owner = await ownerOfKey(buckets.placement, namespace, workflow, id);
+      if (!owner) throw new Error(`no pod serves ${workflow}/${id}`);
+      return owner;
     },
     close: async () => {
       registry.stop();
