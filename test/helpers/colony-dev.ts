@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { callPath } from './call.ts';
 
 export const COLONY_BIN = fileURLToPath(new URL('../../cli/colony.js', import.meta.url));
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
@@ -115,7 +116,7 @@ export async function startColonyDev(options: ColonyDevOptions = {}): Promise<Co
       return code;
     },
     call: (agent, key, method, input, headers = {}) =>
-      fetch(`${url}/v1/agents/${encodeURIComponent(agent)}/${encodeURIComponent(key)}/${encodeURIComponent(method)}`, {
+      fetch(`${url}${callPath(agent, key, method)}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: input === undefined ? '' : JSON.stringify(input),
