@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,22 @@ import { callPath } from './call.ts';
 export const COLONY_BIN = fileURLToPath(new URL('../../cli/colony.js', import.meta.url));
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/agents', import.meta.url));
+
+/** What a run of the colony bin printed, and its exit code. */
+export interface ColonyRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the colony bin with `args` to its end; COLONY_TOKEN and COLONY_URL are unset unless `env` sets them. */
+export function runColony(args: string[], env: Record<string, string> = {}): Promise<ColonyRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [COLONY_BIN, ...args], { env: { ...process.env, COLONY_TOKEN: '', COLONY_URL: '', ...env } }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 export interface ColonyDev {
   url: string;
