@@ -3,13 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallRequest, CallResult } from '../../agent-runtime/client/client.ts';
-import type { RegistryAgent } from '../../agent-runtime/client/registry-view.ts';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
 import type { LogLine } from '../../agent-runtime/observability/log.ts';
-import { buildGateway } from '../../gateway/app.ts';
+import { standInGateway } from '../helpers/stand-in-gateway.ts';
 
 /**
  * The gateway's answers to requests that go wrong below its routes — in
@@ -17,11 +15,6 @@ import { buildGateway } from '../../gateway/app.ts';
  * Every one must be `{"error": {"code", "message"}}`. No NATS: the gateway's
  * client is a stand-in, since none of these requests reaches a pod.
  */
-
-const counter: RegistryAgent = {
-  spec: { namespace: 'default', name: 'counter', partitions: 8, minReplicas: 0, maxReplicas: 1, updatedAt: 0 },
-  api: { namespace: 'default', name: 'counter', methods: { get: {} }, updatedAt: 0 },
-};
 
 interface RawResponse {
   status: number;
@@ -107,14 +100,7 @@ describe('the gateway over real HTTP, below and around its routes', () => {
       }
       return { data: new TextEncoder().encode('"ok"'), attempts: 1, waitedMs: 0 };
     };
-    app = buildGateway({
-      client: { call, partitionFor: () => 0 },
-      registry: { get: (name) => (name === 'counter' ? counter : undefined), list: () => [counter] },
-      namespace: 'default',
-      maxPayloadBytes: 1024 * 1024,
-      log: createLogger({ level: 'debug', sink: (line) => lines.push(line) }),
-      metricsRegistry: new Registry(),
-    });
+    app = standInGateway(call, { log: createLogger({ level: 'debug', sink: (line) => lines.push(line) }) }).app;
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
     return { port, url: `http://127.0.0.1:${port}` };
