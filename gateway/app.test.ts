@@ -1,43 +1,15 @@
-import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { CallRequest, CallResult } from '../agent-runtime/client/client.ts';
-import type { RegistryAgent } from '../agent-runtime/client/registry-view.ts';
-import { createLogger } from '../agent-runtime/observability/log.ts';
-import type { LogLine } from '../agent-runtime/observability/log.ts';
+import type { CallRequest } from '../agent-runtime/client/client.ts';
 import { ColonyError } from '../agent-runtime/protocol/errors.ts';
-import { buildGateway } from './app.ts';
+import { standInGateway } from '../test/helpers/stand-in-gateway.ts';
 import { ApiTokens } from './auth.ts';
-import type { GatewayDeps } from './deps.ts';
-
-const counter: RegistryAgent = {
-  spec: { namespace: 'default', name: 'counter', partitions: 8, minReplicas: 0, maxReplicas: 1, updatedAt: 0 },
-  api: { namespace: 'default', name: 'counter', methods: { get: {} }, updatedAt: 0 },
-};
-
-/** A gateway whose client runs `call`; the routing and error mapping are real, NATS is not involved. */
-function gatewayWith(call: (request: CallRequest) => Promise<CallResult>, deps: Partial<GatewayDeps> = {}) {
-  const lines: LogLine[] = [];
-  const metricsRegistry = new Registry();
-  const app = buildGateway({
-    client: { call, partitionFor: () => 0 },
-    registry: { get: (name) => (name === 'counter' ? counter : undefined), list: () => [counter] },
-    namespace: 'default',
-    maxPayloadBytes: 1024 * 1024,
-    log: createLogger({ sink: (line) => lines.push(line) }),
-    metricsRegistry,
-    now: () => 1_000_000,
-    newCallId: () => 'call-1',
-    ...deps,
-  });
-  return { app, lines, metricsRegistry };
-}
 
 const DURATION = 'colony_gateway_request_duration_seconds';
 
 describe('buildGateway', () => {
   it('builds the call from the request: deadline from the injected clock, call id, chain and depth', async () => {
     const seen: CallRequest[] = [];
-    const { app } = gatewayWith(async (request) => {
+    const { app } = standInGateway(async (request) => {
       seen.push(request);
       return { data: new TextEncoder().encode('7'), attempts: 1, waitedMs: 0 };
     });
@@ -60,7 +32,7 @@ describe('buildGateway', () => {
   });
 
   it('says how long the call waited for placement', async () => {
-    const { app } = gatewayWith(async () => ({ data: new Uint8Array(0), attempts: 4, waitedMs: 41.6 }));
+    const { app } = standInGateway(async () => ({ data: new Uint8Array(0), attempts: 4, waitedMs: 41.6 }));
     const response = await app.inject({ method: 'POST', url: '/v1/agents/counter/alice/get' });
     expect(response.statusCode).toBe(204);
     expect(response.headers['x-colony-wait-ms']).toBe('42');
@@ -69,7 +41,7 @@ describe('buildGateway', () => {
 
   it('answers 500 internal for an unexpected error, logs its stack, and keeps serving', async () => {
     let fail = true;
-    const { app, lines } = gatewayWith(async () => {
+    const { app, lines } = standInGateway(async () => {
       if (fail) throw new TypeError('something is undefined');
       return { data: new TextEncoder().encode('1'), attempts: 1, waitedMs: 0 };
     });
@@ -90,7 +62,7 @@ describe('buildGateway', () => {
   it('with API tokens, answers 401 on /v1 without a valid bearer token, before running anything; health stays open', async () => {
     let calls = 0;
     const token = 'a-token-of-24-characters';
-    const { app } = gatewayWith(async () => {
+    const { app } = standInGateway(async () => {
       calls += 1;
       return { data: new TextEncoder().encode('1'), attempts: 1, waitedMs: 0 };
     }, { apiTokens: new ApiTokens(['an-older-token-still-valid', token]) });
@@ -122,7 +94,7 @@ describe('buildGateway', () => {
 
   it('records how long each call took, from receiving the request to answering it, failed calls included', async () => {
     let clockMs = 10_000;
-    const { app, metricsRegistry } = gatewayWith(
+    const { app, metricsRegistry } = standInGateway(
       async (request) => {
         clockMs += request.key === 'slow' ? 1_500 : 40;
         if (request.key === 'late') throw new ColonyError('deadline_exceeded', 'the method did not answer before its deadline');
@@ -144,7 +116,7 @@ describe('buildGateway', () => {
   it('counts the time spent reading a body it then refuses', async () => {
     // Each reading of the clock moves it 250 ms on: one at arrival, one when the 413 is recorded.
     let clockMs = 0;
-    const { app, metricsRegistry } = gatewayWith(async () => ({ data: new Uint8Array(0), attempts: 1, waitedMs: 0 }), {
+    const { app, metricsRegistry } = standInGateway(async () => ({ data: new Uint8Array(0), attempts: 1, waitedMs: 0 }), {
       monotonicNow: () => (clockMs += 250),
     });
     const response = await app.inject({
@@ -159,7 +131,7 @@ describe('buildGateway', () => {
   });
 
   it('answers 405 with an Allow header, in the error shape, for a method a path does not take', async () => {
-    const { app } = gatewayWith(async () => ({ data: new TextEncoder().encode('1'), attempts: 1, waitedMs: 0 }));
+    const { app } = standInGateway(async () => ({ data: new TextEncoder().encode('1'), attempts: 1, waitedMs: 0 }));
     const cases = [
       ...(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const).map((method) => ({ method, url: '/v1/agents/counter/alice/get', allow: 'POST' })),
       { method: 'POST' as const, url: '/v1/agents', allow: 'GET, HEAD' },

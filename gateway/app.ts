@@ -68,17 +68,17 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     // Requests Node's HTTP server refuses before fastify sees them (http-server.ts).
     serverFactory: createGatewayServer,
     clientErrorHandler: (error, socket) => answerConnectionError(error, socket, app.server, log),
-    // fastify's own 503 while closing has fastify's shape; the invoke route answers calls that arrive then.
+    // fastify's own 503 while closing has fastify's shape; the routes answer requests that arrive then (`closing`).
     return503OnClosing: false,
   });
-  let closing = false;
-  // Aborts requests that wait for a workflow (GET …?wait=), so they do not hold the close open.
-  const closingSignal = new AbortController();
+  // Aborted once the gateway begins to close: calls and verbs that still arrive are refused, /readyz
+  // answers 503, and requests that wait for a workflow (GET …?wait=) answer rather than hold the close open.
+  const closing = new AbortController();
   app.addHook('preClose', async () => {
-    closing = true;
-    closingSignal.abort();
+    closing.abort();
   });
-  const isClosing = (): boolean => closing;
+  const now = deps.now ?? Date.now;
+  const newCallId = deps.newCallId ?? randomUUID;
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, keepRawBody(limits));
@@ -104,9 +104,9 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         namespace,
         metrics,
         timing,
-        isClosing,
-        now: deps.now ?? Date.now,
-        newCallId: deps.newCallId ?? randomUUID,
+        closing: closing.signal,
+        now,
+        newCallId,
       });
       registerAgentRoutes(v1, { registry, namespace });
       if (deps.workflows) {
@@ -115,15 +115,14 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
           registry,
           namespace,
           workflows: deps.workflows,
-          isClosing,
-          closing: closingSignal.signal,
-          now: deps.now ?? Date.now,
-          newCallId: deps.newCallId ?? randomUUID,
+          closing: closing.signal,
+          now,
+          newCallId,
           newWorkflowId: randomUUID,
         });
       }
     });
-    registerHealthRoutes(app, { isReady: deps.isReady ?? (() => true), isClosing, metricsRegistry: deps.metricsRegistry });
+    registerHealthRoutes(app, { isReady: deps.isReady ?? (() => true), closing: closing.signal, metricsRegistry: deps.metricsRegistry });
   });
   return app;
 }

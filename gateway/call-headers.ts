@@ -1,3 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { CallRequest } from '../agent-runtime/client/client.ts';
+import type { CallOp } from '../agent-runtime/protocol/envelope.ts';
 import { ColonyError } from '../agent-runtime/protocol/errors.ts';
 import { DEFAULT_CALL_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS } from '../agent-runtime/protocol/limits.ts';
 
@@ -87,4 +90,40 @@ export function readCallId(value: string | string[] | undefined, newId: () => st
 /** The caller's `traceparent`, passed on when well-formed; a malformed one is ignored, as W3C trace context asks. */
 export function readTraceparent(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' && value.length <= 512 && TRACEPARENT_PATTERN.test(value) ? value : undefined;
+}
+
+/** Which instance a request calls, and what: a method, or with `op` another operation (a workflow verb). */
+export interface CallTarget {
+  agent: string;
+  key: string;
+  method: string;
+  op?: CallOp | undefined;
+}
+
+/** The clock and id source of calls from the edge. */
+export interface CallSource {
+  now: () => number;
+  newCallId: () => string;
+}
+
+/**
+ * The call a request makes of `target`: its deadline from X-Colony-Timeout,
+ * its id from Idempotency-Key (else a new one), its traceparent. A call from
+ * outside starts its own chain, at depth 0.
+ */
+export function callFromRequest(headers: IncomingHttpHeaders, target: CallTarget, input: Uint8Array, source: CallSource): CallRequest {
+  const timeoutMs = parseTimeoutMs(headers[REQUEST_HEADER.timeout]);
+  const callId = readCallId(headers[REQUEST_HEADER.idempotencyKey], source.newCallId);
+  return {
+    agent: target.agent,
+    key: target.key,
+    method: target.method,
+    op: target.op,
+    input,
+    deadline: source.now() + timeoutMs,
+    callId,
+    chain: callId,
+    depth: 0,
+    traceparent: readTraceparent(headers[REQUEST_HEADER.traceparent]),
+  };
 }

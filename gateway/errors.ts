@@ -34,12 +34,17 @@ export function quote(text: string): string {
   return text.length > MAX_QUOTED_CHARS ? `"${text.slice(0, MAX_QUOTED_CHARS)}…"` : `"${text}"`;
 }
 
-export function unknownAgentError(agent: string, namespace: string, known: readonly string[]): ColonyError {
+/** There is no `kind` named `name`; `known` are those of that kind there are, listed when few. */
+function notDeployedError(kind: 'agent' | 'workflow', name: string, namespace: string, known: readonly string[]): ColonyError {
   let hint: string;
-  if (known.length === 0) hint = `no agents are deployed in namespace "${namespace}" yet`;
-  else if (known.length <= MAX_LISTED_AGENTS) hint = `the agents are: ${known.join(', ')}`;
-  else hint = `GET /v1/agents lists its ${known.length} agents`;
-  return new ColonyError('not_found', `there is no agent named ${quote(agent)} in namespace "${namespace}"; ${hint}`);
+  if (known.length === 0) hint = `no ${kind}s are deployed in namespace "${namespace}" yet`;
+  else if (known.length <= MAX_LISTED_AGENTS) hint = `the ${kind}s are: ${known.join(', ')}`;
+  else hint = `GET /v1/agents lists its ${known.length} ${kind}s`;
+  return new ColonyError('not_found', `there is no ${kind} named ${quote(name)} in namespace "${namespace}"; ${hint}`);
+}
+
+export function unknownAgentError(agent: string, namespace: string, known: readonly string[]): ColonyError {
+  return notDeployedError('agent', agent, namespace, known);
 }
 
 export function unknownMethodError(agent: string, method: string, methods: readonly string[]): ColonyError {
@@ -56,11 +61,7 @@ export function invalidMethodNameError(agent: string, method: string): ColonyErr
 
 /** `known`: the workflows whose pods have said they are workflows. */
 export function unknownWorkflowError(workflow: string, namespace: string, known: readonly string[]): ColonyError {
-  let hint: string;
-  if (known.length === 0) hint = `no workflows are deployed in namespace "${namespace}" yet`;
-  else if (known.length <= MAX_LISTED_AGENTS) hint = `the workflows are: ${known.join(', ')}`;
-  else hint = `GET /v1/agents lists its ${known.length} agents and workflows`;
-  return new ColonyError('not_found', `there is no workflow named ${quote(workflow)} in namespace "${namespace}"; ${hint}`);
+  return notDeployedError('workflow', workflow, namespace, known);
 }
 
 export function notAWorkflowError(agent: string): ColonyError {

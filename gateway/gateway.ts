@@ -113,7 +113,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     metricsRegistry = new Registry();
     collectDefaultMetrics({ register: metricsRegistry });
   }
-  let closing = false;
   const app = buildGateway({
     client,
     registry,
@@ -121,13 +120,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     maxPayloadBytes: nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES,
     log,
     metricsRegistry,
-    isReady: () => !closing && connection.connected(),
+    // Not ready once closing, too: buildGateway's /readyz says so.
+    isReady: () => connection.connected(),
     workflows: { records: buckets.workflows, journal },
     apiTokens: options.apiTokens,
   });
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing = true;
     closed ??= closeHttp(app).finally(() => {
       registry.stop();
       placement.stop();

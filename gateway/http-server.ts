@@ -60,9 +60,13 @@ export function connectionErrorFor(error: ConnectionError, timeouts: ServerTimeo
 /** A whole HTTP/1.1 response carrying `error`, for a connection no ServerResponse speaks on; it closes the connection. */
 export function rawErrorResponse(error: ColonyError): string {
   const body = errorPayload(error);
-  const headers = { ...errorHeaders(error), 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
-  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  const lines = Object.entries(closingHeaders(error, body)).map(([name, value]) => `${name}: ${value}\r\n`);
   return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n${lines.join('')}\r\n${body}`;
+}
+
+/** The headers of a response that carries `error` as `body`, then closes the connection. */
+function closingHeaders(error: ColonyError, body: string): Record<string, string> {
+  return { ...errorHeaders(error), 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
 }
 
 /** True once a response on this connection has begun (Node's own check before it answers a client error). */
@@ -85,9 +89,7 @@ export function answerConnectionError(error: ConnectionError, socket: Socket, ti
 
 function writeError(response: ServerResponse, error: ColonyError): void {
   const body = errorPayload(error);
-  response
-    .writeHead(error.status, { ...errorHeaders(error), 'content-length': Buffer.byteLength(body), connection: 'close' })
-    .end(body);
+  response.writeHead(error.status, closingHeaders(error, body)).end(body);
 }
 
 function lacksHost(request: IncomingMessage): boolean {

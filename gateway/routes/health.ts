@@ -5,8 +5,8 @@ import { gatewayClosingError, sendError } from '../errors.ts';
 
 export interface HealthRoutesOptions {
   isReady: () => boolean;
-  /** True once the gateway has begun to close: it is not ready any more. */
-  isClosing: () => boolean;
+  /** Aborted once the gateway has begun to close: it is not ready any more. */
+  closing: AbortSignal;
   metricsRegistry: Registry;
 }
 
@@ -17,12 +17,12 @@ export interface HealthRoutesOptions {
  * until then). GET /metrics — Prometheus text.
  */
 export function registerHealthRoutes(app: FastifyInstance, options: HealthRoutesOptions): void {
-  const { isReady, isClosing, metricsRegistry } = options;
+  const { isReady, closing, metricsRegistry } = options;
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    if (isClosing()) return sendError(reply, gatewayClosingError());
+    if (closing.aborted) return sendError(reply, gatewayClosingError());
     if (isReady()) return { status: 'ready' };
     return sendError(
       reply,

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import { checkInstanceKey, isMethodName } from '../../agent-runtime/protocol/limits.ts';
-import { parseTimeoutMs, readCallId, readTraceparent, REQUEST_HEADER, RESPONSE_HEADER } from '../call-headers.ts';
+import { callFromRequest, REQUEST_HEADER, RESPONSE_HEADER } from '../call-headers.ts';
+import type { CallSource } from '../call-headers.ts';
 import type { GatewayClient, GatewayRegistry } from '../deps.ts';
 import { gatewayClosingError, invalidMethodNameError, JSON_CONTENT_TYPE, unknownAgentError, unknownMethodError } from '../errors.ts';
 import { readInput } from '../input.ts';
@@ -30,25 +31,23 @@ interface InvokeRoute {
   Body: Buffer | undefined;
 }
 
-export interface InvokeRouteOptions {
+export interface InvokeRouteOptions extends CallSource {
   client: GatewayClient;
   registry: GatewayRegistry;
   namespace: string;
   metrics: GatewayMetrics;
   timing: RequestTiming;
-  /** True once the gateway has begun to close: calls that still arrive (on open connections) are refused. */
-  isClosing: () => boolean;
-  now: () => number;
-  newCallId: () => string;
+  /** Aborted once the gateway has begun to close: calls that still arrive (on open connections) are refused. */
+  closing: AbortSignal;
 }
 
 export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOptions): void {
-  const { client, registry, namespace, metrics, timing, isClosing, now, newCallId } = options;
+  const { client, registry, namespace, metrics, timing, closing } = options;
 
   // The hot path: registry lookups and header parsing, then one NATS request.
   // The result bytes go back to the caller as they came from the pod.
   const invoke = async (request: FastifyRequest<InvokeRoute>, reply: FastifyReply<InvokeRoute>): Promise<FastifyReply<InvokeRoute>> => {
-    if (isClosing()) throw gatewayClosingError();
+    if (closing.aborted) throw gatewayClosingError();
     const { agent, key, method } = request.params;
     const entry = registry.get(agent);
     if (entry === undefined) throw unknownAgentError(agent, namespace, registry.list().map((known) => known.spec.name));
@@ -59,22 +58,10 @@ export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOp
     if (entry.api !== undefined && !Object.hasOwn(entry.api.methods, method)) {
       throw unknownMethodError(agent, method, Object.keys(entry.api.methods));
     }
-    const headers = request.headers;
-    const timeoutMs = parseTimeoutMs(headers[REQUEST_HEADER.timeout]);
-    const callId = readCallId(headers[REQUEST_HEADER.idempotencyKey], newCallId);
-    const input = readInput(request.body, headers[REQUEST_HEADER.contentType]);
-    reply.header(RESPONSE_HEADER.callId, callId);
-    const result = await client.call({
-      agent,
-      key,
-      method,
-      input,
-      deadline: now() + timeoutMs,
-      callId,
-      chain: callId,
-      depth: 0,
-      traceparent: readTraceparent(headers[REQUEST_HEADER.traceparent]),
-    });
+    const input = readInput(request.body, request.headers[REQUEST_HEADER.contentType]);
+    const call = callFromRequest(request.headers, request.params, input, options);
+    reply.header(RESPONSE_HEADER.callId, call.callId);
+    const result = await client.call(call);
     if (result.waitedMs > 0) {
       reply.header(RESPONSE_HEADER.waitMs, String(Math.round(result.waitedMs)));
       metrics.observeWait(agent, result.waitedMs / 1_000);

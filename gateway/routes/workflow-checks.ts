@@ -1,20 +1,17 @@
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import { checkInstanceKey } from '../../agent-runtime/protocol/limits.ts';
+import type { CallSource } from '../call-headers.ts';
 import type { GatewayClient, GatewayRegistry, GatewayWorkflows } from '../deps.ts';
 import { notAWorkflowError, unknownWorkflowError } from '../errors.ts';
 
 /** What the workflow routes need (routes/workflows.ts). */
-export interface WorkflowRoutesOptions {
+export interface WorkflowRoutesOptions extends CallSource {
   client: GatewayClient;
   registry: GatewayRegistry;
   namespace: string;
   workflows: GatewayWorkflows;
-  /** True once the gateway has begun to close: verbs that still arrive are refused. */
-  isClosing: () => boolean;
-  /** Aborts when the gateway begins to close: requests waiting for a workflow answer at once. */
+  /** Aborted once the gateway begins to close: verbs that still arrive are refused, requests waiting for a workflow answer at once. */
   closing: AbortSignal;
-  now: () => number;
-  newCallId: () => string;
   /** Ids of workflows started without one (POST /v1/workflows/{workflow}). */
   newWorkflowId: () => string;
 }

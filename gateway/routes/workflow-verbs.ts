@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { encodeJson } from '../../agent-runtime/protocol/codec.ts';
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import type { EventInput, StartInput, TerminateInput, WorkflowVerb } from '../../agent-runtime/protocol/workflow.ts';
-import { parseTimeoutMs, readCallId, readTraceparent, REQUEST_HEADER, RESPONSE_HEADER } from '../call-headers.ts';
+import { callFromRequest, REQUEST_HEADER, RESPONSE_HEADER } from '../call-headers.ts';
 import { gatewayClosingError, JSON_CONTENT_TYPE } from '../errors.ts';
 import { readJsonBody } from '../input.ts';
 import { checkInstance } from './workflow-checks.ts';
@@ -14,7 +14,7 @@ interface VerbRoute {
 }
 
 /** The verb's input from a terminate request's body: `{"reason": "…"}`, or nothing. */
-export function terminateInput(body: unknown): TerminateInput {
+function terminateInput(body: unknown): TerminateInput {
   if (body === undefined || body === null) return {};
   const reason = typeof body === 'object' && !Array.isArray(body) ? (body as { reason?: unknown }).reason : undefined;
   if (typeof body !== 'object' || Array.isArray(body) || (reason !== undefined && typeof reason !== 'string')) {
@@ -28,7 +28,7 @@ function instanceOf(params: Record<string, string>): InstanceParams {
 }
 
 /** The verb's input from an event request: its name from the path, its payload the body. */
-export function eventInput(body: unknown, params: Record<string, string>): EventInput {
+function eventInput(body: unknown, params: Record<string, string>): EventInput {
   const name = params.name ?? '';
   if (name.length === 0) throw new ColonyError('invalid_argument', 'the event has no name; send it to /v1/workflows/{workflow}/{id}/events/{name}');
   return body === undefined ? { name } : { name, payload: body };
@@ -44,41 +44,27 @@ export function eventInput(body: unknown, params: Record<string, string>): Event
  * X-Colony-Timeout, Idempotency-Key and traceparent work as for agent calls.
  */
 export function registerWorkflowVerbs(app: FastifyInstance, options: WorkflowRoutesOptions): void {
-  const { client, registry, namespace, isClosing, now, newCallId, newWorkflowId } = options;
+  const { client, registry, namespace, closing, newWorkflowId } = options;
 
-  /** Sends `verb` to the instance `target` with `input`; answers its pod's reply as it came. */
-  const send = async (request: FastifyRequest<VerbRoute>, reply: FastifyReply<VerbRoute>, target: InstanceParams, verb: WorkflowVerb, input: unknown) => {
-    const headers = request.headers;
-    const timeoutMs = parseTimeoutMs(headers[REQUEST_HEADER.timeout]);
-    const callId = readCallId(headers[REQUEST_HEADER.idempotencyKey], newCallId);
-    reply.header(RESPONSE_HEADER.callId, callId);
-    const result = await client.call({
-      agent: target.workflow,
-      key: target.id,
-      method: verb,
-      op: 'workflow',
-      input: encodeJson(input),
-      deadline: now() + timeoutMs,
-      callId,
-      chain: callId,
-      depth: 0,
-      traceparent: readTraceparent(headers[REQUEST_HEADER.traceparent]),
-    });
-    if (verb === 'start') reply.header('location', `/v1/workflows/${target.workflow}/${encodeURIComponent(target.id)}`);
-    return reply
-      .code(verb === 'purge' ? 200 : 202)
-      .header('content-type', JSON_CONTENT_TYPE)
-      .send(result.data);
-  };
-
-  /** A route that checks its target and reads the body, then sends `verb` with the input `inputOf` makes of the body. */
+  /**
+   * A route that checks the instance its path names (`targetOf`) and reads the body, then sends
+   * `verb` with the input `inputOf` makes of the body, and answers its pod's reply as it came.
+   */
   const verbRoute =
     (verb: WorkflowVerb, inputOf: (body: unknown, params: Record<string, string>) => unknown, targetOf: (params: Record<string, string>) => InstanceParams = instanceOf) =>
     async (request: FastifyRequest<VerbRoute>, reply: FastifyReply<VerbRoute>) => {
-      if (isClosing()) throw gatewayClosingError();
+      if (closing.aborted) throw gatewayClosingError();
       const target = targetOf(request.params);
       checkInstance(registry, namespace, target);
-      return send(request, reply, target, verb, inputOf(readJsonBody(request.body, request.headers[REQUEST_HEADER.contentType]), request.params));
+      const input = inputOf(readJsonBody(request.body, request.headers[REQUEST_HEADER.contentType]), request.params);
+      const call = callFromRequest(request.headers, { agent: target.workflow, key: target.id, method: verb, op: 'workflow' }, encodeJson(input), options);
+      reply.header(RESPONSE_HEADER.callId, call.callId);
+      const result = await client.call(call);
+      if (verb === 'start') reply.header('location', `/v1/workflows/${target.workflow}/${encodeURIComponent(target.id)}`);
+      return reply
+        .code(verb === 'purge' ? 200 : 202)
+        .header('content-type', JSON_CONTENT_TYPE)
+        .send(result.data);
     };
 
   const start = (body: unknown): StartInput => (body === undefined ? {} : { input: body });

@@ -1,11 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBuckets } from '../../agent-runtime/client/buckets.ts';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
-import { ownerOfKey } from '../../agent-runtime/client/placement-view.ts';
 import { startPlatform } from '../../cli/dev/platform.ts';
 import type { Platform } from '../../cli/dev/platform.ts';
 import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
@@ -34,18 +31,6 @@ describe('durable workflows through pod crashes and restarts', () => {
   };
   const count = async (tally: string): Promise<number> => ((await callOk(platform.gatewayUrl, 'counter', tally, 'get')) as { count: number }).count;
 
-  /** The pod serving the workflow instance `id` now (from the placement table). */
-  const ownerOf = async (agent: string, id: string): Promise<string> => {
-    const nc = await connect({ servers: platform.natsUrl });
-    try {
-      const owner = await ownerOfKey((await openBuckets(nc)).placement, 'default', agent, id);
-      if (!owner) throw new Error(`no pod serves ${agent}/${id}`);
-      return owner;
-    } finally {
-      await nc.close();
-    }
-  };
-
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'colony-workflow-faults-'));
     specs = await loadManifests(['counter', 'fanout', 'approval'].map((name) => join(EXAMPLES_DIR, name)));
@@ -61,7 +46,7 @@ describe('durable workflows through pod crashes and restarts', () => {
     const n = 5_000;
     await driver.verb('fanout', 'crash-fan', 'start', { input: { n, tally: 'crash-fan' } });
     await expect.poll(() => count('crash-fan'), { timeout: 30_000, interval: 50 }).toBeGreaterThan(500);
-    const owner = await ownerOf('fanout', 'crash-fan');
+    const owner = await driver.ownerOf('fanout', 'crash-fan');
     expect(platform.driver.signal(owner, 'SIGKILL')).toBe(true);
     const done = await driver.finished('fanout', 'crash-fan', 120_000);
     expect(done).toMatchObject({ status: 'completed', output: { sum: sumTo(n), count: n } });
@@ -72,7 +57,7 @@ describe('durable workflows through pod crashes and restarts', () => {
     const n = 300;
     await driver.verb('fanout', 'crash-seq', 'start', { input: { n, tally: 'crash-seq', sequential: true } });
     await expect.poll(() => count('crash-seq'), { timeout: 30_000, interval: 20 }).toBeGreaterThan(50);
-    expect(platform.driver.signal(await ownerOf('fanout', 'crash-seq'), 'SIGKILL')).toBe(true);
+    expect(platform.driver.signal(await driver.ownerOf('fanout', 'crash-seq'), 'SIGKILL')).toBe(true);
     expect(await driver.finished('fanout', 'crash-seq', 120_000)).toMatchObject({ status: 'completed', output: { sum: sumTo(n), count: n } });
     expect(await count('crash-seq')).toBe(n);
   }, 180_000);
@@ -80,7 +65,7 @@ describe('durable workflows through pod crashes and restarts', () => {
   it('delivers an event sent while the instance\'s pod is gone (killed) and another takes its partition', async () => {
     await driver.verb('approval', 'moving', 'start', { input: { amount: 3, timeoutMs: 600_000 } });
     await expect.poll(async () => (await driver.get('approval', 'moving'))?.customStatus, { timeout: 10_000 }).toBeTruthy();
-    expect(platform.driver.signal(await ownerOf('approval', 'moving'), 'SIGKILL')).toBe(true);
+    expect(platform.driver.signal(await driver.ownerOf('approval', 'moving'), 'SIGKILL')).toBe(true);
     // Sent at once: it waits for the partition's next owner, which replays the instance, then journals the event.
     await driver.verb('approval', 'moving', 'event', { name: 'decision', payload: { approved: true } });
     expect(await driver.finished('approval', 'moving', 60_000)).toMatchObject({ status: 'completed', output: { approved: true, timedOut: false } });

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestJson } from '../helpers/call.ts';
+import type { Answer } from '../helpers/call.ts';
 import { FIXTURES_DIR } from '../helpers/colony-dev.ts';
 import { startTestPlatform } from '../helpers/platform.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
@@ -8,15 +10,7 @@ import type { TestPlatform } from '../helpers/platform.ts';
 describe('workflows on an Agent that scales to zero', () => {
   let test: TestPlatform;
 
-  const http = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const response = await fetch(`${test.platform.gatewayUrl}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-  };
+  const http = (method: string, path: string, body?: unknown): Promise<Answer> => requestJson(test.platform.gatewayUrl, method, path, body);
   const pods = (): number => test.platform.driver.pods('default', 'dozy').length;
 
   beforeAll(async () => {

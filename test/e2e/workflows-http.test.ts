@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestJson } from '../helpers/call.ts';
+import type { Answer } from '../helpers/call.ts';
 import { startColonyDev } from '../helpers/colony-dev.ts';
 import type { ColonyDev } from '../helpers/colony-dev.ts';
 
@@ -6,15 +8,7 @@ import type { ColonyDev } from '../helpers/colony-dev.ts';
 describe('workflows over HTTP, with colony dev', () => {
   let dev: ColonyDev;
 
-  const request = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const response = await fetch(`${dev.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-  };
+  const request = (method: string, path: string, body?: unknown): Promise<Answer> => requestJson(dev.url, method, path, body);
 
   beforeAll(async () => {
     dev = await startColonyDev();
@@ -34,7 +28,7 @@ describe('workflows over HTTP, with colony dev', () => {
 
   it('starts the fanout example and answers its output with ?wait', async () => {
     const started = await request('POST', '/v1/workflows/fanout/http-fan', { n: 1_000, tally: 'http-fan' });
-    expect(started).toEqual({ status: 202, body: { id: 'http-fan', workflow: 'fanout', status: 'running' } });
+    expect({ status: started.status, body: started.body }).toEqual({ status: 202, body: { id: 'http-fan', workflow: 'fanout', status: 'running' } });
     const done = await request('GET', '/v1/workflows/fanout/http-fan?wait=30s');
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({ id: 'http-fan', workflow: 'fanout', status: 'completed', output: { sum: 499_500, count: 1_000 }, input: { n: 1_000, tally: 'http-fan' } });

@@ -1,4 +1,4 @@
-/** What a call through the gateway answered. */
+/** What the gateway answered. */
 export interface Answer {
   status: number;
   body: { error?: { code: string; message: string } } & Record<string, unknown>;
@@ -6,23 +6,26 @@ export interface Answer {
   ms: number;
 }
 
-/** POSTs a call to the gateway as a user would (JSON in, JSON out) and never throws on an error status. */
-export async function postCall(
-  gatewayUrl: string,
-  agent: string,
-  key: string,
-  method: string,
-  input?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
+/** The path of a call to `method` of the instance `agent`/`key`, each percent-encoded as one segment. */
+export function callPath(agent: string, key: string, method: string): string {
+  return `/v1/agents/${encodeURIComponent(agent)}/${encodeURIComponent(key)}/${encodeURIComponent(method)}`;
+}
+
+/** Sends a request to the gateway as a user would (a body as JSON, JSON back) and never throws on an error status. */
+export async function requestJson(gatewayUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
   const started = Date.now();
-  const response = await fetch(`${gatewayUrl}/v1/agents/${encodeURIComponent(agent)}/${encodeURIComponent(key)}/${encodeURIComponent(method)}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: input === undefined ? '' : JSON.stringify(input),
+  const response = await fetch(`${gatewayUrl}${path}`, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as Answer['body']) : {}, ms: Date.now() - started };
+}
+
+/** POSTs a call to the gateway (requestJson). */
+export function postCall(gatewayUrl: string, agent: string, key: string, method: string, input?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  return requestJson(gatewayUrl, 'POST', callPath(agent, key, method), input, headers);
 }
 
 /** The result of a call that must succeed; throws with the status and body otherwise. */

@@ -1,13 +1,30 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { callPath } from './call.ts';
 
 export const COLONY_BIN = fileURLToPath(new URL('../../cli/colony.js', import.meta.url));
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/agents', import.meta.url));
+
+/** What a run of the colony bin printed, and its exit code. */
+export interface ColonyRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the colony bin with `args` to its end; COLONY_TOKEN and COLONY_URL are unset unless `env` sets them. */
+export function runColony(args: string[], env: Record<string, string> = {}): Promise<ColonyRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [COLONY_BIN, ...args], { env: { ...process.env, COLONY_TOKEN: '', COLONY_URL: '', ...env } }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 export interface ColonyDev {
   url: string;
@@ -115,7 +132,7 @@ export async function startColonyDev(options: ColonyDevOptions = {}): Promise<Co
       return code;
     },
     call: (agent, key, method, input, headers = {}) =>
-      fetch(`${url}/v1/agents/${encodeURIComponent(agent)}/${encodeURIComponent(key)}/${encodeURIComponent(method)}`, {
+      fetch(`${url}${callPath(agent, key, method)}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: input === undefined ? '' : JSON.stringify(input),

@@ -172,7 +172,7 @@ export class GatewayOverNats implements PodHooks {
   readonly logLines: LogLine[] = [];
   onSlowCall: (() => void) | undefined;
 
-  /** POSTs to the gateway in-process; a payload is sent as JSON. */
+  /** POSTs to the gateway in-process; a payload is sent as JSON unless `headers` give another content-type. */
   readonly post = (path: string, payload?: string | Buffer, headers: Record<string, string> = {}) =>
     this.app.inject({ method: 'POST', url: path, payload, headers: payload === undefined ? headers : { ...JSON_HEADERS, ...headers } });
 

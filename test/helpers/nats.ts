@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { afterAll, beforeAll } from 'vitest';
 import { ensureNatsServer, startNatsServer } from '../../cli/tools/nats-server.ts';
 import type { RunningNatsServer } from '../../cli/tools/nats-server.ts';
 
@@ -57,4 +58,22 @@ export async function startTestNats(options: { token?: string } = {}): Promise<T
       await rm(storeDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A TestNats started before the tests of the calling suite and closed after
+ * them. The object is returned at once and filled in when the suite starts:
+ * use it in tests and hooks, not while the suite is collected.
+ */
+export function useTestNats(options: { token?: string } = {}): TestNats {
+  const nats = {} as TestNats;
+  let started: TestNats | undefined;
+  beforeAll(async () => {
+    started = await startTestNats(options);
+    Object.assign(nats, started);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return nats;
 }

@@ -2,6 +2,8 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { delimiter, sep } from 'node:path';
 import { promisify } from 'node:util';
+import { descendants, killSurvivors, stillRunning, waitGone } from './processes.ts';
+import type { ProcessInfo } from './processes.ts';
 
 const exec = promisify(execFile);
 
@@ -95,47 +97,19 @@ export function startForeground(argv: string[], cwd: string): Foreground {
   };
 
   const interrupt = async (graceMs = 30_000): Promise<number[]> => {
-    const tree = await descendants(pid);
+    const tree = descendants(pid);
     kill(-pid, 'SIGINT');
     const done = await Promise.race([exited.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs))]);
     if (!done) kill(-pid, 'SIGKILL');
-    const until = Date.now() + (done ? 5_000 : 0);
-    let alive = tree.filter(isAlive);
-    while (alive.length > 0 && Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      alive = alive.filter(isAlive);
-    }
-    for (const leftover of alive) kill(leftover, 'SIGKILL');
-    return alive;
+    const alive: ProcessInfo[] = await waitGone(tree, done ? 5_000 : 0).then(
+      () => [],
+      () => tree.filter(stillRunning),
+    );
+    killSurvivors(alive);
+    return alive.map((process) => process.pid);
   };
 
   return { process: child, output: () => output, waitFor, interrupt };
-}
-
-/** Every process below `root`, children first found by `ps`. */
-async function descendants(root: number): Promise<number[]> {
-  const { stdout } = await exec('ps', ['-A', '-o', 'pid=,ppid=']);
-  const children = new Map<number, number[]>();
-  for (const row of stdout.trim().split('\n')) {
-    const [pid, ppid] = row.trim().split(/\s+/).map(Number) as [number, number];
-    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  }
-  const found: number[] = [];
-  for (let queue = [root]; queue.length > 0; ) {
-    const next = children.get(queue.shift() as number) ?? [];
-    found.push(...next);
-    queue = [...queue, ...next];
-  }
-  return found;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function kill(pid: number, signal: NodeJS.Signals): void {

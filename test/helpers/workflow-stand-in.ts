@@ -3,6 +3,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { purgeJournal } from '../../agent-runtime/client/journal.ts';
+import { readSummary } from '../../agent-runtime/client/workflow-records.ts';
 import { decodeJson, encodeJson } from '../../agent-runtime/protocol/codec.ts';
 import { errorReplyHeaders, OK_REPLY_HEADERS, readCallHeaders } from '../../agent-runtime/protocol/envelope.ts';
 import type { CallMeta } from '../../agent-runtime/protocol/envelope.ts';
@@ -50,10 +51,8 @@ export class WorkflowStandIn {
   }
 
   /** The summary in the instance's record, undefined when there is none or it was purged. */
-  async summary(id: string): Promise<WorkflowSummary | undefined> {
-    const entry = await this.#records.get(stateKey(NS, this.workflow, id));
-    if (!entry || entry.operation !== 'PUT') return undefined;
-    return ((JSON.parse(entry.string()) as { state: WorkflowSummary | null }).state ?? undefined) as WorkflowSummary | undefined;
+  summary(id: string): Promise<WorkflowSummary | undefined> {
+    return readSummary(this.#records, NS, this.workflow, id);
   }
 
   /** Writes the instance's record with `state` as its summary (null: purged). */

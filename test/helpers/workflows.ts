@@ -2,20 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { openBuckets } from '../../agent-runtime/client/buckets.ts';
 import { ColonyClient } from '../../agent-runtime/client/client.ts';
-import { PlacementView } from '../../agent-runtime/client/placement-view.ts';
+import { ownerOfKey, PlacementView } from '../../agent-runtime/client/placement-view.ts';
 import { RegistryView } from '../../agent-runtime/client/registry-view.ts';
 import { decodeJson, encodeJson } from '../../agent-runtime/protocol/codec.ts';
 import { DEFAULT_NAMESPACE } from '../../agent-runtime/protocol/limits.ts';
 import type { WorkflowSummary, WorkflowVerb } from '../../agent-runtime/protocol/workflow.ts';
-import { readSummary } from '../../agent-runtime/client/workflow-records.ts';
+import { readSummary, waitWhileRunning } from '../../agent-runtime/client/workflow-records.ts';
 
 export interface WorkflowDriver {
   /** Sends a management verb to a workflow instance, as the gateway does; resolves with its reply. */
   verb(workflow: string, id: string, verb: WorkflowVerb, input?: unknown): Promise<unknown>;
   /** The instance's record summary (undefined: none). */
   get(workflow: string, id: string): Promise<WorkflowSummary | undefined>;
-  /** Waits until the instance is no longer running. */
+  /** Waits until the instance is no longer running (suspended or finished); throws when it has no record, or still runs after `timeoutMs`. */
   finished(workflow: string, id: string, timeoutMs?: number): Promise<WorkflowSummary>;
+  /** The pod the placement table gives the instance to now; throws when none serves it. */
+  ownerOf(workflow: string, id: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -38,13 +40,17 @@ export async function workflowDriver(natsUrl: string, namespace = DEFAULT_NAMESP
     },
     get,
     finished: async (workflow, id, timeoutMs = 60_000) => {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const summary = await get(workflow, id);
-        if (summary && summary.status !== 'running') return summary;
-        if (Date.now() > until) throw new Error(`workflow ${workflow}/${id} is still ${summary?.status ?? 'missing'} after ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      // As GET …?wait= does: the record's key is watched, a change is seen at once.
+      const summary = await waitWhileRunning(buckets.workflows, namespace, workflow, id, timeoutMs);
+      if (summary === undefined || summary.status === 'running') {
+        throw new Error(`workflow ${workflow}/${id} is ${summary ? `still ${summary.status} after ${timeoutMs} ms` : 'missing: never started, or purged'}`);
       }
+      return summary;
+    },
+    ownerOf: async (workflow, id) => {
+      const owner = await ownerOfKey(buckets.placement, namespace, workflow, id);
+      if (!owner) throw new Error(`no pod serves ${workflow}/${id}`);
+      return owner;
     },
     close: async () => {
       registry.stop();

@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ColonyClient } from '../../agent-runtime/client/client.ts';
 import { encodeJson } from '../../agent-runtime/protocol/codec.ts';
 import { errorReplyHeaders, OK_REPLY_HEADERS } from '../../agent-runtime/protocol/envelope.ts';
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import { partitionOf } from '../../agent-runtime/protocol/partition.ts';
 import { requestSubject } from '../../agent-runtime/protocol/subjects.ts';
-import { startTestNats } from '../helpers/nats.ts';
-import type { TestNats } from '../helpers/nats.ts';
+import { useTestNats } from '../helpers/nats.ts';
 
 describe('ColonyClient against a real nats-server', () => {
-  let nats: TestNats;
-
-  beforeAll(async () => {
-    nats = await startTestNats();
-  });
-
-  afterAll(async () => {
-    await nats?.close();
-  });
+  const nats = useTestNats();
 
   const request = (deadlineMs: number) => ({
     agent: 'cold',

@@ -1,20 +1,15 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
 import { startGateway } from '../../gateway/gateway.ts';
 import type { RunningGateway } from '../../gateway/gateway.ts';
-import { COLONY_BIN } from '../helpers/colony-dev.ts';
+import { COLONY_BIN, runColony } from '../helpers/colony-dev.ts';
+import type { ColonyRun } from '../helpers/colony-dev.ts';
 import { NS, useGatewayOverNats } from '../helpers/gateway-over-nats.ts';
 import { seedWorkflows } from '../helpers/workflow-stand-in.ts';
 import type { WorkflowStandIn } from '../helpers/workflow-stand-in.ts';
 
 /** `colony workflow …` against a gateway started as its process starts it (startGateway), over a stand-in workflow pod. */
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('colony workflow', () => {
   const standIns = new Map<string, WorkflowStandIn>();
@@ -26,12 +21,7 @@ describe('colony workflow', () => {
   });
   afterAll(() => gateway?.close());
 
-  const colony = (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [COLONY_BIN, 'workflow', ...args, '--url', gateway.url], { env: { ...process.env, COLONY_TOKEN: '', COLONY_URL: '' } }, (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-      );
-    });
+  const colony = (...args: string[]): Promise<ColonyRun> => runColony(['workflow', ...args, '--url', gateway.url]);
 
   it('starts, sends an event, shows, waits for, lists and purges an instance', async () => {
     expect(await colony('start', 'order', 'c-1', '{"n":1}')).toMatchObject({ code: 0, stdout: 'started order/c-1 (running)\n' });

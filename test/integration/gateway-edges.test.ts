@@ -1,14 +1,13 @@
 import { request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallRequest, CallResult } from '../../agent-runtime/client/client.ts';
-import type { RegistryAgent } from '../../agent-runtime/client/registry-view.ts';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
 import type { LogLine } from '../../agent-runtime/observability/log.ts';
-import { buildGateway } from '../../gateway/app.ts';
+import { standInGateway } from '../helpers/stand-in-gateway.ts';
 
 /**
  * The gateway's answers to requests that go wrong below its routes — in
@@ -16,11 +15,6 @@ import { buildGateway } from '../../gateway/app.ts';
  * Every one must be `{"error": {"code", "message"}}`. No NATS: the gateway's
  * client is a stand-in, since none of these requests reaches a pod.
  */
-
-const counter: RegistryAgent = {
-  spec: { namespace: 'default', name: 'counter', partitions: 8, minReplicas: 0, maxReplicas: 1, updatedAt: 0 },
-  api: { namespace: 'default', name: 'counter', methods: { get: {} }, updatedAt: 0 },
-};
 
 interface RawResponse {
   status: number;
@@ -86,13 +80,13 @@ function expectColonyError(response: RawResponse, status: number, code: string, 
 
 describe('the gateway over real HTTP, below and around its routes', () => {
   let app: FastifyInstance | undefined;
-  let lines: LogLine[] = [];
+  /** What every gateway of this suite logged, kept across its tests (the last one reads them all). */
+  const lines: LogLine[] = [];
   /** Calls to the key `slow` wait until this is called. */
   let releaseSlow: (() => void) | undefined;
   let slowStarted: Promise<void> = Promise.resolve();
 
   async function start(): Promise<{ port: number; url: string }> {
-    lines = [];
     let markStarted: () => void = () => undefined;
     slowStarted = new Promise((resolve) => {
       markStarted = resolve;
@@ -106,14 +100,7 @@ describe('the gateway over real HTTP, below and around its routes', () => {
       }
       return { data: new TextEncoder().encode('"ok"'), attempts: 1, waitedMs: 0 };
     };
-    app = buildGateway({
-      client: { call, partitionFor: () => 0 },
-      registry: { get: (name) => (name === 'counter' ? counter : undefined), list: () => [counter] },
-      namespace: 'default',
-      maxPayloadBytes: 1024 * 1024,
-      log: createLogger({ level: 'debug', sink: (line) => lines.push(line) }),
-      metricsRegistry: new Registry(),
-    });
+    app = standInGateway(call, { log: createLogger({ level: 'debug', sink: (line) => lines.push(line) }) }).app;
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
     return { port, url: `http://127.0.0.1:${port}` };
@@ -200,9 +187,14 @@ describe('the gateway over real HTTP, below and around its routes', () => {
     await slowStarted;
     const closed = app!.close();
     await expect.poll(() => app!.server.listening).toBe(false);
+    // The second request reaches the gateway before the first is answered.
+    const secondArrived = new Promise<void>((resolve) => {
+      app!.server.on('request', (request: IncomingMessage) => {
+        if (request.url === '/v1/agents/counter/alice/get') resolve();
+      });
+    });
     socket.write('POST /v1/agents/counter/alice/get HTTP/1.1\r\nHost: gateway\r\n\r\n');
-    // Let the second request reach the gateway before the first is answered.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await secondArrived;
     releaseSlow?.();
     const [first, second] = await responses;
     expect(first?.status).toBe(200);
@@ -213,7 +205,7 @@ describe('the gateway over real HTTP, below and around its routes', () => {
     await closed;
   });
 
-  it('keeps /healthz, /readyz and /metrics working, and logs none of the above as an error', async () => {
+  it('keeps /healthz, /readyz and /metrics working, and logged none of the above as an error or a warning', async () => {
     const { url } = await start();
     for (const path of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${url}${path}`)).status, path).toBe(200);
     expect(lines.filter((line) => line.level === 'error' || line.level === 'warn')).toEqual([]);

@@ -30,23 +30,13 @@ describe('gateway over a real nats-server', () => {
     });
 
     it('400 for a body sent without content-type: application/json', async () => {
-      const response = await rig.app.inject({
-        method: 'POST',
-        url: '/v1/agents/counter/alice/echo',
-        payload: '{"by":1}',
-        headers: { 'content-type': 'text/plain' },
-      });
+      const response = await post('/v1/agents/counter/alice/echo', '{"by":1}', { 'content-type': 'text/plain' });
       expect(response.statusCode).toBe(400);
       expect(response.json<ErrorBody>().error.message).toContain('content-type: application/json');
     });
 
     it('treats an empty body as no input, whatever its content-type', async () => {
-      const response = await rig.app.inject({
-        method: 'POST',
-        url: '/v1/agents/counter/alice/inspect',
-        payload: '',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      });
+      const response = await post('/v1/agents/counter/alice/inspect', '', { 'content-type': 'application/x-www-form-urlencoded' });
       expect(response.statusCode).toBe(200);
       expect(response.json<Seen>().inputBytes).toBe(0);
     });

@@ -1,11 +1,10 @@
 import { connect } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
 import { startGateway } from '../../gateway/gateway.ts';
 import { NS, useGatewayOverNats } from '../helpers/gateway-over-nats.ts';
 import type { ErrorBody } from '../helpers/gateway-over-nats.ts';
-import { startTestNats } from '../helpers/nats.ts';
-import type { TestNats } from '../helpers/nats.ts';
+import { useTestNats } from '../helpers/nats.ts';
 
 /** The gateway's /healthz and /readyz: ready as its deps say, and as its NATS connection is. */
 
@@ -29,25 +28,8 @@ describe('gateway over a real nats-server', () => {
   });
 });
 
-/** Polls `check` until it returns true; for state that changes on NATS status events. */
-async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 describe('gateway readiness follows its NATS connection', () => {
-  let nats: TestNats;
-
-  beforeAll(async () => {
-    nats = await startTestNats();
-  });
-
-  afterAll(async () => {
-    await nats?.close();
-  });
+  const nats = useTestNats();
 
   it('answers /readyz 503 while NATS is down and 200 again after it reconnects, /healthz 200 throughout', async () => {
     const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
@@ -56,10 +38,10 @@ describe('gateway readiness follows its NATS connection', () => {
     try {
       expect(await status('/readyz')).toBe(200);
       await nats.stop();
-      await eventually(async () => (await status('/readyz')) === 503, 10_000);
+      await expect.poll(() => status('/readyz'), { timeout: 10_000, interval: 25 }).toBe(503);
       expect(await status('/healthz')).toBe(200);
       await nats.restart();
-      await eventually(async () => (await status('/readyz')) === 200, 10_000);
+      await expect.poll(() => status('/readyz'), { timeout: 10_000, interval: 25 }).toBe(200);
     } finally {
       await gateway.close();
       await nc.close();

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { decodeJson } from '../../agent-runtime/protocol/codec.ts';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
@@ -6,7 +5,7 @@ import { demandSubject } from '../../agent-runtime/protocol/subjects.ts';
 import { parseApiTokens } from '../../gateway/auth.ts';
 import { startGateway } from '../../gateway/gateway.ts';
 import type { RunningGateway, StartGatewayOptions } from '../../gateway/gateway.ts';
-import { COLONY_BIN } from '../helpers/colony-dev.ts';
+import { runColony } from '../helpers/colony-dev.ts';
 import { JSON_HEADERS, NS, SLOW_REPLY_MS, useGatewayOverNats } from '../helpers/gateway-over-nats.ts';
 import type { Seen } from '../helpers/gateway-over-nats.ts';
 
@@ -82,22 +81,18 @@ describe('gateway over a real nats-server', () => {
         const response = await inFlight;
         expect(response.status).toBe(200);
         expect(await response.json()).toBe('finally');
-        expect(Date.now() - started).toBeLessThan(SLOW_REPLY_MS + 2_000);
+        // Not held open by the idle connection for fastify's keep-alive timeout (72 s); the bound leaves room for a busy machine.
+        expect(Date.now() - started).toBeLessThan(SLOW_REPLY_MS + 10_000);
       } finally {
         rig.onSlowCall = undefined;
         await gateway.close();
       }
-    }, 10_000);
+    }, 30_000);
 
     it('with COLONY_API_TOKENS-style tokens, serves the colony CLI that sends one and refuses the one that does not', async () => {
       const token = 'integration-token-0123456789';
       const gateway = await ownGateway({ apiTokens: parseApiTokens(token, 'COLONY_API_TOKENS') });
-      const colony = (args: string[], env: Record<string, string> = {}) =>
-        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-          execFile(process.execPath, [COLONY_BIN, ...args, '--url', gateway.url], { env: { ...process.env, COLONY_TOKEN: '', ...env } }, (error, stdout, stderr) =>
-            resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-          );
-        });
+      const colony = (args: string[], env: Record<string, string> = {}) => runColony([...args, '--url', gateway.url], env);
       try {
         const refused = await colony(['invoke', 'counter/alice', 'echo', '{"by":1}']);
         expect(refused.code).toBe(1);

@@ -1,23 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openBuckets } from '../../agent-runtime/client/buckets.ts';
 import { RegistryView } from '../../agent-runtime/client/registry-view.ts';
 import { registryApiKey, registrySpecKey } from '../../agent-runtime/protocol/subjects.ts';
 import { KvStateStore, StaleStateError } from '../../agent-runtime/state/state-store.ts';
-import { startTestNats } from '../helpers/nats.ts';
-import type { TestNats } from '../helpers/nats.ts';
+import { useTestNats } from '../helpers/nats.ts';
 
 describe('instance state in JetStream KV', () => {
-  let nats: TestNats;
+  const nats = useTestNats();
   let store: KvStateStore;
 
   beforeAll(async () => {
-    nats = await startTestNats();
     const buckets = await openBuckets(await nats.connect());
     store = new KvStateStore(buckets.state, 'default', 'counter');
-  });
-
-  afterAll(async () => {
-    await nats?.close();
   });
 
   it('starts at revision 0 for a key never written, with any UTF-8 key', async () => {
@@ -45,15 +39,7 @@ describe('instance state in JetStream KV', () => {
 });
 
 describe('RegistryView', () => {
-  let nats: TestNats;
-
-  beforeAll(async () => {
-    nats = await startTestNats();
-  });
-
-  afterAll(async () => {
-    await nats?.close();
-  });
+  const nats = useTestNats();
 
   it('loads what is there and follows puts and deletes', async () => {
     const { registry } = await openBuckets(await nats.connect());

@@ -8,9 +8,7 @@ import { createLogger } from '../../agent-runtime/observability/log.ts';
 import { LEAVING_POD_DELETION_COST } from '../../controller/drivers/kubernetes/kube-driver.ts';
 import { startGateway } from '../../gateway/gateway.ts';
 import type { RunningGateway } from '../../gateway/gateway.ts';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { COLONY_BIN } from '../helpers/colony-dev.ts';
+import { runColony } from '../helpers/colony-dev.ts';
 import { startKubePlatform } from '../helpers/kube-platform.ts';
 import type { KubePlatform } from '../helpers/kube-platform.ts';
 import { startLoad } from '../helpers/load.ts';
@@ -113,7 +111,8 @@ describe.skipIf(external)('Agents on Kubernetes, end to end', () => {
   });
 
   it('runs a workflow deployed with colony manifest | kubectl apply (examples/approval): start, event, result', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [COLONY_BIN, 'manifest', APPROVAL]);
+    const { code, stdout, stderr } = await runColony(['manifest', APPROVAL]);
+    expect(code, stderr).toBe(0);
     await platform.cluster.kubectl(['apply', '-f', '-'], { input: stdout });
     await expect.poll(() => kubelet.running().some((pod) => pod.startsWith('approval-')), { timeout: 60_000, interval: 500 }).toBe(true);
     const post = (path: string, body: unknown): Promise<Response> =>
