@@ -6,6 +6,7 @@ import type { StructuredLogger } from '../../../agent-runtime/observability/log.
 import { MAX_RECENT_EXITS } from '../driver.ts';
 import type { DriverEvents, DriverPod, PodDriver, PodExit } from '../driver.ts';
 import type { AgentSpec } from '../../manifest/agent-spec.ts';
+import { describe, statusOf } from '../../kubernetes/api-errors.ts';
 import { watchResource } from '../../kubernetes/informer.ts';
 import type { WatchedResource } from '../../kubernetes/informer.ts';
 import { buildConfigMap, buildDeployment, buildNatsSecret, configHash } from '../../kubernetes/resources/builders.ts';
@@ -245,24 +246,4 @@ export class KubernetesDriver implements PodDriver {
       if (statusOf(error) !== 404) this.#options.log.warn(`marking pod ${spec.namespace}/${podId} for removal failed`, errorField(error));
     }
   }
-}
-
-export function statusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown; statusCode?: unknown }).code ?? (error as { statusCode?: unknown }).statusCode;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/** The API server's message, or the error's. */
-export function describe(error: unknown): string {
-  const body = (error as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      const parsed = JSON.parse(body) as { message?: string };
-      if (parsed.message) return parsed.message;
-    } catch {
-      return body;
-    }
-  }
-  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') return (body as { message: string }).message;
-  return error instanceof Error ? error.message : String(error);
 }
