@@ -3,6 +3,44 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+// The import boundaries of docs/DESIGN.md: the gateway and the controller use only the runtime's
+// protocol/, client/ and observability/; the SDK agents import never reaches the host, NATS or
+// Kubernetes; the runtime imports nothing of the control plane, the edge or the CLI.
+const RUNTIME_API_ONLY = 'agent-runtime/(?!protocol/|client/|observability/)';
+
+/**
+ * The import boundary of the files `files`: no import of theirs may match a `[regex, message]`.
+ * A file under two boundaries (the SDK is in the runtime) takes the later one's patterns only.
+ * @param {string} files
+ * @param {...[string, string]} patterns
+ */
+function boundary(files, ...patterns) {
+  return {
+    files: [files],
+    rules: { 'no-restricted-imports': ['error', { patterns: patterns.map(([regex, message]) => ({ regex, message })) }] },
+  };
+}
+
+const importBoundaries = [
+  boundary(
+    'controller/**/*.ts',
+    [RUNTIME_API_ONLY, 'The controller imports only agent-runtime/protocol, client and observability.'],
+    ['(^|/)(gateway|cli)/', 'The controller imports nothing of the gateway or the CLI.'],
+  ),
+  boundary(
+    'gateway/**/*.ts',
+    [RUNTIME_API_ONLY, 'The gateway imports only agent-runtime/protocol, client and observability.'],
+    ['(^|/)(controller|cli)/', 'The gateway never talks to the control plane, nor imports the CLI.'],
+  ),
+  // However deep the importing file: agent-runtime/host/watchdog/ is three folders down.
+  boundary('agent-runtime/**/*.ts', ['^(\\.\\./)+(controller|gateway|cli)/', 'The runtime imports nothing of the controller, the gateway or the CLI.']),
+  boundary(
+    'agent-runtime/sdk/**/*.ts',
+    ['^(@nats-io/|@kubernetes/|fastify)', 'The SDK agents import never reaches NATS, Kubernetes or HTTP.'],
+    ['^\\.\\./(?!protocol/)', 'The SDK imports only its own files and agent-runtime/protocol.'],
+  ),
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', '.colony/', '.scratch/', 'coverage/', 'charts/', 'test/fixtures/broken/'] },
   js.configs.recommended,
@@ -23,60 +61,7 @@ export default tseslint.config(
       ],
     },
   },
-  // The import boundaries of docs/DESIGN.md: the gateway and the controller use only the runtime's
-  // protocol/, client/ and observability/; the SDK agents import never reaches the host, NATS or
-  // Kubernetes; the runtime imports nothing of the control plane, the edge or the CLI.
-  {
-    files: ['controller/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { regex: 'agent-runtime/(?!protocol/|client/|observability/)', message: 'The controller imports only agent-runtime/protocol, client and observability.' },
-            { regex: '(^|/)(gateway|cli)/', message: 'The controller imports nothing of the gateway or the CLI.' },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['gateway/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { regex: 'agent-runtime/(?!protocol/|client/|observability/)', message: 'The gateway imports only agent-runtime/protocol, client and observability.' },
-            { regex: '(^|/)(controller|cli)/', message: 'The gateway never talks to the control plane, nor imports the CLI.' },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['agent-runtime/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ regex: '^\\.\\./\\.\\./(controller|gateway|cli)/', message: 'The runtime imports nothing of the controller, the gateway or the CLI.' }] },
-      ],
-    },
-  },
-  {
-    files: ['agent-runtime/sdk/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { regex: '^(@nats-io/|@kubernetes/|fastify)', message: 'The SDK agents import never reaches NATS, Kubernetes or HTTP.' },
-            { regex: '^\\.\\./(?!protocol/)', message: 'The SDK imports only its own files and agent-runtime/protocol.' },
-          ],
-        },
-      ],
-    },
-  },
+  ...importBoundaries,
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,

@@ -49,10 +49,13 @@ async function main(argv: string[]): Promise<void> {
 }
 
 // `colony workflow history … | head`: when the reader of the output has gone, stop quietly, as a
-// Unix tool does on SIGPIPE. colony dev keeps running (and drains its pods when it is stopped).
+// Unix tool does on SIGPIPE. colony dev keeps running whatever fails its output (EPIPE, or EIO once
+// its terminal closed) and drains its pods when it is stopped: it ignores those errors itself
+// (commands/dev.ts), which a throw from this listener, called first, would pre-empt.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (process.argv[2] === 'dev') return;
   if (error.code !== 'EPIPE') throw error;
-  if (process.argv[2] !== 'dev') process.exit(0);
+  process.exit(0);
 });
 
 // Run again on Node 24 by the bin on an older node (colony.js): when that process is gone, even

@@ -214,14 +214,15 @@ export class AgentController {
 
   status(): AgentStatus {
     const { spec } = this;
-    const { driver, tracker, now } = this.#deps;
+    const { driver, tracker } = this.#deps;
+    const now = this.#deps.now();
     return describeAgent({
       spec,
       pods: driver.pods(spec.namespace, spec.name),
-      live: tracker.live(spec.namespace, spec.name, now()).map((pod) => pod.heartbeat),
-      silent: tracker.silent(spec.namespace, spec.name, now()).map((pod) => ({ podId: pod.podId, lastSeenAt: pod.lastSeenAt })),
+      live: tracker.live(spec.namespace, spec.name, now).map((pod) => pod.heartbeat),
+      silent: tracker.silent(spec.namespace, spec.name, now).map((pod) => ({ podId: pod.podId, lastSeenAt: pod.lastSeenAt })),
       exits: driver.exits(spec.namespace, spec.name),
-      now: now(),
+      now,
       leaving: this.#state.leaving,
       replicas: this.#state.replicas,
       reason: this.#reason,

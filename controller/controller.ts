@@ -42,13 +42,14 @@ export class Controller {
   #subscriptions: Subscription[] = [];
   readonly #tunables: Readonly<AutoscalerTunables>;
   #timer: NodeJS.Timeout | undefined;
-  #wakes: WakeWatch | undefined;
+  readonly #wakes: WakeWatch;
 
   constructor(options: ControllerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#tracker = new PodTracker(options.podTimeoutMs ?? DEFAULT_POD_TIMEOUT_MS);
     this.#tunables = autoscalerTunables(options.autoscaler);
+    this.#wakes = new WakeWatch(options.buckets.wake, options.namespace, options.log);
   }
 
   attach(driver: PodDriver): void {
@@ -84,7 +85,6 @@ export class Controller {
       },
     });
     this.#subscriptions.push(demand, heartbeats);
-    this.#wakes = new WakeWatch(this.#options.buckets.wake, namespace, this.#options.log);
     await this.#wakes.start();
     this.#timer = setInterval(() => this.#resync(), this.#options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS);
     this.#timer.unref();
@@ -112,7 +112,7 @@ export class Controller {
         tunables: this.#tunables,
         tracker: this.#tracker,
         placementKv: this.#options.buckets.placement,
-        wakes: { earliest: (agent, now) => this.#wakes?.earliest(agent, now) },
+        wakes: this.#wakes,
         registryKv: this.#options.buckets.registry,
         log: this.#options.log.child({ agent: name }),
         now: this.#now,
@@ -194,7 +194,7 @@ export class Controller {
    */
   async stop(options: { stopDriver?: boolean } = {}): Promise<void> {
     clearInterval(this.#timer);
-    this.#wakes?.stop();
+    this.#wakes.stop();
     await Promise.all([...this.#agents.values()].map((controller) => controller.halt()));
     if (options.stopDriver !== false) await this.#driver?.stop();
     for (const subscription of this.#subscriptions) subscription.unsubscribe();

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { AgentStatusRecord } from '../../agent-runtime/protocol/registry.ts';
 import { UsageError } from '../usage-error.ts';
-import { gatewayJson } from './gateway-client.ts';
+import { gatewayJson, gatewayOptions } from './gateway-client.ts';
 import { table } from './text-table.ts';
 
 export const GET_USAGE = `colony get agents|pods [agent] [options]
@@ -36,8 +36,7 @@ export async function getCommand(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     options: {
-      url: { type: 'string', default: process.env.COLONY_URL ?? 'http://127.0.0.1:8080' },
-      token: { type: 'string', default: process.env.COLONY_TOKEN },
+      ...gatewayOptions(process.env),
       json: { type: 'boolean', default: false },
       history: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../usage-error.ts';
 import { splitAddress } from './address.ts';
-import { authHeaders } from './gateway-client.ts';
+import { callHeaders, gatewayErrorText, gatewayOptions, sendToGateway } from './gateway-client.ts';
 
 export const INVOKE_USAGE = `colony invoke <agent>/<key> <method> [json] [options]
 
@@ -20,8 +20,7 @@ export async function invokeCommand(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     options: {
-      url: { type: 'string', default: process.env.COLONY_URL ?? 'http://127.0.0.1:8080' },
-      token: { type: 'string', default: process.env.COLONY_TOKEN },
+      ...gatewayOptions(process.env),
       timeout: { type: 'string' },
       'idempotency-key': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -43,31 +42,21 @@ export async function invokeCommand(argv: string[]): Promise<void> {
       throw new UsageError(`the input is not valid JSON: ${(error as Error).message}`, INVOKE_USAGE);
     }
   }
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...authHeaders(values.token) };
-  if (values.timeout) headers['x-colony-timeout'] = values.timeout;
-  if (values['idempotency-key']) headers['idempotency-key'] = values['idempotency-key'];
-  const url = `${values.url.replace(/\/$/, '')}/v1/agents/${encodeURIComponent(agent)}/${encodeURIComponent(key)}/${encodeURIComponent(method)}`;
-  let response: Response;
-  try {
-    response = await fetch(url, { method: 'POST', headers, body: input ?? '' });
-  } catch (error) {
-    const reason = String((error as Error).cause ?? (error as Error).message);
-    throw new Error(`could not reach the gateway at ${values.url} (${reason}); is \`colony dev\` running? Set --url or COLONY_URL`, {
-      cause: error,
-    });
-  }
+  const response = await sendToGateway(
+    values.url,
+    {
+      method: 'POST',
+      path: `/v1/agents/${encodeURIComponent(agent)}/${encodeURIComponent(key)}/${encodeURIComponent(method)}`,
+      body: input ?? '',
+      headers: callHeaders({ timeout: values.timeout, idempotencyKey: values['idempotency-key'] }),
+    },
+    values.token,
+  );
   const text = await response.text();
   if (response.ok) {
     process.stdout.write(text ? `${JSON.stringify(JSON.parse(text), null, 2)}\n` : '');
     return;
   }
-  let message = text;
-  try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    if (body.error) message = `${body.error.code}: ${body.error.message}`;
-  } catch {
-    // not JSON: print as it is
-  }
-  process.stderr.write(`error ${response.status} ${message}\n`);
+  process.stderr.write(`error ${response.status} ${gatewayErrorText(text)}\n`);
   process.exitCode = 1;
 }

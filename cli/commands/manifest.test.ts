@@ -20,6 +20,12 @@ describe('colony manifest', () => {
     });
   });
 
+  it("carries every duration of the spec, a workflow's retention too", async () => {
+    const [brief] = await loadManifests(here('../../test/fixtures/agents/brief'));
+    const [, agent] = kubernetesObjects(brief!, '', undefined);
+    expect(agent).toMatchObject({ spec: { idleTimeout: '5m', drainTimeout: '30s', retention: '1s' } });
+  });
+
   it('keeps examples/k8s/counter.yaml in step with examples/counter (same code, same source reference)', async () => {
     const documents = parseAllDocuments(await readFile(here('../../examples/k8s/counter.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
     const configMap = documents.find((d) => d.kind === 'ConfigMap') as { data: Record<string, string> };

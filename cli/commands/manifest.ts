@@ -36,6 +36,7 @@ export function kubernetesObjects(agent: AgentSpec, code: string, namespace: str
     durability: agent.durability,
     idleTimeout: formatDuration(agent.idleTimeoutMs),
     drainTimeout: formatDuration(agent.drainTimeoutMs),
+    retention: formatDuration(agent.retentionMs),
     scaling: {
       mode: agent.scaling.mode,
       ...(agent.scaling.replicas === undefined ? {} : { replicas: agent.scaling.replicas }),

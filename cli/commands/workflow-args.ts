@@ -4,6 +4,7 @@ import type { WorkflowStatus } from '../../agent-runtime/protocol/workflow.ts';
 import { parseDurationMs } from '../../gateway/call-headers.ts';
 import { UsageError } from '../usage-error.ts';
 import { splitAddress } from './address.ts';
+import { callHeaders, gatewayOptions } from './gateway-client.ts';
 import type { GatewayRequest } from './gateway-client.ts';
 
 export const WORKFLOW_USAGE = `colony workflow <command> [options]
@@ -151,8 +152,7 @@ export function parseWorkflowArgs(argv: string[], env: NodeJS.ProcessEnv = {}): 
       args: argv,
       allowPositionals: true,
       options: {
-        url: { type: 'string', default: env.COLONY_URL ?? 'http://127.0.0.1:8080' },
-        token: { type: 'string', default: env.COLONY_TOKEN },
+        ...gatewayOptions(env),
         json: { type: 'boolean', default: false },
         timeout: { type: 'string' },
         'idempotency-key': { type: 'string' },
@@ -195,7 +195,7 @@ export function requestOf(command: WorkflowCommand, options: Pick<WorkflowOption
     return { method: 'GET', path: text ? `${base}?${text}` : base };
   }
   if (command.verb === 'start') {
-    return { method: 'POST', path: command.id === undefined ? base : `${base}/${segment(command.id)}`, body: command.input, headers: verbHeaders(options) };
+    return { method: 'POST', path: command.id === undefined ? base : `${base}/${segment(command.id)}`, body: command.input, headers: callHeaders(options) };
   }
   const path = `${base}/${segment(command.id)}`;
   switch (command.verb) {
@@ -204,19 +204,12 @@ export function requestOf(command: WorkflowCommand, options: Pick<WorkflowOption
     case 'history':
       return { method: 'GET', path: `${path}/history` };
     case 'event':
-      return { method: 'POST', path: `${path}/events/${segment(command.name)}`, body: command.payload, headers: verbHeaders(options) };
+      return { method: 'POST', path: `${path}/events/${segment(command.name)}`, body: command.payload, headers: callHeaders(options) };
     case 'terminate':
-      return { method: 'POST', path: `${path}/terminate`, body: command.reason === undefined ? undefined : JSON.stringify({ reason: command.reason }), headers: verbHeaders(options) };
+      return { method: 'POST', path: `${path}/terminate`, body: command.reason === undefined ? undefined : JSON.stringify({ reason: command.reason }), headers: callHeaders(options) };
     case 'purge':
-      return { method: 'DELETE', path, headers: verbHeaders(options) };
+      return { method: 'DELETE', path, headers: callHeaders(options) };
     default:
-      return { method: 'POST', path: `${path}/${command.verb}`, headers: verbHeaders(options) };
+      return { method: 'POST', path: `${path}/${command.verb}`, headers: callHeaders(options) };
   }
-}
-
-function verbHeaders(options: Pick<WorkflowOptions, 'timeout' | 'idempotencyKey'>): Record<string, string> {
-  const headers: Record<string, string> = {};
-  if (options.timeout) headers['x-colony-timeout'] = options.timeout;
-  if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-  return headers;
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseRecord, recordFile, writeRecord } from './dev-record.ts';
 import type { ChildRole, DevRecord, RecordedChild } from './dev-record.ts';
 import { decideClaim, describeChildren, stopLeftovers } from './leftovers.ts';
+import type { ChildProcessInfo } from './platform.ts';
 import { isRunning, natsServersUsing, refOf, selfRef, systemControl } from './processes.ts';
 import type { ProcessRef } from './processes.ts';
 
@@ -76,7 +77,7 @@ export class DataDirClaim {
   }
 
   /** Records the processes of one role as they are now (replacing those recorded before). */
-  setChildren(role: ChildRole, children: { name: string; pid: number; graceMs: number }[]): void {
+  setChildren(role: ChildRole, children: readonly ChildProcessInfo[]): void {
     // A pod that exits after the release (a failed start) must not bring the record back.
     if (this.#released) return;
     const recorded: RecordedChild[] = children.flatMap(({ name, pid, graceMs }) => {

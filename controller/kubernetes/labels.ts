@@ -1,7 +1,8 @@
 /**
- * Kubernetes label and annotation keys, defined once and used by the
- * controller's builders, the chart's templates (NetworkPolicies select runtime
- * pods by them) and the tests.
+ * Kubernetes label and annotation keys, defined once for the controller's
+ * builders, its Kubernetes driver and the tests. The chart's templates cannot
+ * import them and repeat what they need: the runtime NetworkPolicy selects
+ * runtime pods by part-of and component, and opens RUNTIME_HEALTH_PORT.
  */
 export const LABEL = {
   /** The Agent a runtime pod (or its Deployment / ConfigMap) belongs to. */

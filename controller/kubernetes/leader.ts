@@ -3,7 +3,7 @@ import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import { errorField } from '../../agent-runtime/observability/log.ts';
 import type { StructuredLogger } from '../../agent-runtime/observability/log.ts';
 import { recordEvent } from './events.ts';
-import { statusOf } from '../drivers/kubernetes/kube-driver.ts';
+import { statusOf } from './api-errors.ts';
 
 export const LEASE_DURATION_MS = 15_000;
 export const RENEW_INTERVAL_MS = 2_000;

@@ -12,7 +12,8 @@ import { GROUP, PLURAL, VERSION } from './crd.ts';
 import { recordEvent } from './events.ts';
 import { watchResource } from './informer.ts';
 import type { WatchedResource } from './informer.ts';
-import { describe, KubernetesDriver } from '../drivers/kubernetes/kube-driver.ts';
+import { KubernetesDriver } from '../drivers/kubernetes/kube-driver.ts';
+import { describe } from './api-errors.ts';
 import { agentStatus, invalidSpecStatus, sameStatus } from './status.ts';
 import type { AgentObject, AgentStatusFields } from './status.ts';
 

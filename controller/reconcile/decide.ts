@@ -103,7 +103,7 @@ export function decideReconcile(input: ReconcileInput, now: number, tunables: Au
   // A leaving pod is removed once it serves no partition (it released them all) or is not live.
   const removable = chosen.filter((podId) => (liveById.get(podId)?.served.length ?? 0) === 0);
   const leaving = chosen.filter((podId) => !removable.includes(podId));
-  const eligible = input.live.filter((heartbeat) => heartbeat.state === 'running' && !leaving.includes(heartbeat.podId)).map((heartbeat) => heartbeat.podId);
+  const eligible = runningStaying(input.live, leaving);
   return {
     replicas: wanted.replicas,
     reason: wanted.reason,
@@ -141,7 +141,7 @@ function decideReplicas(input: ReconcileInput, now: number, tunables: Autoscaler
     const autoscaler = { ...INITIAL_AUTOSCALER_STATE, lastActiveAt: now, lowSince: now, lowPeak: replicas };
     return { replicas, reason, record: { at: now, from: previous, to: replicas, reason }, autoscaler };
   }
-  const readyPods = input.live.filter((heartbeat) => heartbeat.state === 'running' && !state.leaving.includes(heartbeat.podId)).map((heartbeat) => heartbeat.podId);
+  const readyPods = runningStaying(input.live, state.leaving);
   const decision = decideScale(
     {
       scaling,
@@ -159,6 +159,11 @@ function decideReplicas(input: ReconcileInput, now: number, tunables: Autoscaler
   const changed = decision.replicas !== previous || state.replicas === undefined;
   const record = changed ? { at: now, from: previous, to: decision.replicas, reason: decision.reason } : undefined;
   return { replicas: decision.replicas, reason: decision.reason, record, autoscaler: decision.state };
+}
+
+/** The live pods that run and are not leaving: those the autoscaler counts as ready, and placement may give partitions. */
+function runningStaying(live: readonly PodHeartbeat[], leaving: readonly string[]): string[] {
+  return live.filter((heartbeat) => heartbeat.state === 'running' && !leaving.includes(heartbeat.podId)).map((heartbeat) => heartbeat.podId);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { StructuredLogger } from '../../../agent-runtime/observability/log.
 import { MAX_RECENT_EXITS } from '../driver.ts';
 import type { DriverEvents, DriverPod, PodDriver, PodExit } from '../driver.ts';
 import type { AgentSpec } from '../../manifest/agent-spec.ts';
+import { describe, statusOf } from '../../kubernetes/api-errors.ts';
 import { watchResource } from '../../kubernetes/informer.ts';
 import type { WatchedResource } from '../../kubernetes/informer.ts';
 import { buildConfigMap, buildDeployment, buildNatsSecret, configHash } from '../../kubernetes/resources/builders.ts';
@@ -160,37 +161,27 @@ export class KubernetesDriver implements PodDriver {
    */
   exits(namespace: string, agent: string): PodExit[] {
     const out: PodExit[] = [];
-    for (const watch of this.#watches) {
-      for (const pod of watch.cache.list(namespace)) {
-        if (pod.metadata?.labels?.[LABEL.agent] !== agent || !pod.metadata.name) continue;
-        for (const status of pod.status?.containerStatuses ?? []) {
-          const ended = status.lastState?.terminated;
-          if (!ended) continue;
-          const why = `${ended.reason ?? 'terminated'} (exit code ${ended.exitCode}${ended.signal ? `, signal ${ended.signal}` : ''})`;
-          const at = ended.finishedAt ? new Date(ended.finishedAt).getTime() : 0;
-          out.push({ podId: pod.metadata.name, at, reason: ended.message ? `${why}: ${ended.message.trim()}` : why });
-        }
+    for (const { name, pod } of this.#podsOf(namespace, agent)) {
+      for (const status of pod.status?.containerStatuses ?? []) {
+        const ended = status.lastState?.terminated;
+        if (!ended) continue;
+        const why = `${ended.reason ?? 'terminated'} (exit code ${ended.exitCode}${ended.signal ? `, signal ${ended.signal}` : ''})`;
+        const at = ended.finishedAt ? new Date(ended.finishedAt).getTime() : 0;
+        out.push({ podId: name, at, reason: ended.message ? `${why}: ${ended.message.trim()}` : why });
       }
     }
     return out.sort((a, b) => b.at - a.at).slice(0, MAX_RECENT_EXITS);
   }
 
   pods(namespace: string, agent: string): DriverPod[] {
-    const out: DriverPod[] = [];
-    for (const watch of this.#watches) {
-      for (const pod of watch.cache.list(namespace)) {
-        if (pod.metadata?.labels?.[LABEL.agent] !== agent || !pod.metadata.name) continue;
-        out.push({
-          podId: pod.metadata.name,
-          agent,
-          namespace,
-          startedAt: pod.status?.startTime ? new Date(pod.status.startTime).getTime() : Date.parse(String(pod.metadata.creationTimestamp ?? '')) || 0,
-          restarts: (pod.status?.containerStatuses ?? []).reduce((sum, status) => sum + status.restartCount, 0),
-          detail: { phase: pod.status?.phase, node: pod.spec?.nodeName, terminating: pod.metadata.deletionTimestamp !== undefined },
-        });
-      }
-    }
-    return out;
+    return this.#podsOf(namespace, agent).map(({ name, pod }) => ({
+      podId: name,
+      agent,
+      namespace,
+      startedAt: pod.status?.startTime ? new Date(pod.status.startTime).getTime() : Date.parse(String(pod.metadata?.creationTimestamp ?? '')) || 0,
+      restarts: (pod.status?.containerStatuses ?? []).reduce((sum, status) => sum + status.restartCount, 0),
+      detail: { phase: pod.status?.phase, node: pod.spec?.nodeName, terminating: pod.metadata?.deletionTimestamp !== undefined },
+    }));
   }
 
   /** Stops watching. The pods keep running: they belong to the Agents, not to this controller. */
@@ -245,24 +236,14 @@ export class KubernetesDriver implements PodDriver {
       if (statusOf(error) !== 404) this.#options.log.warn(`marking pod ${spec.namespace}/${podId} for removal failed`, errorField(error));
     }
   }
-}
 
-export function statusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown; statusCode?: unknown }).code ?? (error as { statusCode?: unknown }).statusCode;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/** The API server's message, or the error's. */
-export function describe(error: unknown): string {
-  const body = (error as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      const parsed = JSON.parse(body) as { message?: string };
-      if (parsed.message) return parsed.message;
-    } catch {
-      return body;
-    }
+  /** The Agent's pods in the watches' caches, with their names. */
+  #podsOf(namespace: string, agent: string): { name: string; pod: V1Pod }[] {
+    return this.#watches.flatMap((watch) =>
+      watch.cache.list(namespace).flatMap((pod) => {
+        const name = pod.metadata?.name;
+        return pod.metadata?.labels?.[LABEL.agent] === agent && name ? [{ name, pod }] : [];
+      }),
+    );
   }
-  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') return (body as { message: string }).message;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -92,14 +92,14 @@ export class LocalDriver implements PodDriver {
     agent.replicas = replicas;
     const stopping = remove.flatMap((podId) => {
       const pod = agent.pods.get(podId);
-      return pod ? [this.#stopPod(agent, pod)] : [];
+      return pod ? [this.#stopPod(pod)] : [];
     });
     // Fewer pods wanted than the controller chose to remove: stop the newest extras.
     const running = [...agent.pods.values()].filter((pod) => !pod.stopping);
     const extra = running.length - replicas;
     if (extra > 0) {
       const newest = running.sort((a, b) => b.pod.startedAt - a.pod.startedAt).slice(0, extra);
-      stopping.push(...newest.map((pod) => this.#stopPod(agent, pod)));
+      stopping.push(...newest.map((pod) => this.#stopPod(pod)));
     }
     if (!agent.restartTimer) this.#fill(agent);
     // Stopping pods drain in the background; their exit is reported through onPodGone.
@@ -113,7 +113,7 @@ export class LocalDriver implements PodDriver {
     this.#agents.delete(id);
     agent.removed = true;
     clearTimeout(agent.restartTimer);
-    await Promise.all([...agent.pods.values()].map((pod) => this.#stopPod(agent, pod)));
+    await Promise.all([...agent.pods.values()].map((pod) => this.#stopPod(pod)));
   }
 
   exits(namespace: string, agentName: string): PodExit[] {
@@ -132,7 +132,7 @@ export class LocalDriver implements PodDriver {
       all.map(async (agent) => {
         agent.removed = true;
         clearTimeout(agent.restartTimer);
-        await Promise.all([...agent.pods.values()].map((pod) => this.#stopPod(agent, pod)));
+        await Promise.all([...agent.pods.values()].map((pod) => this.#stopPod(pod)));
       }),
     );
   }
@@ -264,7 +264,7 @@ export class LocalDriver implements PodDriver {
     report([...this.#live].map((local) => ({ podId: local.pod.podId, pid: local.child.pid as number, graceMs: local.graceMs })));
   }
 
-  async #stopPod(agent: LocalAgent, local: LocalPod): Promise<void> {
+  async #stopPod(local: LocalPod): Promise<void> {
     // Already told to stop: it is draining. A second SIGTERM would make it exit at once, cutting
     // its turns short, so a second stop (`colony dev` shutting down meanwhile, a caller asking
     // again) waits for the first.
@@ -273,7 +273,8 @@ export class LocalDriver implements PodDriver {
     const { child } = local;
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    const graceMs = agent.spec.drainTimeoutMs + STOP_GRACE_EXTRA_MS;
+    // The drain timeout the pod was started with, as recorded for colony dev's keeper: the one it drains by.
+    const { graceMs } = local;
     const force = setTimeout(() => {
       this.#options.log.warn(`pod ${local.pod.podId} did not stop within ${graceMs} ms of SIGTERM; killing it`);
       child.kill('SIGKILL');
