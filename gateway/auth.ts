@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ColonyError } from '../agent-runtime/protocol/errors.ts';
+import { commaList } from '../agent-runtime/protocol/shared-env.ts';
 
 /** Shortest API token the gateway takes: a guessable token is no protection. */
 export const MIN_API_TOKEN_LENGTH = 16;
@@ -40,10 +41,7 @@ export class ApiTokens {
  * too short.
  */
 export function parseApiTokens(text: string | undefined, variable: string): ApiTokens | undefined {
-  const tokens = (text ?? '')
-    .split(',')
-    .map((token) => token.trim())
-    .filter((token) => token.length > 0);
+  const tokens = commaList(text);
   if (tokens.length === 0) return undefined;
   tokens.forEach((token, i) => {
     if (token.length < MIN_API_TOKEN_LENGTH) {

@@ -48,12 +48,17 @@ export function envText(env: Env, name: string): string | undefined {
   return env[name]?.trim() || undefined;
 }
 
+/** The items of a comma-separated list, trimmed, without empty ones. */
+export function commaList(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
 /** NATS URLs given as one string, comma-separated (COLONY_NATS_URL, `colony dev --nats-url`). */
 export function natsServerList(text: string): string[] {
-  return text
-    .split(',')
-    .map((server) => server.trim())
-    .filter((server) => server.length > 0);
+  return commaList(text);
 }
 
 /** COLONY_NATS_URL as a list of servers. */

@@ -106,6 +106,16 @@ export function wakeFilter(namespace: string, agent: string, partition: number):
   return `${namespace}.${agent}.${partition}.*`;
 }
 
+/** KV filter matching every wake-up entry of a namespace (the controller's view of what is due). */
+export function namespaceWakeFilter(namespace: string): string {
+  return `${namespace}.>`;
+}
+
+/** The Agent a wake-up entry's KV key belongs to. */
+export function agentOfWakeKey(kvKey: string): string | undefined {
+  return kvKey.split('.')[1] || undefined;
+}
+
 /** The instance key of a wake-up entry's KV key. */
 export function keyOfWakeKey(kvKey: string): string {
   return Buffer.from(kvKey.slice(kvKey.lastIndexOf('.') + 1), 'base64url').toString('utf8');

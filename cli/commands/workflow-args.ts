@@ -21,8 +21,8 @@ Starts, inspects and steers workflow instances through the gateway.
   colony workflow purge <workflow>/<id>            delete a finished one and its journal
   colony workflow list <workflow> [--status s] [--limit n] [--cursor c]   newest first
 
-  colony workflow start order o-17 '{"items":[1,2]}'
-  colony workflow start order '{"items":[1,2]}'    a single argument starting with {, [ or " is the input
+  colony workflow start order o-17 '{"item":"lamp","qty":2,"amount":30}'
+  colony workflow start order '{"item":"desk","qty":1,"amount":90}'    a single argument starting with {, [ or " is the input
 
 Options:
   --url <url>         gateway URL (default $COLONY_URL or http://127.0.0.1:8080)

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { LogLevel } from '../../agent-runtime/observability/log.ts';
-import { ConfigError, envText, readKvReplicas, readLogLevel, readNamespace, readNatsServers, readNatsToken, readPort, SHARED_ENV } from '../../agent-runtime/protocol/shared-env.ts';
+import { commaList, ConfigError, envText, readKvReplicas, readLogLevel, readNamespace, readNatsServers, readNatsToken, readPort, SHARED_ENV } from '../../agent-runtime/protocol/shared-env.ts';
 import type { Env } from '../../agent-runtime/protocol/shared-env.ts';
 import { isDnsLabel } from '../../agent-runtime/protocol/limits.ts';
 
@@ -51,10 +51,7 @@ export const LEASE_NAME = 'colony-controller';
 export const DEFAULT_CONTROLLER_HEALTH_PORT = 8080;
 
 function list(env: Env, name: string): string[] {
-  return (env[name] ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
+  return commaList(env[name]);
 }
 
 function namespaces(env: Env, name: string): string[] {

@@ -3,6 +3,7 @@ import { watchKv } from '../../agent-runtime/client/kv-watch.ts';
 import type { KvWatchHandle } from '../../agent-runtime/client/kv-watch.ts';
 import { errorField } from '../../agent-runtime/observability/log.ts';
 import type { StructuredLogger } from '../../agent-runtime/observability/log.ts';
+import { agentOfWakeKey, namespaceWakeFilter } from '../../agent-runtime/protocol/subjects.ts';
 import { wakeTimeOf } from '../../agent-runtime/protocol/wake.ts';
 import type { WakeEntry } from '../../agent-runtime/protocol/wake.ts';
 
@@ -30,9 +31,9 @@ export class WakeWatch {
   async start(): Promise<void> {
     this.#watch = watchKv(
       this.#kv,
-      `${this.#namespace}.>`,
+      namespaceWakeFilter(this.#namespace),
       (entry) => {
-        const agent = entry.key.split('.')[1];
+        const agent = agentOfWakeKey(entry.key);
         if (!agent) return;
         let keys = this.#entries.get(agent);
         if (entry.operation !== 'PUT') {
