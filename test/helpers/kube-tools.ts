@@ -20,7 +20,7 @@ export interface KubeTools {
   helm: string;
 }
 
-type Log = (line: string) => void;
+export type Log = (line: string) => void;
 
 function go(): string {
   if (existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go';
@@ -28,7 +28,7 @@ function go(): string {
 }
 
 /** Runs a Go command, streaming its output as progress; rejects with the tail of the output. */
-function goRun(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; log: Log }): Promise<void> {
+export function goRun(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; log: Log }): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(go(), args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -47,7 +47,7 @@ function goRun(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv;
 }
 
 /** Builds one binary into `target` (atomically: concurrent builders never see half a file). */
-async function install(target: string, build: (outDir: string) => Promise<string>, log: Log): Promise<string> {
+export async function install(target: string, build: (outDir: string) => Promise<string>, log: Log): Promise<string> {
   if (existsSync(target)) return target;
   const started = Date.now();
   const outDir = `${target}.build-${process.pid}`;
@@ -82,13 +82,14 @@ async function siblingReplaces(module: string, version: string, siblingVersion: 
 }
 
 /** Builds `commands` (package paths of `module`) into `dir`, through a module that requires it. */
-async function buildFromModule(
+export async function buildFromModule(
   dir: string,
   module: string,
   version: string,
   siblingVersion: string,
   commands: { name: string; path: string }[],
   log: Log,
+  ldflags?: string,
 ): Promise<void> {
   if (commands.every((c) => existsSync(join(dir, c.name)))) return;
   await mkdir(dir, { recursive: true });
@@ -102,7 +103,7 @@ async function buildFromModule(
   const started = Date.now();
   const out = join(dir, `out-${process.pid}`);
   await mkdir(out, { recursive: true });
-  await goRun(['build', '-o', out, ...commands.map((c) => c.path)], { cwd: src, env, log });
+  await goRun(['build', '-o', out, ...(ldflags ? ['-ldflags', ldflags] : []), ...commands.map((c) => c.path)], { cwd: src, env, log });
   for (const command of commands) {
     // `go build -o dir` names each binary after the last element of its path that is not a major version.
     const built = command.path.split('/').filter((part) => !/^v\d+$/.test(part)).at(-1) as string;

@@ -1,0 +1,3 @@
+module colony.dev/pause
+
+go 1.22
