@@ -39,6 +39,8 @@ export interface PodStatusRecord {
   state: PodState | 'pending' | 'unresponsive';
   /** Why it is in that state, when there is more to say (what its watchdog reported, how long it has been silent). */
   note?: string | undefined;
+  /** What the scheduler said when it could not place the pod (Kubernetes: no node fits its resources, selector or taints). */
+  unschedulable?: string | undefined;
   /** Chosen for removal: its partitions are moving away. */
   leaving: boolean;
   /** How many partitions it serves (see PodHeartbeat.served). */

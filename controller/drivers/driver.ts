@@ -12,6 +12,8 @@ export interface DriverPod {
   detail: Record<string, unknown>;
   /** What the pod last reported about its own health, when it did (its watchdog: a blocked event loop and what runs). */
   note?: string | undefined;
+  /** What the scheduler said when it could not place the pod (Kubernetes); undefined once placed. */
+  unschedulable?: string | undefined;
 }
 
 /** A pod that ended without being told to: when, and why. */

@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Buckets } from '../../agent-runtime/client/buckets.ts';
 import { errorField } from '../../agent-runtime/observability/log.ts';
 import type { StructuredLogger } from '../../agent-runtime/observability/log.ts';
+import type { PodStatusRecord } from '../../agent-runtime/protocol/registry.ts';
 import type { AutoscalerTunables } from '../autoscaler/tunables.ts';
 import { Controller } from '../controller.ts';
 import type { AgentSpec } from '../manifest/agent-spec.ts';
@@ -16,6 +17,7 @@ import { KubernetesDriver } from '../drivers/kubernetes/kube-driver.ts';
 import { describe } from './api-errors.ts';
 import { agentStatus, invalidSpecStatus, sameStatus } from './status.ts';
 import type { AgentObject, AgentStatusFields } from './status.ts';
+import { UNSCHEDULABLE, unschedulable, unschedulableMessage } from './unschedulable.ts';
 
 export interface OperatorOptions {
   kc: KubeConfig;
@@ -60,6 +62,8 @@ export class Operator {
   /** Last status written and last decision reported, per Agent. */
   readonly #written = new Map<string, AgentStatusFields>();
   readonly #reportedDecisions = new Map<string, number>();
+  /** The last Unschedulable warning sent per Agent, while its pods cannot be scheduled. */
+  readonly #reportedUnschedulable = new Map<string, string>();
   readonly #watches: WatchedResource<AgentObject>[] = [];
   #timer: NodeJS.Timeout | undefined;
   #synced = false;
@@ -160,6 +164,7 @@ export class Operator {
     this.#specs.delete(id);
     this.#written.delete(id);
     this.#reportedDecisions.delete(id);
+    this.#reportedUnschedulable.delete(id);
     this.#scheduleApply(namespace);
   }
 
@@ -201,7 +206,7 @@ export class Operator {
     return controller;
   }
 
-  /** Writes changed statuses and sends an Event per new scaling decision. */
+  /** Writes changed statuses, sends an Event per new scaling decision, and a Warning when pods cannot be scheduled (once per message). */
   async #report(): Promise<void> {
     for (const [id, spec] of this.#specs) {
       const agent = this.#objects.get(id);
@@ -217,7 +222,21 @@ export class Operator {
         }
         this.#reportedDecisions.set(id, decision.at);
       }
+      await this.#reportUnschedulable(id, status.pods);
     }
+  }
+
+  /** A Warning when the Agent's pods start being unschedulable, or the scheduler's words change; nothing while they stay the same. */
+  async #reportUnschedulable(id: string, pods: readonly PodStatusRecord[]): Promise<void> {
+    const stuck = unschedulable(pods);
+    const message = stuck && unschedulableMessage(stuck);
+    if (message === this.#reportedUnschedulable.get(id)) return;
+    if (message === undefined) {
+      this.#reportedUnschedulable.delete(id);
+      return;
+    }
+    this.#reportedUnschedulable.set(id, message);
+    await this.#event(id, 'Warning', UNSCHEDULABLE, message);
   }
 
   async #writeStatus(id: string, status: AgentStatusFields): Promise<void> {

@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AgentStatus } from '../reconcile/describe.ts';
 import type { AgentSpec } from '../manifest/agent-spec.ts';
 import { podSelector } from './resources/builders.ts';
+import { UNSCHEDULABLE, unschedulable, unschedulableMessage } from './unschedulable.ts';
 
 /** An Agent object as the API server returns it. */
 export interface AgentObject extends KubernetesObject {
@@ -56,12 +57,17 @@ export function agentStatus(agent: AgentObject, spec: AgentSpec, status: AgentSt
   const served = status.partitionsServed;
   const leaving = status.pods.filter((pod) => pod.leaving).length;
   const restarting = status.pods.filter((pod) => pod.restarts > 0 && pod.state === 'pending');
+  const stuck = unschedulable(status.pods);
+  const stuckMessage = stuck && unschedulableMessage(stuck);
+  // No pod ready because none has a node: the Ready reason (the Status column of `kubectl get agents`) says so.
   const ready =
     wanted === 0
       ? condition('Ready', status.pods.length === 0 ? 'True' : 'False', 'ScaledToZero', 'no pods: the next call starts one', previous, now, generation)
       : served === status.partitions && status.readyReplicas >= Math.min(wanted, 1)
         ? condition('Ready', 'True', 'AllPartitionsServed', `${status.readyReplicas} pods serve all ${status.partitions} partitions`, previous, now, generation)
-        : condition('Ready', 'False', status.readyReplicas === 0 ? 'PodsStarting' : 'PartitionsMoving', `${served}/${status.partitions} partitions served by ${status.readyReplicas} ready pods`, previous, now, generation);
+        : status.readyReplicas === 0 && stuckMessage
+          ? condition('Ready', 'False', UNSCHEDULABLE, stuckMessage, previous, now, generation)
+          : condition('Ready', 'False', status.readyReplicas === 0 ? 'PodsStarting' : 'PartitionsMoving', `${served}/${status.partitions} partitions served by ${status.readyReplicas} ready pods`, previous, now, generation);
   const scalingNow = status.readyReplicas !== wanted || leaving > 0;
   const scaling = condition(
     'Scaling',
@@ -72,10 +78,13 @@ export function agentStatus(agent: AgentObject, spec: AgentSpec, status: AgentSt
     now,
     generation,
   );
-  const degraded =
-    restarting.length > 0
-      ? condition('Degraded', 'True', 'PodsRestarting', `pods restarting: ${restarting.map((p) => `${p.podId} (${p.restarts} restarts)`).join(', ')}`, previous, now, generation)
-      : condition('Degraded', 'False', 'Healthy', 'no pod is failing', previous, now, generation);
+  // Every problem is in the message; the reason is the first one's.
+  const problems: [string, string][] = [];
+  if (stuckMessage) problems.push([UNSCHEDULABLE, stuckMessage]);
+  if (restarting.length > 0) problems.push(['PodsRestarting', `pods restarting: ${restarting.map((p) => `${p.podId} (${p.restarts} restarts)`).join(', ')}`]);
+  const degraded = problems[0]
+    ? condition('Degraded', 'True', problems[0][0], problems.map(([, message]) => message).join('; '), previous, now, generation)
+    : condition('Degraded', 'False', 'Healthy', 'no pod is failing', previous, now, generation);
   return {
     observedGeneration: generation,
     replicas: wanted,

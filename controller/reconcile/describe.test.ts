@@ -87,4 +87,11 @@ describe('isSettled', () => {
     expect(status.pods[1]?.note).toBeUndefined();
     expect(status.exits).toEqual([{ podId: 'z', at: 500, reason: 'exited with code 3' }]);
   });
+
+  it("passes on what the scheduler said of a pod it cannot place, and shows it as the pending pod's note", () => {
+    const message = '0/1 nodes are available: 1 Insufficient nvidia.com/gpu.';
+    const status = describeAgent(input({ pods: [driverPod('b'), driverPod('c', { unschedulable: message })], live: [heartbeat('b', [0, 1, 2, 3])] }));
+    expect(status.pods[1]).toMatchObject({ podId: 'c', state: 'pending', unschedulable: message, note: `cannot be scheduled: ${message}` });
+    expect(status.pods[0]?.unschedulable).toBeUndefined();
+  });
 });

@@ -35,11 +35,13 @@ export function describeAgent(input: DescribeInput): AgentStatus {
     const heartbeat = live.get(pod.podId);
     const silentSince = silent.get(pod.podId);
     const quiet = silentSince === undefined ? undefined : `no heartbeat for ${Math.round((input.now - silentSince) / 1_000)} s; its partitions went to other pods and a new pod was started in its place`;
-    const note = [pod.note, quiet].filter((part) => part !== undefined).join('; ');
+    const unplaced = pod.unschedulable === undefined ? undefined : `cannot be scheduled: ${pod.unschedulable}`;
+    const note = [pod.note, quiet, unplaced].filter((part) => part !== undefined).join('; ');
     return {
       podId: pod.podId,
       state: heartbeat?.state ?? (silentSince === undefined ? 'pending' : 'unresponsive'),
       ...(note && !heartbeat ? { note } : {}),
+      ...(pod.unschedulable === undefined ? {} : { unschedulable: pod.unschedulable }),
       // Chosen for removal, or on its way out by itself (told to stop; a pod that reports draining is not chosen again).
       leaving: input.leaving.includes(pod.podId) || heartbeat?.state === 'draining',
       served: heartbeat?.served.length ?? 0,

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import type { PodHeartbeat } from '../../agent-runtime/protocol/placement.ts';
 import { heartbeatSubject } from '../../agent-runtime/protocol/subjects.ts';
 import { CHART, RELEASE, startKubePlatform, SYSTEM_NAMESPACE as SYSTEM, TEST_RUNTIME_IMAGE as RUNTIME_IMAGE } from '../helpers/kube-platform.ts';
@@ -105,7 +105,10 @@ describe('the controller on Kubernetes', () => {
 
   it('places an Agent on GPU nodes: resources, node selector and tolerations reach its pods', async () => {
     await kubectl('apply', '-f', GPU);
-    const manifest = parse(await readFile(GPU, 'utf8')) as { metadata: { name: string; namespace?: string } };
+    // The file holds the ConfigMap with the code, then the Agent.
+    const manifest = parseAllDocuments(await readFile(GPU, 'utf8'))
+      .map((document) => document.toJS() as { kind: string; metadata: { name: string; namespace?: string } })
+      .find((object) => object.kind === 'Agent')!;
     const { name } = manifest.metadata;
     const namespace = manifest.metadata.namespace ?? 'default';
     await expect

@@ -11,6 +11,7 @@ import { watchResource } from '../../kubernetes/informer.ts';
 import type { WatchedResource } from '../../kubernetes/informer.ts';
 import { buildConfigMap, buildDeployment, buildNatsSecret, configHash } from '../../kubernetes/resources/builders.ts';
 import { configMapName, deploymentName, natsSecretName } from '../../kubernetes/resources/names.ts';
+import { schedulerMessage } from '../../kubernetes/unschedulable.ts';
 
 export const FIELD_MANAGER = 'colony-controller';
 /** Pods chosen for removal get this deletion cost: the ReplicaSet removes them first when it shrinks. */
@@ -181,6 +182,7 @@ export class KubernetesDriver implements PodDriver {
       startedAt: pod.status?.startTime ? new Date(pod.status.startTime).getTime() : Date.parse(String(pod.metadata?.creationTimestamp ?? '')) || 0,
       restarts: (pod.status?.containerStatuses ?? []).reduce((sum, status) => sum + status.restartCount, 0),
       detail: { phase: pod.status?.phase, node: pod.spec?.nodeName, terminating: pod.metadata?.deletionTimestamp !== undefined },
+      unschedulable: schedulerMessage(pod),
     }));
   }
 
