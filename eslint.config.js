@@ -69,7 +69,7 @@ export default tseslint.config(
   },
   {
     // Tool configuration files are loaded by their tools, which expect a default export.
-    files: ['eslint.config.js', 'vitest.config.ts'],
+    files: ['eslint.config.js', 'vitest.config.ts', 'vitest.realnode.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

@@ -18,7 +18,7 @@ import { ColonyError } from '../protocol/errors.ts';
 import { STATUS_OK } from '../protocol/headers.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/limits.ts';
 import type { PodHeartbeat, PodState } from '../protocol/placement.ts';
-import { heartbeatSubject, registryApiKey } from '../protocol/subjects.ts';
+import { heartbeatSubject, registryApiKey, WAKE_BUCKET } from '../protocol/subjects.ts';
 import { ReminderScheduler } from '../reminders/scheduler.ts';
 import { KvWakeIndex } from '../reminders/wake-index.ts';
 import { KvStateStore } from '../state/state-store.ts';
@@ -145,7 +145,7 @@ export class Host {
       maxPayloadBytes,
     });
     const scheduler = new ReminderScheduler({
-      index: new KvWakeIndex(buckets.wake, config.namespace, config.agent),
+      index: new KvWakeIndex(buckets.wake, this.#nc, WAKE_BUCKET, config.namespace, config.agent),
       wake: (key, partition) => this.#wake(key, partition),
       log: this.#log,
       now: this.#now,

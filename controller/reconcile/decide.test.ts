@@ -44,6 +44,10 @@ describe('decideReconcile: scale-down', () => {
     expect(decision.state.leaving).toEqual([]);
   });
 
+  it('never gives partitions to a pod it is removing (on a real node, that pod came back serving and the ReplicaSet replaced it, again and again)', () => {
+    expect(decideReconcile(input(pods()), NOW).eligible).toEqual(['b']);
+  });
+
   it('does not choose a draining pod again: once it reports draining it is not counted, chosen or removed again', () => {
     const [first, second] = reconcileTimes(2, (_, i) => input(pods(i === 0 ? 'running' : 'draining')));
     expect(first?.removable).toEqual(['a']);

@@ -103,7 +103,9 @@ export function decideReconcile(input: ReconcileInput, now: number, tunables: Au
   // A leaving pod is removed once it serves no partition (it released them all) or is not live.
   const removable = chosen.filter((podId) => (liveById.get(podId)?.served.length ?? 0) === 0);
   const leaving = chosen.filter((podId) => !removable.includes(podId));
-  const eligible = runningStaying(input.live, leaving);
+  // Not the removable ones either: a pod given partitions after the driver was told to stop it comes back
+  // serving, is chosen again, and is replaced while it drains (a real ReplicaSet multiplied the pods).
+  const eligible = runningStaying(input.live, chosen);
   return {
     replicas: wanted.replicas,
     reason: wanted.reason,

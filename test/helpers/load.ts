@@ -2,8 +2,8 @@
 export interface LoadRecorder {
   /** Calls that got 200, per key. */
   acknowledged: Map<string, number>;
-  /** Calls that failed, with their status and body. */
-  failures: { status: number; body: string }[];
+  /** Calls that failed, with their key, status and body (status 0: no HTTP answer, the body says why). */
+  failures: { key: string; status: number; body: string }[];
   sent: number;
   stop(): Promise<void>;
 }
@@ -20,14 +20,21 @@ export function startLoad(
       n += 1;
       const key = options.keys[(index + n) % options.keys.length] as string;
       recorder.sent += 1;
-      const response = await fetch(`${gatewayUrl}/v1/agents/${options.agent}/${encodeURIComponent(key)}/${options.method}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-colony-timeout': options.timeout ?? '20s' },
-        body: JSON.stringify(options.input ?? { by: 1 }),
-      });
-      const body = await response.text();
-      if (response.status === 200) recorder.acknowledged.set(key, (recorder.acknowledged.get(key) ?? 0) + 1);
-      else recorder.failures.push({ status: response.status, body });
+      let status = 0;
+      let body: string;
+      try {
+        const response = await fetch(`${gatewayUrl}/v1/agents/${options.agent}/${encodeURIComponent(key)}/${options.method}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-colony-timeout': options.timeout ?? '20s' },
+          body: JSON.stringify(options.input ?? { by: 1 }),
+        });
+        status = response.status;
+        body = await response.text();
+      } catch (error) {
+        body = `no answer: ${(error as Error).message} (${String((error as { cause?: unknown }).cause ?? '')})`;
+      }
+      if (status === 200) recorder.acknowledged.set(key, (recorder.acknowledged.get(key) ?? 0) + 1);
+      else recorder.failures.push({ key, status, body });
     }
   };
   const workers = Array.from({ length: options.workers ?? 4 }, (_, i) => worker(i));

@@ -1,0 +1,225 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoad } from '../helpers/load.ts';
+import type { LoadRecorder } from '../helpers/load.ts';
+import { cluster } from './cluster-access.ts';
+import type { Cluster } from './cluster-access.ts';
+
+const COUNTER = fileURLToPath(new URL('../../examples/k8s/counter.yaml', import.meta.url));
+const GPU = fileURLToPath(new URL('../../examples/k8s/gpu-agent.yaml', import.meta.url));
+const ACCOUNT = fileURLToPath(new URL('../../examples/account', import.meta.url));
+const BUSY = fileURLToPath(new URL('../fixtures/agents/busy', import.meta.url));
+const SLEEPY = fileURLToPath(new URL('../fixtures/agents/sleepy', import.meta.url));
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const report = (line: string): void => void process.stderr.write(`[realnode] ${line}\n`);
+
+/** Every acknowledged increment counted once: a key's count is its acknowledged calls, plus at most its failed ones. */
+async function expectCounted(c: Cluster, load: LoadRecorder, keys: string[]): Promise<void> {
+  for (const key of keys) {
+    const { body } = await c.call('counter', key, 'get');
+    const acknowledged = load.acknowledged.get(key) ?? 0;
+    const failed = load.failures.filter((f) => f.key === key).length;
+    const count = (body as { count: number }).count;
+    expect(count, `counter/${key}: ${acknowledged} acknowledged, ${failed} failed`).toBeGreaterThanOrEqual(acknowledged);
+    expect(count, `counter/${key}: ${acknowledged} acknowledged, ${failed} failed`).toBeLessThanOrEqual(acknowledged + failed);
+  }
+}
+
+/**
+ * The chart installed for real on a real node, with its default values, and
+ * a user's path through it: kubectl apply, curl, kubectl scale, pods deleted
+ * and rolled under load, the controller's leader lost, a GPU Agent, and
+ * helm uninstall. Each step as docs/kubernetes.md tells it.
+ */
+describe('Colony on a real node, default values', () => {
+  let c: Cluster;
+
+  beforeAll(async () => {
+    c = cluster();
+    const t = c.node.timings;
+    report(`node Ready ${seconds(t.nodeReadyMs)}, images built ${seconds(t.imagesBuiltMs)}, imported ${seconds(t.imagesImportedMs)}`);
+    report(`images: ${c.node.images.map((i) => `${i.ref} ${(i.bytes / 1e6).toFixed(0)} MB`).join(', ')}`);
+    report(`helm upgrade --install --wait (default values): ${seconds(await c.install('default'))}`);
+  });
+
+  afterAll(async () => {
+    // The last test uninstalls; this is for a run that failed before it.
+    if (c && (await c.helm(['status', 'colony', '-n', 'colony-system'])).code === 0) await c.uninstall();
+  });
+
+  it('runs the chart as non-root with read-only root filesystems', async () => {
+    const pods = await c.json<{ items: { metadata: { name: string }; status: { phase: string } }[] }>(['get', 'pods', '-n', 'colony-system']);
+    expect(pods.items.map((p) => p.status.phase)).toEqual(pods.items.map(() => 'Running'));
+    for (const target of ['deploy/colony-gateway', 'deploy/colony-controller', 'statefulset/colony-nats']) {
+      const id = await c.kubectl(['-n', 'colony-system', 'exec', target, '--', 'id', '-u']);
+      expect(id.stdout.trim(), `${target}: ${id.stderr}`).toBe('65532');
+      const write = await c.kubectl(['-n', 'colony-system', 'exec', target, '--', 'touch', '/probe']);
+      expect(write.code, target).not.toBe(0);
+      expect(write.stderr, target).toMatch(/Read-only file system/);
+    }
+  });
+
+  it('kubectl apply -f examples/k8s/counter.yaml → a runtime pod → curl the NodePort → {"count":2}', async () => {
+    const applied = Date.now();
+    await c.must(['apply', '-f', COUNTER]);
+    await expect.poll(() => c.runningPods('counter'), { timeout: 90_000, interval: 250 }).toHaveLength(1);
+    let first = { status: 0, body: undefined as unknown };
+    await expect.poll(async () => (first = await c.call('counter', 'alice', 'increment', { by: 2 })).status, { timeout: 60_000, interval: 250 }).toBe(200);
+    report(`kubectl apply → first call answered: ${seconds(Date.now() - applied)}`);
+    expect(first.body).toEqual({ count: 2 });
+    const curl = await fetch(`${c.gateway}/v1/agents/counter/alice/increment`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"by":2}' });
+    expect(await curl.json()).toEqual({ count: 4 });
+    await expect
+      .poll(async () => (await c.must(['get', 'agents'])).trim(), { timeout: 30_000, interval: 500 })
+      .toMatch(/^counter\s+auto\s+1\s+1\s+64\/64\s+\d+\s+AllPartitionsServed\s+/m);
+    const runtime = (await c.runningPods('counter'))[0] as string;
+    expect((await c.kubectl(['exec', runtime, '--', 'id', '-u'])).stdout.trim()).toBe('65532');
+    expect((await c.kubectl(['exec', runtime, '--', 'touch', '/app/probe'])).stderr).toMatch(/Read-only file system/);
+  });
+
+  it('colony manifest examples/account | kubectl apply -f - → a transfer between two accounts', async () => {
+    await c.applyManifestOf(ACCOUNT);
+    await expect.poll(async () => (await c.call('account', 'ann', 'deposit', { amount: 100 })).status, { timeout: 90_000, interval: 500 }).toBe(200);
+    expect(await c.call('account', 'ann', 'transfer', { to: 'bob', amount: 30 })).toEqual({ status: 200, body: { balance: 70 } });
+    expect((await c.call('account', 'bob', 'balance')).body).toEqual({ balance: 30 });
+    expect((await c.call('account', 'ann', 'transfer', { to: 'bob', amount: 71 })).status).toBe(409);
+    await c.must(['delete', 'agent', 'account']);
+  });
+
+  it('kubectl scale agent/counter --replicas=3 and back to 1 under load: partitions move, no call fails, nothing lost', async () => {
+    await c.must(['patch', 'agent', 'counter', '--type=merge', '-p', '{"spec":{"scaling":{"mode":"manual","replicas":1}}}']);
+    const keys = Array.from({ length: 16 }, (_, i) => `s${i}`);
+    const load = startLoad(c.gateway, { agent: 'counter', method: 'increment', keys, workers: 4 });
+    await c.must(['scale', 'agent/counter', '--replicas=3']);
+    await expect.poll(() => c.runningPods('counter'), { timeout: 90_000, interval: 500 }).toHaveLength(3);
+    const status = async () => (await c.json<{ status?: { readyReplicas?: number; partitionsServed?: number } }>(['get', 'agent', 'counter'])).status;
+    await expect.poll(async () => (await status())?.readyReplicas, { timeout: 60_000, interval: 500 }).toBe(3);
+    await c.must(['scale', 'agent/counter', '--replicas=1']);
+    await expect.poll(() => c.runningPods('counter'), { timeout: 90_000, interval: 500 }).toHaveLength(1);
+    await expect.poll(async () => (await status())?.partitionsServed, { timeout: 30_000, interval: 500 }).toBe(64);
+    await load.stop();
+    expect(load.failures).toEqual([]);
+    expect(load.sent).toBeGreaterThan(100);
+    await expectCounted(c, load, keys);
+  });
+
+  it('autoscales under load: pods are added while turns pile up, and no call fails', async () => {
+    await c.applyManifestOf(BUSY);
+    await expect.poll(() => c.runningPods('busy'), { timeout: 90_000, interval: 500 }).toHaveLength(1);
+    const keys = Array.from({ length: 24 }, (_, i) => `b${i}`);
+    const load = startLoad(c.gateway, { agent: 'busy', method: 'work', keys, workers: 16, input: {} });
+    await expect.poll(async () => (await c.runningPods('busy')).length, { timeout: 60_000, interval: 500 }).toBeGreaterThan(1);
+    const reason = await c.must(['get', 'agent', 'busy', '-o', 'jsonpath={.status.scalingReason}']);
+    report(`busy scaled to ${(await c.runningPods('busy')).length} pods: ${reason}`);
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await load.stop();
+    expect(load.failures).toEqual([]);
+    await c.must(['delete', 'agent', 'busy']);
+  });
+
+  it('scales an Agent to zero when quiet, and back through the gateway on the next call', async () => {
+    await c.applyManifestOf(SLEEPY);
+    const replicas = () => c.must(['get', 'deployment', 'sleepy', '-o', 'jsonpath={.spec.replicas}']).catch(() => '');
+    await expect.poll(replicas, { timeout: 60_000, interval: 500 }).toBe('0');
+    const woke = Date.now();
+    const { status } = await c.call('sleepy', 'nap', 'hello');
+    report(`a call to an Agent at zero answered in ${seconds(Date.now() - woke)} (a pod started for it)`);
+    expect(status).toBe(200);
+    expect(await replicas()).toBe('1');
+    await expect.poll(replicas, { timeout: 60_000, interval: 500 }).toBe('0');
+    await c.must(['delete', 'agent', 'sleepy']);
+  });
+
+  it('kubectl delete pod of a runtime pod under load: no acknowledged increment lost or doubled', async () => {
+    await c.must(['scale', 'agent/counter', '--replicas=2']);
+    await expect.poll(() => c.runningPods('counter'), { timeout: 90_000, interval: 500 }).toHaveLength(2);
+    const keys = Array.from({ length: 16 }, (_, i) => `d${i}`);
+    const load = startLoad(c.gateway, { agent: 'counter', method: 'increment', keys, workers: 4 });
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const [victim] = await c.runningPods('counter');
+    await c.must(['delete', 'pod', victim as string]);
+    await expect.poll(async () => (await c.runningPods('counter')).filter((p) => p !== victim), { timeout: 90_000, interval: 500 }).toHaveLength(2);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await load.stop();
+    report(`delete pod under load: ${load.sent} calls, ${load.failures.length} failed`);
+    expect(load.failures).toEqual([]);
+    await expectCounted(c, load, keys);
+  });
+
+  it("rolls the Agent's code under load: no call fails, and the new code serves after", async () => {
+    const keys = Array.from({ length: 16 }, (_, i) => `r${i}`);
+    const before = await c.runningPods('counter');
+    const load = startLoad(c.gateway, { agent: 'counter', method: 'get', keys, workers: 4, input: {} });
+    const manifest = await readFile(COUNTER, 'utf8');
+    const changed = manifest.replace('ctx.state.count += input.by ?? 1;', 'ctx.state.count += (input.by ?? 1) * 10;');
+    expect(changed).not.toBe(manifest);
+    await c.must(['apply', '-f', '-'], changed);
+    await expect.poll(async () => (await c.runningPods('counter')).filter((p) => !before.includes(p)), { timeout: 120_000, interval: 500 }).toHaveLength(2);
+    await expect.poll(async () => (await c.runningPods('counter')).length, { timeout: 60_000, interval: 500 }).toBe(2);
+    await load.stop();
+    expect(load.failures).toEqual([]);
+    expect((await c.call('counter', 'tenfold', 'increment', { by: 1 })).body).toEqual({ count: 10 });
+    await c.must(['apply', '-f', COUNTER]);
+  });
+
+  it("loses the controller's leader pod: the other takes over and the next change is applied", async () => {
+    const holder = () => c.must(['-n', 'colony-system', 'get', 'lease', 'colony-controller', '-o', 'jsonpath={.spec.holderIdentity}']);
+    const leader = await holder();
+    expect(leader).toMatch(/^colony-controller-/);
+    const keys = ['l0', 'l1', 'l2', 'l3'];
+    const load = startLoad(c.gateway, { agent: 'counter', method: 'increment', keys, workers: 2 });
+    const lost = Date.now();
+    await c.must(['-n', 'colony-system', 'delete', 'pod', leader]);
+    await expect.poll(holder, { timeout: 60_000, interval: 250 }).toMatch(/^colony-controller-/);
+    await expect.poll(async () => (await holder()) !== leader && (await holder()) !== '', { timeout: 60_000, interval: 250 }).toBe(true);
+    report(`leader ${leader} deleted; ${await holder()} leads after ${seconds(Date.now() - lost)}`);
+    await c.must(['scale', 'agent/counter', '--replicas=1']);
+    await expect.poll(() => c.runningPods('counter'), { timeout: 90_000, interval: 500 }).toHaveLength(1);
+    await load.stop();
+    expect(load.failures).toEqual([]);
+    await expectCounted(c, load, keys);
+  });
+
+  it('places the GPU Agent only on a node with a free GPU, and says in words why a second pod is Pending', async () => {
+    const node = c.node.nodeName;
+    await c.must(['label', 'node', node, 'nvidia.com/gpu.present=true', '--overwrite']);
+    // What the NVIDIA device plugin would do: advertise one GPU in the node's status.
+    await c.must(['patch', 'node', node, '--subresource=status', '--type=json', '-p', '[{"op":"add","path":"/status/capacity/nvidia.com~1gpu","value":"1"}]']);
+    await expect.poll(() => c.must(['get', 'node', node, '-o', 'jsonpath={.status.allocatable.nvidia\\.com/gpu}']), { timeout: 30_000, interval: 500 }).toBe('1');
+    await c.must(['apply', '-f', GPU]);
+    await expect.poll(() => c.runningPods('embedder'), { timeout: 90_000, interval: 500 }).toHaveLength(1);
+    const placed = await c.json<{ items: { spec: { nodeName: string } }[] }>(['get', 'pods', '-l', 'colony.dev/agent=embedder']);
+    expect(placed.items.map((p) => p.spec.nodeName)).toEqual([node]);
+    await expect.poll(async () => (await c.call('embedder', 'doc', 'embed', { text: 'hello' })).status, { timeout: 60_000, interval: 500 }).toBe(200);
+    await c.must(['scale', 'agent/embedder', '--replicas=2']);
+    const degraded = async () =>
+      (await c.json<{ status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }>(['get', 'agent', 'embedder'])).status?.conditions?.find(
+        (cond) => cond.type === 'Degraded',
+      );
+    await expect.poll(degraded, { timeout: 60_000, interval: 500 }).toMatchObject({ status: 'True', reason: 'Unschedulable' });
+    expect((await degraded())?.message).toMatch(/^1 of 2 pods cannot be scheduled: 0\/1 nodes are available: .*Insufficient nvidia\.com\/gpu/);
+    const events = await c.must(['get', 'events', '--field-selector', 'involvedObject.kind=Agent,involvedObject.name=embedder,reason=Unschedulable', '-o', 'jsonpath={.items[*].message}']);
+    expect(events).toMatch(/Insufficient nvidia\.com\/gpu/);
+    expect((await c.must(['get', 'agents', 'embedder'])).trim()).toMatch(/embedder\s+manual\s+2\s+1\s+/);
+    await c.must(['delete', '-f', GPU]);
+    await c.must(['label', 'node', node, 'nvidia.com/gpu.present-']);
+  });
+
+  it('helm uninstall leaves nothing behind but the NATS volume claims (and the CRD)', async () => {
+    await c.kubectl(['delete', 'agents', '--all', '--wait=true', '--timeout=120s']);
+    await expect.poll(() => c.must(['get', 'deployments,pods', '-n', 'default', '-l', 'app.kubernetes.io/part-of=colony', '-o', 'name']), { timeout: 90_000, interval: 500 }).toBe('');
+    const removed = await c.helm(['uninstall', 'colony', '-n', 'colony-system', '--wait', '--timeout', '2m']);
+    expect(removed.code, removed.stderr).toBe(0);
+    await expect.poll(() => c.must(['get', 'pods', '-n', 'colony-system', '-o', 'name']), { timeout: 90_000, interval: 500 }).toBe('');
+    const left = await c.must([
+      'get', 'all,configmaps,secrets,serviceaccounts,roles,rolebindings,networkpolicies,poddisruptionbudgets,leases,persistentvolumeclaims',
+      '-n', 'colony-system', '-o', 'name',
+    ]);
+    const leftover = left.split('\n').filter((name) => name && !['configmap/kube-root-ca.crt', 'serviceaccount/default'].includes(name));
+    expect(leftover).toEqual(['persistentvolumeclaim/data-colony-nats-0']);
+    expect(await c.must(['get', 'clusterroles,clusterrolebindings', '-o', 'name'])).not.toMatch(/colony/);
+    expect(await c.must(['get', 'crd', '-o', 'name'])).toMatch(/agents\.colony\.dev/);
+  });
+});
