@@ -10,7 +10,7 @@ import { openBuckets } from '../agent-runtime/client/buckets.ts';
 import { startHealthServer } from '../agent-runtime/observability/health-server.ts';
 import { createLogger, errorField } from '../agent-runtime/observability/log.ts';
 import { loadConfig } from './kubernetes/config.ts';
-import { LeaderElector } from './kubernetes/leader.ts';
+import { LeaderElector, leaseOwner } from './kubernetes/leader.ts';
 import { Operator } from './kubernetes/operator.ts';
 
 async function main(): Promise<void> {
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     namespace: config.leaseNamespace,
     name: config.leaseName,
     identity: config.identity,
+    owner: await leaseOwner(kc, config.leaseNamespace, config.leaseOwner, log),
     log,
     onStartedLeading: () => {
       operator = new Operator({

@@ -16,6 +16,8 @@ export const CONTROLLER_ENV = {
   watchNamespaces: 'COLONY_WATCH_NAMESPACES',
   leaseNamespace: 'COLONY_LEASE_NAMESPACE',
   leaseName: 'COLONY_LEASE_NAME',
+  /** A Deployment in the Lease's namespace that owns the Lease (the chart's controller): it goes when that goes. */
+  leaseOwner: 'COLONY_LEASE_OWNER',
   /** This replica's name (the downward API's metadata.name): its identity in leader election. */
   podName: 'COLONY_POD_NAME',
   runtimeImagePullPolicy: 'COLONY_RUNTIME_IMAGE_PULL_POLICY',
@@ -35,6 +37,8 @@ export interface OperatorConfig {
   /** Where the leader-election Lease lives (the controller's own namespace). */
   leaseNamespace: string;
   leaseName: string;
+  /** The name of the Deployment that owns the Lease, if any. */
+  leaseOwner: string | undefined;
   identity: string;
   healthPort: number;
   logLevel: LogLevel;
@@ -70,6 +74,7 @@ export function loadConfig(env: Env): Readonly<OperatorConfig> {
     watchNamespaces: namespaces(env, CONTROLLER_ENV.watchNamespaces),
     leaseNamespace: readNamespace(env, CONTROLLER_ENV.leaseNamespace, DEFAULT_LEASE_NAMESPACE),
     leaseName: envText(env, CONTROLLER_ENV.leaseName) ?? LEASE_NAME,
+    leaseOwner: envText(env, CONTROLLER_ENV.leaseOwner),
     identity: envText(env, CONTROLLER_ENV.podName) ?? `${hostname()}-${process.pid}`,
     healthPort: readPort(env, CONTROLLER_ENV.healthPort, DEFAULT_CONTROLLER_HEALTH_PORT),
     logLevel: readLogLevel(env),

@@ -1,5 +1,5 @@
-import { CoordinationV1Api, CoreV1Api, V1MicroTime } from '@kubernetes/client-node';
-import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, V1MicroTime } from '@kubernetes/client-node';
+import type { KubeConfig, V1Lease, V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import { errorField } from '../../agent-runtime/observability/log.ts';
 import type { StructuredLogger } from '../../agent-runtime/observability/log.ts';
 import { recordEvent } from './events.ts';
@@ -25,11 +25,38 @@ export function leaseStep(lease: V1Lease | undefined, me: string, now: number): 
   return now > renewed + durationMs ? 'acquire' : 'wait';
 }
 
+/**
+ * The Lease's metadata with `owner` among its owners: the chart's controller
+ * Deployment owns the Lease, so that `helm uninstall` (which deletes the
+ * Deployment) also removes it through garbage collection, even one written by
+ * a controller on its way out. Pure; the metadata is not changed in place.
+ */
+export function ownedLeaseMetadata(metadata: V1ObjectMeta, owner: V1OwnerReference | undefined): V1ObjectMeta {
+  if (!owner || metadata.ownerReferences?.some((ref) => ref.uid === owner.uid)) return metadata;
+  const others = (metadata.ownerReferences ?? []).filter((ref) => !(ref.kind === owner.kind && ref.name === owner.name));
+  return { ...metadata, ownerReferences: [...others, owner] };
+}
+
+/** The Deployment `name` as the owner of the Lease; undefined (and a warning) when there is none or it cannot be read. */
+export async function leaseOwner(kc: KubeConfig, namespace: string, name: string | undefined, log: StructuredLogger): Promise<V1OwnerReference | undefined> {
+  if (!name) return undefined;
+  try {
+    const deployment = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace });
+    const uid = deployment.metadata?.uid;
+    return uid ? { apiVersion: 'apps/v1', kind: 'Deployment', name, uid } : undefined;
+  } catch (error) {
+    log.warn(`could not read Deployment ${namespace}/${name}, the owner of the leader Lease (COLONY_LEASE_OWNER): the Lease will outlive an uninstall`, errorField(error));
+    return undefined;
+  }
+}
+
 export interface LeaderElectionOptions {
   kc: KubeConfig;
   namespace: string;
   name: string;
   identity: string;
+  /** What owns the Lease (the chart's controller Deployment); none: the Lease outlives the controller. */
+  owner?: V1OwnerReference | undefined;
   log: StructuredLogger;
   onStartedLeading(): void;
   /** Leadership lost (could not renew in time): stop acting at once; the process should exit. */
@@ -130,9 +157,10 @@ export class LeaderElector {
     };
     let written: V1Lease;
     try {
+      const { owner } = this.#options;
       written = lease
-        ? await this.#api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec } })
-        : await this.#api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } });
+        ? await this.#api.replaceNamespacedLease({ name, namespace, body: { ...lease, metadata: ownedLeaseMetadata(lease.metadata ?? {}, owner), spec } })
+        : await this.#api.createNamespacedLease({ namespace, body: { metadata: ownedLeaseMetadata({ name, namespace }, owner), spec } });
     } catch (error) {
       // 409: another candidate wrote the Lease first; we try again next tick.
       if (statusOf(error) === 409) return;

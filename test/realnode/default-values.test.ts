@@ -121,7 +121,7 @@ describe('Colony on a real node, default values', () => {
 
   it('scales an Agent to zero when quiet, and back through the gateway on the next call', async () => {
     await c.applyManifestOf(SLEEPY);
-    const replicas = () => c.must(['get', 'deployment', 'sleepy', '-o', 'jsonpath={.spec.replicas}']).catch(() => '');
+    const replicas = () => c.must(['get', 'deployment', 'sleepy-agent', '-o', 'jsonpath={.spec.replicas}']).catch(() => '');
     await expect.poll(replicas, { timeout: 60_000, interval: 500 }).toBe('0');
     const woke = Date.now();
     const { status } = await c.call('sleepy', 'nap', 'hello');
@@ -161,7 +161,13 @@ describe('Colony on a real node, default values', () => {
     await load.stop();
     expect(load.failures).toEqual([]);
     expect((await c.call('counter', 'tenfold', 'increment', { by: 1 })).body).toEqual({ count: 10 });
+    // Back to the example's code, and on until every pod serves it (a fresh key counts 1).
     await c.must(['apply', '-f', COUNTER]);
+    let attempt = 0;
+    await expect.poll(async () => (await c.call('counter', `once-${(attempt += 1)}`, 'increment', { by: 1 })).body, { timeout: 120_000, interval: 1_000 }).toEqual({ count: 1 });
+    await c.must(['rollout', 'status', 'deployment/counter-agent', '--timeout=120s']);
+    const settled = await c.runningPods('counter');
+    for (let i = 0; i < 20; i += 1) expect((await c.call('counter', `settled-${i}`, 'increment', { by: 1 })).body, settled.join(', ')).toEqual({ count: 1 });
   });
 
   it("loses the controller's leader pod: the other takes over and the next change is applied", async () => {

@@ -25,6 +25,8 @@ export function exec(command: string, args: string[], options: { input?: string;
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', (error) => resolve({ code: -1, stdout, stderr: `${stderr}${error.message}` }));
     child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // The command may exit before reading its input: its exit code says what happened.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { freePort } from '../../../cli/tools/nats-server.ts';
 import type { Log } from '../kube-tools.ts';
 import type { KubectlResult } from '../kube-cluster.ts';
 import { ensureNodeTools } from './binaries.ts';
+import { exec } from './chart.ts';
 import type { NodeTools } from './binaries.ts';
 import { netnsNow, removeNetwork, removePods, stopShims, unmountUnder } from './cleanup.ts';
 import { cniConfig, containerdConfig, corednsManifest, kubeconfig, kubeletConfig } from './config-files.ts';
@@ -60,16 +61,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
 }
 
 function kubectlRunner(tools: NodeTools, config: string) {
-  return (args: string[], options: { input?: string } = {}): Promise<KubectlResult> =>
-    new Promise((resolve) => {
-      const child = spawn(tools.kubectl, ['--kubeconfig', config, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      child.stdin.end(options.input ?? '');
-    });
+  return (args: string[], options: { input?: string } = {}): Promise<KubectlResult> => exec(tools.kubectl, ['--kubeconfig', config, ...args], options);
 }
 
 /** Tears down what a node left: pods, daemons, shims, mounts, network, folders. */
