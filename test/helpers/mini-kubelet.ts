@@ -53,6 +53,13 @@ export function startMiniKubelet(cluster: TestCluster, namespace: string, select
     return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
   };
 
+  const reportReady = async (name: string): Promise<void> => {
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const condition = (type: string) => ({ type, status: 'True', lastTransitionTime: now });
+    const status = { phase: 'Running', startTime: now, conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map(condition) };
+    await cluster.kubectl(['patch', 'pod', name, '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+  };
+
   const launch = async (pod: PodSpec): Promise<void> => {
     const container = pod.spec.containers[0];
     if (!container) return;
@@ -86,8 +93,18 @@ export function startMiniKubelet(cluster: TestCluster, namespace: string, select
     if (env.COLONY_TERMINATION_LOG) env.COLONY_TERMINATION_LOG = join(root, 'termination-log');
     const child = spawn(process.execPath, [RUNTIME], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
-    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    let reported = false;
+    const collect = (chunk: Buffer): void => {
+      output.push(chunk.toString());
+      // Once the runtime says it started, the pod is Running and Ready, as a kubelet reports it after the
+      // readiness probe passes: ReplicaSets rank and Deployments roll pods by it.
+      if (!reported && chunk.toString().includes('"pod started"')) {
+        reported = true;
+        void reportReady(pod.metadata.name);
+      }
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
     processes.set(pod.metadata.name, { child, output });
     child.on('exit', () => {
       if (processes.get(pod.metadata.name)?.child === child) processes.delete(pod.metadata.name);
