@@ -9,7 +9,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: sources.map((dir) => `${dir}/**/*.test.ts`),
+          // The test harnesses' pure parts are unit tested too.
+          include: [...sources.map((dir) => `${dir}/**/*.test.ts`), 'test/helpers/**/*.test.ts'],
         },
       },
       {

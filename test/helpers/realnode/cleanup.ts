@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -56,29 +56,46 @@ export async function unmountUnder(dirs: string[], log: Log): Promise<void> {
   if (mounts.length > 0) log(`unmounted ${mounts.length} mounts under ${dirs.join(', ')}`);
 }
 
-/** iptables rules in `table` whose line contains `marker`, as delete commands. */
-async function rulesWith(table: string, marker: string): Promise<string[][]> {
-  const { stdout } = await quiet('iptables-save', ['-t', table]);
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('-A ') && line.includes(marker))
-    .map((line) => ['-t', table, '-D', ...(line.slice(3).match(/"[^"]*"|\S+/g) ?? []).map((part) => part.replace(/^"|"$/g, ''))]);
+/**
+ * An iptables-restore script that deletes the NAT rules tagged with the CNI
+ * network's name and the CNI-* chains they use, and CNI-* chains left empty
+ * and unused (a cleanup cut short). Pure: from `iptables-save -t nat`'s text.
+ * The rules are given back verbatim, so their quoted comments stay intact.
+ */
+export function natCleanupScript(save: string, network: string): string | undefined {
+  const marker = `name: \\"${network}\\"`;
+  const lines = save.split('\n');
+  const ours = lines.filter((line) => line.startsWith('-A ') && line.includes(marker));
+  const chains = new Set<string>();
+  for (const line of ours) {
+    const owner = line.split(' ')[1] as string;
+    if (owner.startsWith('CNI-')) chains.add(owner);
+    const jump = / -j (CNI-[0-9a-f]+)/.exec(line)?.[1];
+    if (jump) chains.add(jump);
+  }
+  const declared = lines.filter((line) => line.startsWith(':CNI-')).map((line) => line.slice(1).split(' ')[0] as string);
+  const used = (chain: string) => lines.some((line) => line.startsWith('-A ') && (line.startsWith(`-A ${chain} `) || line.includes(` -j ${chain}`)) && !ours.includes(line));
+  for (const chain of declared) if (!used(chain)) chains.add(chain);
+  const deletes = ours.filter((line) => !chains.has(line.split(' ')[1] as string)).map((line) => `-D ${line.slice(3)}`);
+  if (deletes.length === 0 && chains.size === 0) return undefined;
+  return ['*nat', ...deletes, ...[...chains].map((chain) => `-F ${chain}`), ...[...chains].map((chain) => `-X ${chain}`), 'COMMIT', ''].join('\n');
+}
+
+function restore(script: string): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn('iptables-restore', ['--noflush'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    child.on('error', () => resolve());
+    child.on('exit', () => resolve());
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(script);
+  });
 }
 
 export async function removeNetwork(layout: NodeLayout, kubeProxy: string | undefined, netnsBefore: Set<string>, log: Log): Promise<void> {
   if (kubeProxy) await quiet(kubeProxy, ['--cleanup']);
   // NAT rules the bridge plugin's ipMasq added (tagged with the network's name), and their chains.
-  const masq = await rulesWith('nat', `name: "${layout.network}"`);
-  const chains = new Set<string>();
-  for (const rule of masq) {
-    const jump = rule.indexOf('-j');
-    if (jump >= 0 && rule[jump + 1]?.startsWith('CNI-')) chains.add(rule[jump + 1] as string);
-    await quiet('iptables', rule);
-  }
-  for (const chain of chains) {
-    await quiet('iptables', ['-t', 'nat', '-F', chain]);
-    await quiet('iptables', ['-t', 'nat', '-X', chain]);
-  }
+  const script = natCleanupScript((await quiet('iptables-save', ['-t', 'nat'])).stdout, layout.network);
+  if (script) await restore(script);
   // The kubelet's own chains (KUBE-FIREWALL drops non-local traffic to 127/8), for IPv4 and IPv6.
   for (const iptables of ['iptables', 'ip6tables']) {
     for (const hook of ['INPUT', 'OUTPUT']) {
