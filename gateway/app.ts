@@ -13,6 +13,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { observeFailedInvoke, registerInvokeRoute } from './routes/invoke.ts';
 import { withMethodNotAllowed } from './routes/method-not-allowed.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
+import { registerTopicRoutes } from './routes/topics.ts';
 
 /** Room left in a NATS message for the call's headers; the body may use the rest of max_payload. */
 export const HEADER_HEADROOM_BYTES = 8 * 1024;
@@ -109,6 +110,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         newCallId,
       });
       registerAgentRoutes(v1, { registry, namespace });
+      if (deps.topics) registerTopicRoutes(v1, { topics: deps.topics, closing: closing.signal, now, newEventId: newCallId });
       if (deps.workflows) {
         registerWorkflowRoutes(v1, {
           client: deps.client,

@@ -5,6 +5,7 @@ import type { ColonyClient } from '../agent-runtime/client/client.ts';
 import type { RegistryView } from '../agent-runtime/client/registry-view.ts';
 import type { StructuredLogger } from '../agent-runtime/observability/log.ts';
 import type { ApiTokens } from './auth.ts';
+import type { TopicRoutesOptions } from './routes/topics.ts';
 
 /** What the gateway needs of ColonyClient. */
 export type GatewayClient = Pick<ColonyClient, 'call' | 'partitionFor'>;
@@ -40,6 +41,8 @@ export interface GatewayDeps {
   newCallId?: () => string;
   /** Workflow records and journals; absent, the /v1/workflows routes are not served (suites about other routes). */
   workflows?: GatewayWorkflows | undefined;
+  /** Topic streams for POST /v1/topics/{topic}; absent, that route is not served (suites about other routes). */
+  topics?: TopicRoutesOptions['topics'] | undefined;
   /** Bearer tokens required on /v1 routes; undefined: open (health and metrics are always open). */
   apiTokens?: ApiTokens | undefined;
 }

@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { openBuckets } from '../agent-runtime/client/buckets.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../agent-runtime/protocol/limits.ts';
 import { ColonyClient } from '../agent-runtime/client/client.ts';
+import { TopicStreams } from '../agent-runtime/client/topic-streams.ts';
 import { openJournal } from '../agent-runtime/client/journal.ts';
 import { PlacementView } from '../agent-runtime/client/placement-view.ts';
 import { RegistryView } from '../agent-runtime/client/registry-view.ts';
@@ -123,6 +124,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     // Not ready once closing, too: buildGateway's /readyz says so.
     isReady: () => connection.connected(),
     workflows: { records: buckets.workflows, journal },
+    topics: new TopicStreams(nc, namespace, { replicas: options.kvReplicas }),
     apiTokens: options.apiTokens,
   });
   let closed: Promise<void> | undefined;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EventSink } from '../events/outbox.ts';
 import type { StructuredLogger } from '../observability/log.ts';
 import { errorField } from '../observability/log.ts';
 import type { Durability } from '../protocol/pod-env.ts';
@@ -39,6 +40,8 @@ export interface CatalogOptions {
   watchdog?: TurnWatch | undefined;
   /** For a workflow Agent: what its instances' runs share. */
   workflows?: WorkflowDeps | undefined;
+  /** Where the events its turns publish go. */
+  events?: EventSink | undefined;
 }
 
 export const DEFAULT_TURN_GRACE_MS = 2_000;
@@ -68,10 +71,11 @@ export interface CatalogStats {
 export class Catalog {
   readonly #activations = new Map<string, Activation>();
   readonly #retiring = new Map<string, Promise<void>>();
-  readonly #options: Required<Omit<CatalogOptions, 'now' | 'watchdog' | 'workflows'>> & {
+  readonly #options: Required<Omit<CatalogOptions, 'now' | 'watchdog' | 'workflows' | 'events'>> & {
     now: () => number;
     watchdog: TurnWatch | undefined;
     workflows: WorkflowDeps | undefined;
+    events: EventSink | undefined;
   };
   readonly #counters = { inflight: 0, queued: 0 };
   #latencies: number[] = [];
@@ -90,6 +94,7 @@ export class Catalog {
       limits: turnLimitsFor(DEFAULT_MAX_PAYLOAD_BYTES),
       watchdog: undefined,
       workflows: undefined,
+      events: undefined,
       ...options,
     };
   }
@@ -236,6 +241,7 @@ export class Catalog {
       limits: options.limits,
       watchdog: options.watchdog,
       workflows: options.workflows,
+      events: options.events,
       counters: this.#counters,
       sendProbe: (target: string, probe: Probe) => this.#sendProbe(target, probe),
       onTurn: (latencyMs) => {

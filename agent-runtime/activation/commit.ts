@@ -5,6 +5,7 @@ import type { Activation } from './activation.ts';
 import { errorReply, toColonyError } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { formatBytes, utf8Bytes } from './state-json.ts';
+import { publishOutbox } from '../events/outbox.ts';
 
 /** The end of a turn that succeeded. */
 export interface Commit {
@@ -52,11 +53,14 @@ export async function commitTurn(activation: Activation, commit: Commit): Promis
     return refuse(activation, toColonyError(error, activation.address));
   }
   activation.syncTasks();
-  if (!durable) return commit.reply;
+  if (!durable) {
+    await publishOutbox(activation);
+    return commit.reply;
+  }
   if (deps.durability === 'async') {
     record
       .flush(deps.store, activation.key)
-      .then(() => syncWake(activation))
+      .then(() => Promise.all([syncWake(activation), publishOutbox(activation)]))
       .catch((error: unknown) => {
         deps.log.error(`could not persist the state of ${activation.address} (durability: async); acknowledged changes may be lost`, {
           key: activation.key,
@@ -79,7 +83,7 @@ export async function commitTurn(activation: Activation, commit: Commit): Promis
       ),
     );
   }
-  await syncWake(activation);
+  await Promise.all([syncWake(activation), publishOutbox(activation)]);
   return commit.reply;
 }
 

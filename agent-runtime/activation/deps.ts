@@ -8,6 +8,7 @@ import type { Probe } from './deadlock.ts';
 import type { LoadedAgent } from './loaded-agent.ts';
 import type { Work } from './mailbox.ts';
 import type { WorkflowDeps } from '../workflow/workflow-deps.ts';
+import type { EventSink } from '../events/outbox.ts';
 
 /** Keeps the durable wake-up index of the pod's partitions (see reminders/scheduler.ts). */
 export interface WakeHooks {
@@ -42,6 +43,8 @@ export interface ActivationDeps {
   wake: WakeHooks;
   limits: TurnLimits;
   watchdog: TurnWatch | undefined;
+  /** Where the events turns publish go (their topics); absent: they stay in the outbox, logged. */
+  events?: EventSink | undefined;
   /** Set when the Agent is a workflow: what its instances' runs share. */
   workflows: WorkflowDeps | undefined;
   /** How long a turn may run past its deadline before its activation is abandoned. */

@@ -13,6 +13,16 @@ const NO_EXTRAS = '{}';
 interface Extras {
   reminders?: Record<string, ReminderEntry>;
   tasks?: Record<string, StoredTask>;
+  outbox?: Record<string, OutboxEvent>;
+}
+
+/** An event a turn published, stored with the state that turn committed until it is in its topic (events/outbox.ts). */
+export interface OutboxEvent {
+  topic: string;
+  /** The event, as JSON. */
+  data: string;
+  /** When the turn committed, ms since the epoch. */
+  at: number;
 }
 
 /** What a turn changed, as the JSON that will be written. */
@@ -55,6 +65,8 @@ export class InstanceRecord {
   #reminders: Map<string, ReminderEntry> | undefined;
   #tasks: Map<string, StoredTask> | undefined;
   #calls: Map<string, StoredReply> | undefined;
+  /** Events of committed turns not yet known to be in their topics, by event id. */
+  #outbox: Map<string, OutboxEvent> | undefined;
   /**
    * Replies of calls that left the stored window while still within the TTL,
    * kept in memory while the instance stays active (RECENT_CALLS): a repeat
@@ -90,6 +102,24 @@ export class InstanceRecord {
 
   get hasReminders(): boolean {
     return (this.#reminders?.size ?? 0) > 0;
+  }
+
+  /** Adds a turn's events to the outbox: they are written with its state, then published. */
+  stage(events: ReadonlyMap<string, OutboxEvent>): void {
+    if (events.size === 0) return;
+    this.#outbox ??= new Map();
+    for (const [id, event] of events) this.#outbox.set(id, event);
+  }
+
+  /** Events written and not yet known to be published, oldest first. */
+  outbox(): [string, OutboxEvent][] {
+    return [...(this.#outbox ?? [])];
+  }
+
+  /** These events are in their topics: the next write of the record leaves them out. */
+  published(ids: readonly string[]): void {
+    for (const id of ids) this.#outbox?.delete(id);
+    if (this.#outbox?.size === 0) this.#outbox = undefined;
   }
 
   /** Loads the stored record, or starts from `initial` when there is none. */
@@ -137,10 +167,11 @@ export class InstanceRecord {
   change(): RecordChange | undefined {
     const stateJson = stateToJson(this.state, this.#where);
     let extrasJson = NO_EXTRAS;
-    if (this.hasReminders || this.hasTasks) {
+    if (this.hasReminders || this.hasTasks || this.#outbox?.size) {
       const extras: Extras = {};
       if (this.#reminders?.size) extras.reminders = Object.fromEntries(this.#reminders);
       if (this.#tasks?.size) extras.tasks = Object.fromEntries(this.#tasks);
+      if (this.#outbox?.size) extras.outbox = Object.fromEntries(this.#outbox);
       extrasJson = JSON.stringify(extras);
     }
     if (stateJson === this.#stateJson && extrasJson === this.#extrasJson) return undefined;
@@ -215,6 +246,7 @@ export class InstanceRecord {
   #setExtras(extras: Extras): void {
     this.#reminders = extras.reminders ? new Map(Object.entries(extras.reminders)) : undefined;
     this.#tasks = extras.tasks ? new Map(Object.entries(extras.tasks)) : undefined;
+    this.#outbox = extras.outbox ? new Map(Object.entries(extras.outbox)) : undefined;
   }
 
   /** What the partition's owner must know to wake this instance later. */

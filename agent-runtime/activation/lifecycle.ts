@@ -2,6 +2,7 @@ import { errorField } from '../observability/log.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import type { Activation } from './activation.ts';
 import { syncWake } from './commit.ts';
+import { publishOutbox } from '../events/outbox.ts';
 import { replyError } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { runTurn } from './turn.ts';
@@ -17,6 +18,8 @@ import type { TurnContext, TurnScope } from './turn-context.ts';
 export async function loadInstance(a: Activation): Promise<void> {
   const { agent } = a.deps;
   await a.record.load(a.deps.store, a.key, agent.initialState, a.deps.now());
+  // Events a turn committed before its pod died: published again under their ids (repeats are dropped).
+  if (a.record.outbox().length > 0) void publishOutbox(a);
   if (!agent.onActivate) return;
   let failure: ColonyError | undefined;
   const committed = await runHook(a, 'onActivate', agent.onActivate, (reply) => {

@@ -5,6 +5,8 @@ import type { AgentContext, TaskContext } from '../sdk/context.ts';
 import type { AnyAgentOptions, MethodFn } from '../sdk/types.ts';
 import { isWorkflowDefinition } from '../sdk/workflow.ts';
 import type { ActivityFn, AnyWorkflowDefinition, RetryPolicy, WorkflowFn } from '../sdk/workflow.ts';
+import { loadSubscriptions } from '../events/subscriptions.ts';
+import type { LoadedSubscription } from '../events/subscriptions.ts';
 
 export interface LoadedMethod {
   name: string;
@@ -23,6 +25,8 @@ export interface LoadedAgent {
   tasks: Map<string, (ctx: TaskContext<unknown>, input: unknown) => Promise<void>>;
   /** The activities its pods run for workflows. */
   activities: Map<string, ActivityFn>;
+  /** Topics whose events its methods handle. */
+  subscriptions: LoadedSubscription[];
   /** Set for a workflow (defineWorkflow): its body and retry policy. A workflow has no methods, only management verbs. */
   workflow?: { run: WorkflowFn; retry: RetryPolicy | undefined } | undefined;
 }
@@ -54,6 +58,7 @@ function loadWorkflow(name: string, definition: AnyWorkflowDefinition): LoadedAg
     methods: new Map(),
     tasks: new Map(),
     activities: loadActivities(name, definition.activities),
+    subscriptions: [],
     workflow: { run: definition.run, retry: definition.retry },
   };
 }
@@ -93,6 +98,7 @@ function loadPlainAgent(name: string, definition: AnyAgentOptions): LoadedAgent 
     onDeactivate: definition.onDeactivate,
     tasks,
     activities: loadActivities(name, definition.activities),
+    subscriptions: loadSubscriptions(name, definition.subscriptions, new Set(methods.keys())),
   };
 }
 

@@ -3,6 +3,10 @@ import type { StructuredLogger } from '../observability/log.ts';
 import type { AgentContext, CallOptions, Reminders, Tasks, Timers } from '../sdk/context.ts';
 import type { AnyAgentDefinition, CallClient, SendClient } from '../sdk/types.ts';
 import type { Caller } from './caller.ts';
+import { ColonyError } from '../protocol/errors.ts';
+import { checkTopic } from '../protocol/topics.ts';
+import type { OutboxEvent } from './instance-record.ts';
+import { formatBytes, utf8Bytes } from './state-json.ts';
 
 /** Who is running and on whose behalf: what a turn passes on to the calls it makes. */
 export interface TurnScope {
@@ -36,16 +40,40 @@ export class TurnContext implements AgentContext<unknown> {
   readonly #caller: Caller;
   readonly #now: () => number;
   #calls = 0;
+  readonly #eventBytes: number;
+  /** Events this turn published, by id: staged with the state when the turn commits. */
+  readonly published = new Map<string, OutboxEvent>();
   readonly signal: AbortSignal;
   readonly log: StructuredLogger;
 
-  constructor(holder: StateHolder, scope: TurnScope, signal: AbortSignal, caller: Caller, log: StructuredLogger, now: () => number) {
+  constructor(holder: StateHolder, scope: TurnScope, signal: AbortSignal, caller: Caller, log: StructuredLogger, now: () => number, eventBytes = Number.POSITIVE_INFINITY) {
     this.#holder = holder;
     this.#scope = scope;
     this.#caller = caller;
     this.#now = now;
+    this.#eventBytes = eventBytes;
     this.signal = signal;
     this.log = log;
+  }
+
+  publish(topic: string, event: unknown): string {
+    const where = `${this.#scope.agent}/${this.#scope.key} publishing to topic ${JSON.stringify(topic)}`;
+    checkTopic(topic, where);
+    let data: string | undefined;
+    try {
+      data = JSON.stringify(event);
+    } catch (cause) {
+      throw new ColonyError('invalid_argument', `${where}: the event cannot be turned into JSON: ${(cause as Error).message}`, { cause });
+    }
+    if (data === undefined) throw new ColonyError('invalid_argument', `${where}: the event is not a JSON value (got ${typeof event})`);
+    const bytes = utf8Bytes(data);
+    if (bytes > this.#eventBytes) {
+      throw new ColonyError('payload_too_large', `${where}: the event is ${formatBytes(bytes)} as JSON, over the limit of ${formatBytes(this.#eventBytes)} (the NATS server's max_payload)`);
+    }
+    // From the call id, so that a turn retried with the same call id publishes the same ids (dropped as repeats).
+    const id = `${this.#scope.callId || `${this.#holder.activationId}:${randomUUID()}`}:e${this.published.size + 1}`;
+    this.published.set(id, { topic, data, at: this.#now() });
+    return id;
   }
 
   get agent(): string {

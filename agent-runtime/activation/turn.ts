@@ -39,7 +39,7 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
   const watch = deps.watchdog?.begin(activation.address, turn.label, scope.deadline);
   const abort = new AbortController();
   const log = deps.log.child({ key: activation.key, method: turn.label, callId: scope.callId });
-  const ctx = new TurnContext(activation, scope, abort.signal, deps.caller, log, deps.now);
+  const ctx = new TurnContext(activation, scope, abort.signal, deps.caller, log, deps.now, deps.limits.replyBytes);
   const run = (async () => turn.body(ctx))();
   try {
     const outcome = await raceDeadline(run, scope.deadline - startedAt, abort);
@@ -49,6 +49,7 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
       return false;
     }
     turn.beforeCommit?.();
+    activation.record.stage(ctx.published);
     const reply = await commitTurn(activation, { callId: scope.callId, reply: okReply(outcome), fingerprint: turn.fingerprint, where: turn.where });
     respond(reply);
     return reply.status === 'ok';

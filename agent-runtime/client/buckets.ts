@@ -2,7 +2,7 @@ import { Kvm } from '@nats-io/kv';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DEFAULT_KV_REPLICAS } from '../protocol/shared-env.ts';
-import { PLACEMENT_BUCKET, REGISTRY_BUCKET, RUNNING_BUCKET, RUNNING_MARKER_TTL_MS, STATE_BUCKET, WAKE_BUCKET, WORKFLOW_BUCKET } from '../protocol/subjects.ts';
+import { CURSOR_BUCKET, PLACEMENT_BUCKET, REGISTRY_BUCKET, RUNNING_BUCKET, RUNNING_MARKER_TTL_MS, STATE_BUCKET, WAKE_BUCKET, WORKFLOW_BUCKET } from '../protocol/subjects.ts';
 
 export interface Buckets {
   state: KV;
@@ -12,6 +12,8 @@ export interface Buckets {
   running: KV;
   /** Workflow instances' records (their summaries), read by the gateway. */
   workflows: KV;
+  /** How far each subscription handled its topic. */
+  cursors: KV;
 }
 
 export interface BucketOptions {
@@ -35,13 +37,14 @@ export async function openBuckets(nc: NatsConnection, options: BucketOptions = {
       }
     }
   };
-  const [state, placement, registry, wake, running, workflows] = await Promise.all([
+  const [state, placement, registry, wake, running, workflows, cursors] = await Promise.all([
     open(STATE_BUCKET, 'Colony instance state'),
     open(PLACEMENT_BUCKET, 'Colony placement tables'),
     open(REGISTRY_BUCKET, 'Colony agents and their APIs'),
     open(WAKE_BUCKET, 'Colony instances to wake: due reminders, tasks to resume'),
     open(RUNNING_BUCKET, 'Colony calls running after a resend: a call that was running when its pods died is not sent again', RUNNING_MARKER_TTL_MS),
     open(WORKFLOW_BUCKET, 'Colony workflow instances: their records, with the summary GET /v1/workflows/… shows'),
+    open(CURSOR_BUCKET, 'Colony subscriptions: how far each one handled its topic'),
   ]);
-  return { state, placement, registry, wake, running, workflows };
+  return { state, placement, registry, wake, running, workflows, cursors };
 }

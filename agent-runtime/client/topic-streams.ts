@@ -3,8 +3,8 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { headers, nanos } from '@nats-io/nats-core';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DEFAULT_KV_REPLICAS } from '../protocol/shared-env.ts';
-import { DEFAULT_TOPIC_MAX_AGE_MS, DUPLICATE_WINDOW_MS, topicStream, topicSubject } from './topics.ts';
-import type { EventSink } from './outbox.ts';
+import { DEFAULT_TOPIC_MAX_AGE_MS, DUPLICATE_WINDOW_MS, topicStream, topicSubject } from '../protocol/topics.ts';
+import type { EventSink } from '../events/outbox.ts';
 
 /** An event as it is stored in its topic: the body is the event's JSON; the id and time travel as headers. */
 export const EVENT_ID_HEADER = 'Nats-Msg-Id';

@@ -1,6 +1,6 @@
 import { errorField } from '../observability/log.ts';
 import type { Activation } from '../activation/activation.ts';
-import { DUPLICATE_WINDOW_MS } from './topics.ts';
+import { DUPLICATE_WINDOW_MS } from '../protocol/topics.ts';
 
 /** Puts events in their topics; the event id makes a repeat of the same event a no-op (the stream's duplicate window). */
 export interface EventSink {

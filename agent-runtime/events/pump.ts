@@ -7,8 +7,8 @@ import type { StructuredLogger } from '../observability/log.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { CursorFloor, retryDelay } from './cursor.ts';
 import type { LoadedSubscription } from './subscriptions.ts';
-import type { TopicStreams } from './topic-streams.ts';
-import { deadLetterTopic, eventCallId, topicStream } from './topics.ts';
+import type { TopicStreams } from '../client/topic-streams.ts';
+import { deadLetterTopic, eventCallId, topicStream } from '../protocol/topics.ts';
 
 /** Events of one subscription handled at once (over all keys). */
 export const MAX_EVENTS_IN_FLIGHT = 256;

@@ -1,5 +1,5 @@
 import { isMethodName } from '../protocol/limits.ts';
-import { topicProblem } from './topics.ts';
+import { topicProblem } from '../protocol/topics.ts';
 import type { SubscriptionOptions } from '../sdk/types.ts';
 
 /** How many times an event is handed to its method before it goes to the dead-letter topic. */

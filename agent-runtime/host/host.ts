@@ -21,6 +21,8 @@ import type { PodHeartbeat, PodState } from '../protocol/placement.ts';
 import { heartbeatSubject, registryApiKey, WAKE_BUCKET } from '../protocol/subjects.ts';
 import { ReminderScheduler } from '../reminders/scheduler.ts';
 import { KvWakeIndex } from '../reminders/wake-index.ts';
+import { SubscriptionSet } from '../events/subscription-set.ts';
+import { TopicStreams } from '../client/topic-streams.ts';
 import { KvStateStore } from '../state/state-store.ts';
 import type { AnyDefinition } from './agent-module.ts';
 import { CallInbox } from './call-inbox.ts';
@@ -79,6 +81,7 @@ export class Host {
   #health: HealthServer | undefined;
   #watchdog: Watchdog | undefined;
   #activities: ActivityWorker | undefined;
+  #subscriptions: SubscriptionSet | undefined;
   #timers: NodeJS.Timeout[] = [];
   #stopping: Promise<void> | undefined;
 
@@ -158,6 +161,26 @@ export class Host {
       terminationLog: config.terminationLog,
     });
     const limits = turnLimitsFor(maxPayloadBytes);
+    const topics = new TopicStreams(this.#nc, config.namespace, { replicas: config.kvReplicas });
+    const subscriptions =
+      this.#agent.subscriptions.length === 0
+        ? undefined
+        : new SubscriptionSet(
+            this.#agent.subscriptions,
+            {
+              nc: this.#nc,
+              namespace: config.namespace,
+              agent: config.agent,
+              topics,
+              cursors: buckets.cursors,
+              call: (key, method, input, callId, deadline) =>
+                caller.call({ agent: config.agent, key, method, input, deadline, callId, chain: callId, depth: 0, oneway: false, caller: '' }),
+              log: this.#log,
+              now: this.#now,
+            },
+            config.partitions,
+          );
+    this.#subscriptions = subscriptions;
     const workflows = this.#agent.workflow ? await this.#workflowDeps(buckets, caller, client, limits.recordBytes) : undefined;
     this.#catalog = new Catalog({
       podId: config.podId,
@@ -175,6 +198,7 @@ export class Host {
       limits,
       watchdog: this.#watchdog.turns,
       workflows,
+      events: topics,
     });
     if (this.#agent.activities.size > 0) {
       const worker = new ActivityWorker({
@@ -214,8 +238,12 @@ export class Host {
       acquired: (partition) => {
         // Retries by itself while the partition stays here; stops when it leaves or the pod stops.
         void scheduler.acquire(partition);
+        subscriptions?.acquired(partition);
       },
-      released: (partition) => scheduler.release(partition),
+      released: (partition) => {
+        scheduler.release(partition);
+        void subscriptions?.released(partition);
+      },
       log: this.#log,
     });
     this.#placement = new PlacementWatch(
@@ -353,7 +381,7 @@ export class Host {
     this.#pause.stop();
     this.#log.info('draining', { instances: this.#catalog.size });
     this.#heartbeat();
-    const drained = Promise.all([this.#ownership.releaseAll(), this.#activities?.stop(drainTimeoutMs)]);
+    const drained = Promise.all([this.#ownership.releaseAll(), this.#activities?.stop(drainTimeoutMs), this.#subscriptions?.stopAll()]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       drained.then(() => false),

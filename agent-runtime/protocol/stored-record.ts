@@ -36,6 +36,8 @@ export interface StoredRecord {
   reminders?: Record<string, ReminderEntry>;
   /** Running background tasks by name. */
   tasks?: Record<string, StoredTask>;
+  /** Events committed turns published, by event id, until they are in their topics (agent-runtime/events). */
+  outbox?: Record<string, { topic: string; data: string; at: number }>;
   /**
    * Calls older than the window but within the TTL, newest first, written when
    * the instance was deactivated (idle, drain, a move) so that its next

@@ -46,6 +46,8 @@ export const PLACEMENT_BUCKET = 'colony_placement';
 export const REGISTRY_BUCKET = 'colony_agents';
 /** Which instances must be woken, and when (due reminders, background tasks to resume). */
 export const WAKE_BUCKET = 'colony_wake';
+/** Where each subscription's pump keeps how far it handled its topic (agent-runtime/events). */
+export const CURSOR_BUCKET = 'colony_cursors';
 
 /** Calls of an Agent's activities: every pod of the Agent takes from one queue group, so a fan-out spreads over all of them. */
 export function activitySubject(namespace: string, agent: string): string {

@@ -1,4 +1,4 @@
-import { ColonyError } from '../protocol/errors.ts';
+import { ColonyError } from './errors.ts';
 
 /**
  * Topics: named streams of events, one JetStream stream per topic and

@@ -126,6 +126,13 @@ export interface AgentContext<S> {
   call<D extends AnyAgentDefinition>(agent: string, key: string, options?: CallOptions): CallClient<D>;
   /** A typed client that sends one-way messages to another instance; resolves once sent. */
   send<D extends AnyAgentDefinition>(agent: string, key: string, options?: CallOptions): SendClient<D>;
+  /**
+   * Publishes `event` (JSON) to `topic` when the turn commits, with its state:
+   * a turn that fails publishes nothing, and a committed one's events reach
+   * the topic even if the pod dies right after (they are stored with the
+   * state until published). Returns the event's id.
+   */
+  publish(topic: string, event: JsonValue): string;
 }
 
 /** What a background task gets: no state of its own; it changes state through turns. */

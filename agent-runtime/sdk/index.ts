@@ -28,5 +28,5 @@ export type {
   TimerOptions,
   Timers,
 } from './context.ts';
-export type { AgentDefinition, AgentOptions, AnyAgentDefinition, CallClient, JsonValue, SendClient } from './types.ts';
+export type { AgentDefinition, AgentOptions, AnyAgentDefinition, CallClient, JsonValue, SendClient, SubscriptionOptions } from './types.ts';
 export type { JsonSchema } from '../protocol/schema.ts';

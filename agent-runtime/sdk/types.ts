@@ -8,6 +8,22 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a method's input type is the author's choice.
 export type MethodFn<S> = (ctx: AgentContext<S>, input: any) => unknown;
 
+/** A subscription to a topic (defineAgent's `subscriptions`, or the manifest's `spec.subscriptions`). */
+export interface SubscriptionOptions {
+  /** The topic whose events to handle. */
+  topic: string;
+  /** The method each event is passed to, as its input. */
+  method: string;
+  /**
+   * The instance an event goes to: a function of the event, or the path of a
+   * string (or number) field in it, e.g. `customerId` or `order.customer`.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the event's type is the author's choice.
+  key: ((event: any) => string) | string;
+  /** Attempts before the event goes to `<topic>-dead-letter` (default 5). */
+  maxAttempts?: number;
+}
+
 export interface AgentOptions<S, M extends Record<string, MethodFn<S>>> {
   /** Creates the state of an instance that has none stored yet. */
   state: () => S;
@@ -24,6 +40,13 @@ export interface AgentOptions<S, M extends Record<string, MethodFn<S>>> {
   tasks?: Record<string, (ctx: TaskContext<S>, input: any) => Promise<void>>;
   /** Activities: stateless functions workflows run on this Agent's pods (`ctx.activitiesOf<typeof def>(agent)`). */
   activities?: Record<string, ActivityFn>;
+  /**
+   * Topics whose events this agent handles: each event goes to `method` of
+   * the instance `key` names, at least once, with the event's id as the call
+   * id (so it takes effect once), in order per key; one that keeps failing
+   * goes to `<topic>-dead-letter` after `maxAttempts`.
+   */
+  subscriptions?: SubscriptionOptions[];
 }
 
 declare const definitionBrand: unique symbol;

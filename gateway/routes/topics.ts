@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { topicProblem } from '../../agent-runtime/events/topics.ts';
+import { topicProblem } from '../../agent-runtime/protocol/topics.ts';
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import { readCallId } from '../call-headers.ts';
 import { sendError } from '../errors.ts';
