@@ -25,7 +25,7 @@ export const HEADER_HEADROOM_BYTES = 8 * 1024;
 export const MAX_PARAM_LENGTH = 16 * 1024;
 
 const ROUTES_HINT =
-  'the gateway serves POST /v1/agents/{agent}/{key}/{method}, GET /v1/agents, GET /v1/agents/{agent}, ' +
+  'the gateway serves POST /v1/agents/{agent}/{key}/{method}, GET /v1/agents, GET /v1/agents/{agent}, POST /v1/topics/{topic}, ' +
   '/v1/workflows/{workflow}/{id}/… (the README lists them), GET /healthz, GET /readyz and GET /metrics; percent-encode a key or workflow id that contains "/" (as %2F)';
 
 /**
