@@ -32,9 +32,13 @@ export interface LoadedAgent {
 }
 
 /** Checks a definition and compiles its schemas; throws with a message naming the problem. */
-export function loadAgent(name: string, definition: AnyAgentOptions | AnyWorkflowDefinition): LoadedAgent {
-  if (isWorkflowDefinition(definition)) return loadWorkflow(name, definition);
-  return loadPlainAgent(name, definition as AnyAgentOptions);
+export function loadAgent(name: string, definition: AnyAgentOptions | AnyWorkflowDefinition, manifest: { subscriptions?: unknown[] } = {}): LoadedAgent {
+  const extra = manifest.subscriptions ?? [];
+  if (isWorkflowDefinition(definition)) {
+    if (extra.length > 0) throw new Error(`workflow ${name}: spec.subscriptions is for agents; a workflow takes events with POST /v1/workflows/${name}/{id}/events/{name}`);
+    return loadWorkflow(name, definition);
+  }
+  return loadPlainAgent(name, definition as AnyAgentOptions, extra);
 }
 
 function loadActivities(name: string, activities: unknown): Map<string, ActivityFn> {
@@ -63,7 +67,7 @@ function loadWorkflow(name: string, definition: AnyWorkflowDefinition): LoadedAg
   };
 }
 
-function loadPlainAgent(name: string, definition: AnyAgentOptions): LoadedAgent {
+function loadPlainAgent(name: string, definition: AnyAgentOptions, extraSubscriptions: unknown[]): LoadedAgent {
   if (typeof definition.state !== 'function') {
     throw new Error(`agent ${name}: "state" must be a function that returns the initial state`);
   }
@@ -98,7 +102,7 @@ function loadPlainAgent(name: string, definition: AnyAgentOptions): LoadedAgent 
     onDeactivate: definition.onDeactivate,
     tasks,
     activities: loadActivities(name, definition.activities),
-    subscriptions: loadSubscriptions(name, definition.subscriptions, new Set(methods.keys())),
+    subscriptions: loadSubscriptions(name, [...(definition.subscriptions ?? []), ...extraSubscriptions], new Set(methods.keys())),
   };
 }
 

@@ -22,6 +22,7 @@ describe('the runtime pod loadConfig', () => {
       idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
       drainTimeoutMs: DEFAULT_DRAIN_TIMEOUT_MS,
       retentionMs: DEFAULT_RETENTION_MS,
+      subscriptions: [],
       heartbeatIntervalMs: 1_000,
       healthPort: DEFAULT_HEALTH_PORT,
       logLevel: 'info',
@@ -59,5 +60,13 @@ describe('the runtime pod loadConfig', () => {
       [POD_ENV.healthPort]: '0',
     });
     expect(config).toMatchObject({ namespace: 'team-a', exportName: 'counter', partitions: 8, durability: 'async', idleTimeoutMs: 1_000, drainTimeoutMs: 0, healthPort: 0 });
+  });
+
+  it('reads the manifest subscriptions as JSON, and refuses what is not a JSON list', () => {
+    const base = { COLONY_AGENT: 'loyalty', COLONY_POD_ID: 'p', COLONY_AGENT_MODULE: '/m.ts' };
+    expect(loadConfig({ ...base, COLONY_SUBSCRIPTIONS: '[{"topic":"orders","method":"onOrder","key":"customer","maxAttempts":5}]' }).subscriptions).toEqual([
+      { topic: 'orders', method: 'onOrder', key: 'customer', maxAttempts: 5 },
+    ]);
+    expect(() => loadConfig({ ...base, COLONY_SUBSCRIPTIONS: '{"topic":"orders"}' })).toThrow(/COLONY_SUBSCRIPTIONS.*JSON list/);
   });
 });

@@ -35,6 +35,8 @@ export interface HostConfig {
   drainTimeoutMs: number;
   /** Workflows: how long a finished instance is kept. */
   retentionMs: number;
+  /** Subscriptions from the manifest (COLONY_SUBSCRIPTIONS), checked against the module's methods when it is loaded. */
+  subscriptions: unknown[];
   heartbeatIntervalMs: number;
   /** Port of /healthz and /readyz; 0 picks a free one. */
   healthPort: number;
@@ -59,6 +61,18 @@ function integer(env: Env, name: string, fallback: number, min: number): number 
   return value;
 }
 
+function jsonList(env: Env, name: string): unknown[] {
+  const text = envText(env, name);
+  if (text === undefined) return [];
+  try {
+    const value: unknown = JSON.parse(text);
+    if (Array.isArray(value)) return value;
+  } catch {
+    // Reported below.
+  }
+  throw new ConfigError(name, text, 'a JSON list is expected (the controller writes it from spec.subscriptions)');
+}
+
 /** Reads a runtime pod's configuration from `env`, once, at the entry. Throws a ConfigError naming the variable that is wrong. */
 export function loadConfig(env: Env): Readonly<HostConfig> {
   const agent = required(env, POD_ENV.agent, "the Agent's name");
@@ -78,6 +92,7 @@ export function loadConfig(env: Env): Readonly<HostConfig> {
     idleTimeoutMs: integer(env, POD_ENV.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1),
     drainTimeoutMs: integer(env, POD_ENV.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS, 0),
     retentionMs: integer(env, POD_ENV.retentionMs, DEFAULT_RETENTION_MS, 1),
+    subscriptions: jsonList(env, POD_ENV.subscriptions),
     heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
     healthPort: readPort(env, POD_ENV.healthPort, DEFAULT_HEALTH_PORT),
     logLevel: readLogLevel(env),

@@ -90,7 +90,7 @@ export class Host {
     this.#nc = deps.nc;
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
-    this.#agent = loadAgent(config.agent, deps.definition);
+    this.#agent = loadAgent(config.agent, deps.definition, { subscriptions: config.subscriptions });
     this.#startedAt = this.#now();
     this.#writes = new WriteCoalescer(deps.nc);
     this.#pause = new PauseGuard({ nc: deps.nc, stallLimitMs: config.stallLimitMs, revalidate: (reason) => this.#revalidate(reason) });

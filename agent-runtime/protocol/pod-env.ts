@@ -19,6 +19,8 @@ export const POD_ENV = {
   drainTimeoutMs: 'COLONY_DRAIN_TIMEOUT_MS',
   /** Workflows: how long a finished instance is kept before it is purged (spec.retention). */
   retentionMs: 'COLONY_RETENTION_MS',
+  /** The manifest's spec.subscriptions, as JSON: [{topic, method, key, maxAttempts}]. */
+  subscriptions: 'COLONY_SUBSCRIPTIONS',
   healthPort: SHARED_ENV.healthPort,
   logFormat: 'COLONY_LOG_FORMAT',
   logLevel: SHARED_ENV.logLevel,

@@ -22,7 +22,7 @@ export async function checkAgentCode(agents: AgentSpec[]): Promise<void> {
   const problems = await Promise.all(
     agents.map(async (agent) => {
       try {
-        await run(process.execPath, ['--no-warnings', CHECK_ENTRY, agent.name, agent.module, agent.exportName ?? ''], {
+        await run(process.execPath, ['--no-warnings', CHECK_ENTRY, agent.name, agent.module, agent.exportName ?? '', JSON.stringify(agent.subscriptions)], {
           env: { ...process.env, ...Object.fromEntries(agent.env.map((e) => [e.name, e.value])) },
           timeout: 60_000,
         });

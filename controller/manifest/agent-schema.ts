@@ -72,6 +72,21 @@ export const AGENT_SPEC_SCHEMA = {
         scaleToZeroAfter: duration('With minReplicas 0, an Agent with no calls for this long has its pods removed.', '5m'),
       },
     },
+    subscriptions: {
+      type: 'array',
+      description: "Topics whose events the Agent's methods handle, besides those its code declares.",
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['topic', 'method', 'key'],
+        properties: {
+          topic: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$', description: 'The topic.' },
+          method: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$', description: 'The method each event is passed to.' },
+          key: { type: 'string', pattern: '^[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*$', description: 'The path of the field of the event that names the instance, e.g. customerId.' },
+          maxAttempts: { type: 'integer', minimum: 1, maximum: 100, default: 5, description: 'Attempts before the event goes to <topic>-dead-letter.' },
+        },
+      },
+    },
     env: {
       type: 'array',
       description: 'Environment variables of the pods.',

@@ -30,6 +30,8 @@ export interface AgentSpec {
   /** Workflows: how long a finished instance is kept. */
   retentionMs: number;
   scaling: ScalingSpec;
+  /** Subscriptions declared in the manifest (spec.subscriptions), added to those of the code. */
+  subscriptions: { topic: string; method: string; key: string; maxAttempts: number }[];
   env: { name: string; value: string }[];
   /** Kubernetes-only settings, passed through to the pods as they are. */
   kubernetes: {

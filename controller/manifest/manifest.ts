@@ -81,6 +81,12 @@ export function resolveAgent(raw: RawAgent, origin: string, baseDir: string | un
       targetActiveInstances: scaling.targetActiveInstances as number,
       scaleToZeroAfterMs: parseDuration(scaling.scaleToZeroAfter as string) as number,
     },
+    subscriptions: ((spec.subscriptions as { topic: string; method: string; key: string; maxAttempts?: number }[] | undefined) ?? []).map((sub) => ({
+      topic: sub.topic,
+      method: sub.method,
+      key: sub.key,
+      maxAttempts: sub.maxAttempts ?? 5,
+    })),
     env: ((spec.env as { name: string; value?: string }[] | undefined) ?? []).map((e) => ({ name: e.name, value: e.value ?? '' })),
     kubernetes: {
       resources: spec.resources as Record<string, unknown> | undefined,

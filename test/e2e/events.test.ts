@@ -9,6 +9,7 @@ import { startTestPlatform } from '../helpers/platform.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 
 const LOYALTY = fileURLToPath(new URL('../../examples/loyalty', import.meta.url));
+const TALLY = fileURLToPath(new URL('../fixtures/agents/tally', import.meta.url));
 
 interface Points {
   points: number;
@@ -44,7 +45,7 @@ describe('events: topics, subscriptions, the outbox', () => {
   };
 
   beforeAll(async () => {
-    harness = await startTestPlatform('events', LOYALTY);
+    harness = await startTestPlatform('events', [LOYALTY, TALLY]);
     platform = harness.platform;
     nc = await connect({ servers: platform.natsUrl });
   });
@@ -126,13 +127,16 @@ describe('events: topics, subscriptions, the outbox', () => {
   it("applies every event exactly once when the subscriber's pod is killed (kill -9) mid-stream", async () => {
     const customers = Array.from({ length: 50 }, (_, i) => `k9-${i}`);
     const total = 2_000;
+    let allPublished = false;
     const publishing = (async () => {
       for (let i = 0; i < total; i += 50) {
         const batch = Array.from({ length: 50 }, (_, j) => publish({ orderId: `x${i + j}`, customer: customers[(i + j) % customers.length], amount: 1 }));
         expect((await Promise.all(batch)).every((r) => r.status === 202)).toBe(true);
       }
+      allPublished = true;
     })();
     await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(allPublished, 'the pod is killed while events still arrive').toBe(false);
     const [pod] = platform.driver.pods('default', 'loyalty');
     expect(platform.driver.signal(pod?.podId as string, 'SIGKILL')).toBe(true);
     await publishing;
@@ -141,4 +145,16 @@ describe('events: topics, subscriptions, the outbox', () => {
     }
     for (const customer of customers) expect((await points(customer)).points).toBe(total / customers.length);
   }, 120_000);
+
+  it('runs a subscription from the manifest (spec.subscriptions), retrying a failing event maxAttempts times before the dead-letter topic', async () => {
+    for (const n of [1, 2, 3]) expect((await publish({ who: 'zed', n }, {}, 'tallies')).status).toBe(202);
+    expect((await publish({ who: 'zed', n: 100, fail: true }, {}, 'tallies')).status).toBe(202);
+    expect((await publish({ who: 'zed', n: 4 }, {}, 'tallies')).status).toBe(202);
+    const tally = async () => (await (await fetch(`${platform.gatewayUrl}/v1/agents/tally/zed/get`, { method: 'POST' })).json()) as { sum: number; seen: number };
+    // The failing event is tried twice (seen counts only committed turns: its failures roll back), then set aside.
+    await expect.poll(tally, { timeout: 20_000 }).toEqual({ sum: 10, seen: 4 });
+    const dead = (await eventsOf('tallies-dead-letter')) as { attempts: number; error: { code: string } }[];
+    expect(dead).toMatchObject([{ attempts: 2, error: { code: 'failed_precondition' } }]);
+  });
 });
+

@@ -185,6 +185,7 @@ export class LocalDriver implements PodDriver {
       [POD_ENV.durability]: spec.durability,
       [POD_ENV.idleTimeoutMs]: String(spec.idleTimeoutMs),
       [POD_ENV.retentionMs]: String(spec.retentionMs),
+      ...(spec.subscriptions.length > 0 ? { [POD_ENV.subscriptions]: JSON.stringify(spec.subscriptions) } : {}),
       [POD_ENV.drainTimeoutMs]: String(spec.drainTimeoutMs),
       [POD_ENV.healthPort]: '0',
       [POD_ENV.parentPid]: String(process.pid),

@@ -81,6 +81,7 @@ export function buildConfigMap(spec: AgentSpec, context: Pick<BuildContext, 'age
     [POD_ENV.durability]: spec.durability,
     [POD_ENV.idleTimeoutMs]: String(spec.idleTimeoutMs),
     [POD_ENV.retentionMs]: String(spec.retentionMs),
+      ...(spec.subscriptions.length > 0 ? { [POD_ENV.subscriptions]: JSON.stringify(spec.subscriptions) } : {}),
     [POD_ENV.drainTimeoutMs]: String(spec.drainTimeoutMs),
     [POD_ENV.healthPort]: String(RUNTIME_HEALTH_PORT),
   };
