@@ -50,6 +50,7 @@ export class AgentController {
   /** The reconciler's memory: leaving pods, a requested count, the autoscaler's state, the last replicas. */
   #state: ReconcileState = INITIAL_RECONCILE_STATE;
   #reason = 'starting';
+  #eventLag: number | undefined;
   #history: LoadSample[] = [];
   #demandAt: number | undefined;
   readonly #decisions: ScalingDecisionRecord[] = [];
@@ -212,11 +213,16 @@ export class AgentController {
     await this.#deps.registryKv.put(registrySpecKey(spec.namespace, spec.name), JSON.stringify(record));
   }
 
+  /** Events of its subscriptions not handled yet (EventLagWatch): shown in its status; a lag keeps it awake. */
+  setEventLag(lag: number): void {
+    this.#eventLag = lag;
+  }
+
   status(): AgentStatus {
     const { spec } = this;
     const { driver, tracker } = this.#deps;
     const now = this.#deps.now();
-    return describeAgent({
+    const status = describeAgent({
       spec,
       pods: driver.pods(spec.namespace, spec.name),
       live: tracker.live(spec.namespace, spec.name, now).map((pod) => pod.heartbeat),
@@ -229,6 +235,7 @@ export class AgentController {
       owners: this.#table?.owners ?? [],
       decisions: this.#decisions,
     });
+    return this.#eventLag === undefined ? status : { ...status, eventLag: this.#eventLag };
   }
 
   /** True when every partition is served by a running pod (or the Agent is meant to have none). */

@@ -10,6 +10,7 @@ import { AgentController } from './agent-controller.ts';
 import type { AgentStatus } from './reconcile/describe.ts';
 import type { PodDriver } from './drivers/driver.ts';
 import { DEFAULT_POD_TIMEOUT_MS, PodTracker } from './pods/pod-tracker.ts';
+import { EventLagWatch } from './wake/event-lag.ts';
 import { WakeWatch } from './wake/wake-watch.ts';
 import type { AgentSpec } from './manifest/agent-spec.ts';
 
@@ -43,6 +44,7 @@ export class Controller {
   readonly #tunables: Readonly<AutoscalerTunables>;
   #timer: NodeJS.Timeout | undefined;
   readonly #wakes: WakeWatch;
+  readonly #eventLag: EventLagWatch;
 
   constructor(options: ControllerOptions) {
     this.#options = options;
@@ -50,6 +52,7 @@ export class Controller {
     this.#tracker = new PodTracker(options.podTimeoutMs ?? DEFAULT_POD_TIMEOUT_MS);
     this.#tunables = autoscalerTunables(options.autoscaler);
     this.#wakes = new WakeWatch(options.buckets.wake, options.namespace, options.log);
+    this.#eventLag = new EventLagWatch(options.nc, options.buckets, options.namespace, options.log);
   }
 
   attach(driver: PodDriver): void {
@@ -154,6 +157,12 @@ export class Controller {
 
   #resync(): void {
     this.#tracker.sweep(this.#now());
+    // Events waiting for an Agent demand it, as a waiting call does: woken from zero, kept from scaling to zero.
+    void this.#eventLag.check([...this.#agents.values()].map((c) => ({ name: c.spec.name, manifest: c.spec.subscriptions })), this.#now(), (agent, lag) => {
+      const controller = this.#agents.get(agent);
+      controller?.setEventLag(lag);
+      if (lag > 0) controller?.demand(this.#now());
+    });
     for (const controller of this.#agents.values()) {
       controller.trigger();
       controller.publishStatus().catch((error: unknown) => this.#options.log.debug('publishing status failed', errorField(error)));

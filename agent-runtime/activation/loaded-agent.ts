@@ -115,6 +115,7 @@ export function apiRecordOf(agent: LoadedAgent, namespace: string, now: number):
     kind: agent.workflow ? 'workflow' : 'agent',
     methods,
     ...(agent.activities.size > 0 ? { activities: [...agent.activities.keys()] } : {}),
+    ...(agent.subscriptions.length > 0 ? { subscriptions: agent.subscriptions.map(({ topic, method }) => ({ topic, method })) } : {}),
     updatedAt: now,
   };
 }

@@ -8,7 +8,7 @@ import { ColonyError } from '../protocol/errors.ts';
 import { CursorFloor, retryDelay } from './cursor.ts';
 import type { LoadedSubscription } from './subscriptions.ts';
 import type { TopicStreams } from '../client/topic-streams.ts';
-import { deadLetterTopic, eventCallId, topicStream } from '../protocol/topics.ts';
+import { cursorKey, deadLetterTopic, eventCallId, topicStream } from '../protocol/topics.ts';
 
 /** Events of one subscription handled at once (over all keys). */
 export const MAX_EVENTS_IN_FLIGHT = 256;
@@ -35,10 +35,6 @@ interface Pending {
   seq: number;
   data: unknown;
   key: string;
-}
-
-export function cursorKey(namespace: string, agent: string, topic: string, method: string): string {
-  return `${namespace}.${agent}.${topic}.${method}`;
 }
 
 /**

@@ -25,6 +25,8 @@ export interface AgentApiRecord {
   methods: Record<string, MethodDescriptor>;
   /** Names of the activities its pods run (`ctx.activities`), if any. */
   activities?: string[] | undefined;
+  /** The topics its methods handle (code and manifest), if any: the controller wakes it for their events. */
+  subscriptions?: { topic: string; method: string }[] | undefined;
   updatedAt: number;
 }
 
@@ -84,5 +86,7 @@ export interface AgentStatusRecord {
   decisions: ScalingDecisionRecord[];
   /** Pods of the Agent that ended unexpectedly, newest first, with why (exit code, signal, what its watchdog said). */
   exits?: PodExitRecord[] | undefined;
+  /** Events of its subscriptions' topics not handled yet (absent: it subscribes to none). */
+  eventLag?: number | undefined;
   updatedAt: number;
 }

@@ -42,3 +42,8 @@ export function deadLetterTopic(topic: string): string {
 export function eventCallId(topic: string, seq: number, method: string): string {
   return `event:${topic}:${seq}:${method}`;
 }
+
+/** Where a subscription's pump keeps its cursor, in colony_cursors: everything up to it was handled. */
+export function cursorKey(namespace: string, agent: string, topic: string, method: string): string {
+  return `${namespace}.${agent}.${topic}.${method}`;
+}

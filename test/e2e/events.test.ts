@@ -10,6 +10,7 @@ import type { TestPlatform } from '../helpers/platform.ts';
 
 const LOYALTY = fileURLToPath(new URL('../../examples/loyalty', import.meta.url));
 const TALLY = fileURLToPath(new URL('../fixtures/agents/tally', import.meta.url));
+const SLEEPY_TALLY = fileURLToPath(new URL('../fixtures/agents/sleepy-tally', import.meta.url));
 
 interface Points {
   points: number;
@@ -45,7 +46,7 @@ describe('events: topics, subscriptions, the outbox', () => {
   };
 
   beforeAll(async () => {
-    harness = await startTestPlatform('events', [LOYALTY, TALLY]);
+    harness = await startTestPlatform('events', [LOYALTY, TALLY, SLEEPY_TALLY]);
     platform = harness.platform;
     nc = await connect({ servers: platform.natsUrl });
   });
@@ -156,5 +157,16 @@ describe('events: topics, subscriptions, the outbox', () => {
     const dead = (await eventsOf('tallies-dead-letter')) as { attempts: number; error: { code: string } }[];
     expect(dead).toMatchObject([{ attempts: 2, error: { code: 'failed_precondition' } }]);
   });
-});
 
+  it('wakes an Agent scaled to zero for the events of its topics, and lets it go back to zero once they are handled', async () => {
+    const pods = () => platform.driver.pods('default', 'sleepy-tally').length;
+    await expect.poll(pods, { timeout: 20_000, interval: 200 }).toBe(0);
+    for (const n of [5, 6]) expect((await publish({ who: 'owl', n }, {}, 'naps')).status).toBe(202);
+    await expect.poll(pods, { timeout: 20_000, interval: 200 }).toBeGreaterThan(0);
+    const tally = async () => (await (await fetch(`${platform.gatewayUrl}/v1/agents/sleepy-tally/owl/get`, { method: 'POST' })).json()) as { sum: number };
+    await expect.poll(tally, { timeout: 20_000 }).toMatchObject({ sum: 11 });
+    const status = async () => (await (await fetch(`${platform.gatewayUrl}/v1/agents/sleepy-tally/status`)).json()) as { eventLag?: number };
+    await expect.poll(async () => (await status()).eventLag, { timeout: 10_000 }).toBe(0);
+    await expect.poll(pods, { timeout: 30_000, interval: 250 }).toBe(0);
+  }, 90_000);
+});
