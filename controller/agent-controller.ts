@@ -136,6 +136,7 @@ export class AgentController {
         samples: this.#history,
         demandAt: this.#demandAt,
         wakeAt: this.#deps.wakes?.earliest(spec.name, at),
+        eventLag: this.#eventLag,
         state: this.#state,
       },
       at,

@@ -39,6 +39,14 @@ describe('decideScale: load', () => {
     expect(decideScale(input).replicas).toBe(4);
   });
 
+  it('counts events waiting for its subscriptions as load, targetInflight of them per pod', () => {
+    const idle = steadyInput(NOW, podIds(2), 0, { scaling: scaling({ targetInflight: 100, maxReplicas: 10 }) });
+    const backlog = decideScale({ ...idle, eventLag: 450 });
+    expect(backlog.replicas).toBe(5);
+    expect(backlog.reason).toMatch(/450 events waiting for its subscriptions, target 100 per pod/);
+    expect(decideScale({ ...idle, eventLag: 0 }).replicas).toBe(2);
+  });
+
   it('scales on active instances when turns are idle', () => {
     const samples = reports(podIds(2), NOW - 60_000, NOW, () => ({ activeInstances: 1_400 }));
     const result = decideScale(steadyInput(NOW, podIds(2), 0, { samples }));

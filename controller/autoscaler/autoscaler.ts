@@ -64,6 +64,8 @@ export interface ScaleInput {
   demandAt: number | undefined;
   /** The earliest time one of its instances must be woken (a reminder, a workflow timer, a run to resume), from the wake index. */
   wakeAt?: number | undefined;
+  /** Events of its subscriptions' topics not handled yet: load, as turns waiting (`targetInflight` of them per pod). */
+  eventLag?: number | undefined;
   state: AutoscalerState;
   now: number;
 }
@@ -142,7 +144,11 @@ function fromLoad(
   const mark = panicking ? ' (panic)' : '';
   const stable = desireOf(stableLoad, ready, scaling, mark);
   const panic = desireOf(panicLoad, ready, scaling, mark);
-  const basis = panicking && panic.replicas > stable.replicas ? panic : stable;
+  const fromCalls = panicking && panic.replicas > stable.replicas ? panic : stable;
+  const lag = input.eventLag ?? 0;
+  const byLag = ceilOf(lag / scaling.targetInflight);
+  // Events waiting count as turns waiting: a backlog asks for pods as a queue of calls would.
+  const basis: Desire = byLag > fromCalls.replicas ? { replicas: byLag, why: `${lag} events waiting for its subscriptions, target ${scaling.targetInflight} per pod` } : fromCalls;
   const desired = Math.min(Math.max(basis.replicas, bounds.floor), bounds.cap);
   const why =
     basis.replicas > bounds.cap ? `${basis.why}; ${bounds.capWhy}` : basis.replicas < scaling.minReplicas ? `minReplicas is ${scaling.minReplicas}` : basis.why;

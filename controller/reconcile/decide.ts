@@ -65,6 +65,8 @@ export interface ReconcileInput {
   demandAt: number | undefined;
   /** The earliest time one of its instances must be woken (the wake index). */
   wakeAt?: number | undefined;
+  /** Events of its subscriptions not handled yet (EventLagWatch). */
+  eventLag?: number | undefined;
   state: ReconcileState;
 }
 
@@ -153,6 +155,7 @@ function decideReplicas(input: ReconcileInput, now: number, tunables: Autoscaler
       previousReplicas: previous,
       demandAt: input.demandAt,
       wakeAt: input.wakeAt,
+      eventLag: input.eventLag,
       state: state.autoscaler,
       now,
     },
