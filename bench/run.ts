@@ -3,7 +3,7 @@
  * on the same machine, printed side by side with the ratios the targets are
  * stated in.
  *
- *   node bench/run.ts [--only throughput,latency,cold-start,handoff,activation,memory,workflows]
+ *   node bench/run.ts [--only throughput,latency,cold-start,handoff,activation,memory,workflows,events]
  *                     [--seconds 4] [--rounds 3] [--connections 32] [--calls 3000]
  *                     [--cold-starts 5] [--keys 2000] [--instances 1000000]
  *                     [--chain 1000] [--fan 10000] [--big-fan 100000] [--runs 200] [--many 1000] [--replay-steps 10000]
@@ -22,8 +22,9 @@ import { activation, memory } from './scenarios/instances.ts';
 import { latency } from './scenarios/latency.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { workflowScenarios } from './scenarios/workflows.ts';
+import { eventScenarios } from './scenarios/events.ts';
 
-const SCENARIOS = ['throughput', 'latency', 'cold-start', 'handoff', 'activation', 'memory', 'workflows'] as const;
+const SCENARIOS = ['throughput', 'latency', 'cold-start', 'handoff', 'activation', 'memory', 'workflows', 'events'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +42,9 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '200' },
     many: { type: 'string', default: '1000' },
     'replay-steps': { type: 'string', default: '10000' },
+    events: { type: 'string', default: '20000' },
+    'event-keys': { type: 'string', default: '1000' },
+    pings: { type: 'string', default: '200' },
   },
 });
 const only = new Set(values.only.split(','));
@@ -90,6 +94,7 @@ async function main(): Promise<void> {
         })),
       );
     }
+    if (only.has('events')) rows.push(...(await eventScenarios(platform, { events: Number(values.events), keys: Number(values['event-keys']), pings: Number(values.pings) })));
   } finally {
     await platform.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../../cli/dev/platform.ts';
 import { topicStream } from '../../agent-runtime/protocol/topics.ts';
+import { TopicStreams } from '../../agent-runtime/client/topic-streams.ts';
 import { startTestPlatform } from '../helpers/platform.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 
@@ -169,4 +170,20 @@ describe('events: topics, subscriptions, the outbox', () => {
     await expect.poll(async () => (await status()).eventLag, { timeout: 10_000 }).toBe(0);
     await expect.poll(pods, { timeout: 30_000, interval: 250 }).toBe(0);
   }, 90_000);
+
+  it('counts 100,000 events fanned into 1,000 instances exactly', async () => {
+    const topics = new TopicStreams(nc, 'default');
+    const total = 100_000;
+    const keys = 1_000;
+    for (let i = 0; i < total; i += 1_000) {
+      await Promise.all(Array.from({ length: 1_000 }, (_, j) => topics.append('tallies', `fan-${i + j}`, JSON.stringify({ who: `h${(i + j) % keys}`, n: 1 }))));
+    }
+    const sumOf = async (key: string) => ((await (await fetch(`${platform.gatewayUrl}/v1/agents/tally/${key}/get`, { method: 'POST' })).json()) as { sum: number }).sum;
+    await expect.poll(() => sumOf(`h${keys - 1}`), { timeout: 90_000, interval: 500 }).toBe(total / keys);
+    const status = async () => ((await (await fetch(`${platform.gatewayUrl}/v1/agents/tally/status`)).json()) as { eventLag?: number }).eventLag;
+    await expect.poll(status, { timeout: 60_000, interval: 500 }).toBe(0);
+    const sums = await Promise.all(Array.from({ length: keys }, (_, k) => sumOf(`h${k}`)));
+    expect(sums.filter((sum) => sum !== total / keys)).toEqual([]);
+  }, 180_000);
 });
+
