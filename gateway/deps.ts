@@ -7,7 +7,7 @@ import type { StructuredLogger } from '../agent-runtime/observability/log.ts';
 import type { ApiTokens } from './auth.ts';
 
 /** What the gateway needs of ColonyClient. */
-export type GatewayClient = Pick<ColonyClient, 'call' | 'partitionFor'>;
+export type GatewayClient = Pick<ColonyClient, 'call' | 'callStream' | 'partitionFor'>;
 
 /** What the gateway needs of RegistryView. */
 export type GatewayRegistry = Pick<RegistryView, 'get' | 'list'>;

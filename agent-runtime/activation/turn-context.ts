@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { StructuredLogger } from '../observability/log.ts';
-import type { AgentContext, CallOptions, Reminders, Tasks, Timers } from '../sdk/context.ts';
+import type { AgentContext, CallOptions, Reminders, ReplyStream, Tasks, Timers } from '../sdk/context.ts';
 import type { AnyAgentDefinition, CallClient, SendClient } from '../sdk/types.ts';
 import type { Caller } from './caller.ts';
+import { CollectingWriter } from '../stream/chunk-writer.ts';
 
 /** Who is running and on whose behalf: what a turn passes on to the calls it makes. */
 export interface TurnScope {
@@ -38,14 +39,17 @@ export class TurnContext implements AgentContext<unknown> {
   #calls = 0;
   readonly signal: AbortSignal;
   readonly log: StructuredLogger;
+  readonly stream: ReplyStream;
 
-  constructor(holder: StateHolder, scope: TurnScope, signal: AbortSignal, caller: Caller, log: StructuredLogger, now: () => number) {
+  constructor(holder: StateHolder, scope: TurnScope, signal: AbortSignal, caller: Caller, log: StructuredLogger, now: () => number, stream?: ReplyStream) {
     this.#holder = holder;
     this.#scope = scope;
     this.#caller = caller;
     this.#now = now;
     this.signal = signal;
     this.log = log;
+    // Contexts made for tasks and activities collect what is written, for no one.
+    this.stream = stream ?? new CollectingWriter(signal);
   }
 
   get agent(): string {

@@ -1,5 +1,8 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { readReply, writeCallHeaders } from '../protocol/envelope.ts';
+import { createInbox } from '@nats-io/nats-core';
+import { isStreamOpen, readReply, writeCallHeaders } from '../protocol/envelope.ts';
+import { DEFAULT_STREAM_WINDOW } from '../protocol/stream.ts';
+import { ChunkReader } from './stream-call.ts';
 import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, oversizedInput } from '../protocol/limits.ts';
@@ -22,7 +25,12 @@ export interface CallResult {
   attempts: number;
   /** Time spent waiting for a pod to own the partition (no responders, retryable replies), ms. */
   waitedMs: number;
+  /** The answer to a streamed call whose method streams: the chunks follow (callStream). */
+  streamed?: boolean;
 }
+
+/** A streamed call once its pod answered: a stream of chunks, or, for a method that does not stream, its result. */
+export type StreamedCall = { kind: 'result'; result: CallResult } | { kind: 'stream'; result: CallResult; chunks: ChunkReader };
 
 /** Tells the client how many partitions an Agent has; undefined for an unknown Agent. */
 export interface PartitionSource {
@@ -115,6 +123,26 @@ export class ColonyClient {
   }
 
   /**
+   * A call whose reply may stream (decision 20): resolves once the pod answers —
+   * with a ChunkReader when the method streams (the pod sends at most `window`
+   * chunks ahead of what was read), or the result as call() gives it. Errors
+   * before the stream opens are thrown, as call() throws them.
+   */
+  async callStream(request: CallRequest, window = DEFAULT_STREAM_WINDOW): Promise<StreamedCall> {
+    const inbox = createInbox();
+    const chunks = new ChunkReader(this.#nc, inbox, window, request.deadline, this.#now);
+    try {
+      const result = await this.#send({ ...request, stream: { inbox, credit: window } }, undefined);
+      if (result.streamed) return { kind: 'stream', result, chunks };
+      chunks.close();
+      return { kind: 'result', result };
+    } catch (error) {
+      chunks.close();
+      throw error;
+    }
+  }
+
+  /**
    * Runs an activity of `request.agent` on whichever of its pods takes it
    * (their queue group), with the same retries as a call while none is there.
    */
@@ -172,7 +200,9 @@ export class ColonyClient {
         });
       } else {
         try {
-          return { data: readReply(outcome), attempts, waitedMs: attempts > 1 ? this.#now() - started : 0 };
+          const data = readReply(outcome);
+          const waitedMs = attempts > 1 ? this.#now() - started : 0;
+          return request.stream && isStreamOpen(outcome) ? { data, attempts, waitedMs, streamed: true } : { data, attempts, waitedMs };
         } catch (error) {
           if (!(error instanceof ColonyError) || !error.retryable) throw error;
           lastRetryable = error;

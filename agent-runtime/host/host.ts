@@ -79,6 +79,7 @@ export class Host {
   #health: HealthServer | undefined;
   #watchdog: Watchdog | undefined;
   #activities: ActivityWorker | undefined;
+  #inbox: CallInbox | undefined;
   #timers: NodeJS.Timeout[] = [];
   #stopping: Promise<void> | undefined;
 
@@ -204,7 +205,9 @@ export class Host {
       log: this.#log,
       checkPaused: () => this.#pause.checkCall(),
       serves: (partition) => !this.#pause.revalidating && this.#ownership.serves(partition),
+      maxPayloadBytes,
     });
+    this.#inbox = inbox;
     this.#ownership = new PartitionOwnership({
       podId: config.podId,
       partitions: config.partitions,
@@ -353,6 +356,12 @@ export class Host {
     this.#pause.stop();
     this.#log.info('draining', { instances: this.#catalog.size });
     this.#heartbeat();
+    const streams = this.#inbox?.cancelStreams(
+      new ColonyError('unavailable', `pod ${this.#config.podId} is draining: the stream ended early; what the method changed until then is kept if it returned; call again`, {
+        retryAfterSeconds: 1,
+      }),
+    );
+    if (streams) this.#log.info('ended streamed replies in flight', { count: streams });
     const drained = Promise.all([this.#ownership.releaseAll(), this.#activities?.stop(drainTimeoutMs)]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([

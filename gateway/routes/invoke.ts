@@ -3,6 +3,8 @@ import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import { checkInstanceKey, isMethodName } from '../../agent-runtime/protocol/limits.ts';
 import { callFromRequest, REQUEST_HEADER, RESPONSE_HEADER } from '../call-headers.ts';
 import type { CallSource } from '../call-headers.ts';
+import type { CallRequest } from '../../agent-runtime/client/client.ts';
+import { acceptsEventStream, writeEventStream } from '../sse.ts';
 import type { GatewayClient, GatewayRegistry } from '../deps.ts';
 import { gatewayClosingError, invalidMethodNameError, JSON_CONTENT_TYPE, unknownAgentError, unknownMethodError } from '../errors.ts';
 import { readInput } from '../input.ts';
@@ -61,6 +63,7 @@ export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOp
     const input = readInput(request.body, request.headers[REQUEST_HEADER.contentType]);
     const call = callFromRequest(request.headers, request.params, input, options);
     reply.header(RESPONSE_HEADER.callId, call.callId);
+    if (acceptsEventStream(request.headers.accept)) return invokeStreaming(request, reply, call, entry);
     const result = await client.call(call);
     if (result.waitedMs > 0) {
       reply.header(RESPONSE_HEADER.waitMs, String(Math.round(result.waitedMs)));
@@ -72,6 +75,36 @@ export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOp
     metrics.observe(entry, agent, method, status, timing.secondsSince(request));
     if (status === 204) return reply.code(204).send();
     return reply.header('content-type', JSON_CONTENT_TYPE).send(result.data);
+  };
+
+  /**
+   * With `Accept: text/event-stream`: a method that streams is answered with
+   * Server-Sent Events as its chunks come (decision 20); one that does not, as
+   * without the header. Errors before the stream opens are ordinary error responses.
+   */
+  const invokeStreaming = async (
+    request: FastifyRequest<InvokeRoute>,
+    reply: FastifyReply<InvokeRoute>,
+    call: CallRequest,
+    entry: NonNullable<ReturnType<GatewayRegistry['get']>>,
+  ): Promise<FastifyReply<InvokeRoute>> => {
+    const { agent, method } = request.params;
+    const streamed = await client.callStream(call);
+    const { result } = streamed;
+    if (result.waitedMs > 0) metrics.observeWait(agent, result.waitedMs / 1_000);
+    if (streamed.kind === 'result') {
+      if (result.waitedMs > 0) reply.header(RESPONSE_HEADER.waitMs, String(Math.round(result.waitedMs)));
+      const status = result.data.byteLength === 0 ? 204 : 200;
+      metrics.observe(entry, agent, method, status, timing.secondsSince(request));
+      if (status === 204) return reply.code(204).send();
+      return reply.header('content-type', JSON_CONTENT_TYPE).send(result.data);
+    }
+    reply.hijack();
+    const headers: Record<string, string> = { [RESPONSE_HEADER.callId]: call.callId };
+    if (result.waitedMs > 0) headers[RESPONSE_HEADER.waitMs] = String(Math.round(result.waitedMs));
+    await writeEventStream(reply.raw, streamed.chunks, headers);
+    metrics.observe(entry, agent, method, 200, timing.secondsSince(request));
+    return reply;
   };
 
   app.post<InvokeRoute>(INVOKE_ROUTE, invoke);

@@ -1,0 +1,75 @@
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import type { ChunkReader } from '../agent-runtime/client/stream-call.ts';
+import { ColonyError } from '../agent-runtime/protocol/errors.ts';
+import { errorPayload } from './errors.ts';
+
+/** The media type of Server-Sent Events, as a client asks for it in `Accept`. */
+export const EVENT_STREAM = 'text/event-stream';
+
+/** True when the request's Accept header names text/event-stream: the caller reads a streamed reply as it comes. */
+export function acceptsEventStream(accept: string | string[] | undefined): boolean {
+  const values = Array.isArray(accept) ? accept.join(',') : (accept ?? '');
+  return values.split(',').some((part) => {
+    const [type, ...params] = part.trim().toLowerCase().split(';');
+    return type?.trim() === EVENT_STREAM && !params.some((param) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(param));
+  });
+}
+
+/**
+ * One chunk as an SSE event: `data: <json>` and a blank line. Chunks are
+ * JSON.stringify's output, which has no line breaks (they are escaped in
+ * strings), so one `data:` line carries each.
+ */
+export function sseChunk(json: string): string {
+  return `data: ${json}\n\n`;
+}
+
+/** A named event with a JSON payload: `end` (`{"chunks": n}`) or `error` (`{"error": {code, message}}`). */
+export function sseEvent(name: 'end' | 'error', json: string): string {
+  return `event: ${name}\ndata: ${json}\n\n`;
+}
+
+/** What became of a stream sent to an HTTP client. */
+export interface SseOutcome {
+  chunks: number;
+  /** The code the stream ended with: `ok`, an error code, or `cancelled` when the client went away. */
+  status: string;
+}
+
+/**
+ * Writes a streamed reply to `res` as Server-Sent Events, as fast as the
+ * client reads: the next chunk is asked of the pod only once the last one was
+ * written (or the socket drained), so a slow client holds the pod back by the
+ * stream's window. A client that goes away cancels the stream (the method's
+ * signal is aborted). Ends with `event: end` or `event: error`.
+ */
+export async function writeEventStream(res: ServerResponse, chunks: ChunkReader, headers: Record<string, string>): Promise<SseOutcome> {
+  res.writeHead(200, { 'content-type': `${EVENT_STREAM}; charset=utf-8`, 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...headers });
+  res.flushHeaders();
+  let gone = false;
+  const onClose = (): void => {
+    if (res.writableFinished) return;
+    gone = true;
+    chunks.cancel('the HTTP client disconnected');
+  };
+  res.on('close', onClose);
+  let count = 0;
+  try {
+    for await (const chunk of chunks) {
+      if (gone) break;
+      count += 1;
+      if (!res.write(sseChunk(Buffer.from(chunk).toString('utf8')))) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    }
+    if (gone) return { chunks: count, status: 'cancelled' };
+    res.end(sseEvent('end', JSON.stringify({ chunks: count })));
+    return { chunks: count, status: 'ok' };
+  } catch (thrown) {
+    const error = thrown instanceof ColonyError ? thrown : new ColonyError('internal', 'the stream failed in the gateway; its logs have the details', { cause: thrown });
+    if (gone) return { chunks: count, status: 'cancelled' };
+    res.end(sseEvent('error', errorPayload(error)));
+    return { chunks: count, status: error.code };
+  } finally {
+    res.off('close', onClose);
+  }
+}
