@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { ChunkReader } from '../agent-runtime/client/stream-call.ts';
 import { ColonyError } from '../agent-runtime/protocol/errors.ts';
-import { errorPayload } from './errors.ts';
+import { errorPayload, streamCutByShutdownError } from './errors.ts';
 
 /** The media type of Server-Sent Events, as a client asks for it in `Accept`. */
 export const EVENT_STREAM = 'text/event-stream';
@@ -44,7 +44,7 @@ export interface SseOutcome {
  * stream's window. A client that goes away cancels the stream (the method's
  * signal is aborted). Ends with `event: end` or `event: error`.
  */
-export async function writeEventStream(res: ServerResponse, chunks: ChunkReader, headers: Record<string, string>): Promise<SseOutcome> {
+export async function writeEventStream(res: ServerResponse, chunks: ChunkReader, headers: Record<string, string>, closing: AbortSignal): Promise<SseOutcome> {
   res.writeHead(200, { 'content-type': `${EVENT_STREAM}; charset=utf-8`, 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...headers });
   res.flushHeaders();
   let gone = false;
@@ -54,6 +54,13 @@ export async function writeEventStream(res: ServerResponse, chunks: ChunkReader,
     chunks.cancel('the HTTP client disconnected');
   };
   res.on('close', onClose);
+  // A gateway that shuts down ends its streams rather than wait for them (they may run for minutes).
+  let shutdown: ColonyError | undefined;
+  const onClosing = (): void => {
+    shutdown = streamCutByShutdownError();
+    chunks.cancel('the gateway is shutting down');
+  };
+  closing.addEventListener('abort', onClosing, { once: true });
   let count = 0;
   try {
     for await (const chunk of chunks) {
@@ -65,11 +72,12 @@ export async function writeEventStream(res: ServerResponse, chunks: ChunkReader,
     res.end(sseEvent('end', JSON.stringify({ chunks: count })));
     return { chunks: count, status: 'ok' };
   } catch (thrown) {
-    const error = thrown instanceof ColonyError ? thrown : new ColonyError('internal', 'the stream failed in the gateway; its logs have the details', { cause: thrown });
+    const error = shutdown ?? (thrown instanceof ColonyError ? thrown : new ColonyError('internal', 'the stream failed in the gateway; its logs have the details', { cause: thrown }));
     if (gone) return { chunks: count, status: 'cancelled' };
     res.end(sseEvent('error', errorPayload(error)));
     return { chunks: count, status: error.code };
   } finally {
     res.off('close', onClose);
+    closing.removeEventListener('abort', onClosing);
   }
 }

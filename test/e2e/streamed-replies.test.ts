@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../agent-runtime/observability/log.ts';
 import { EventStreamParser } from '../../cli/commands/event-stream.ts';
+import { startGateway } from '../../gateway/gateway.ts';
 import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
 import { COLONY_BIN, EXAMPLES_DIR } from '../helpers/colony-dev.ts';
 import { startTestPlatform } from '../helpers/platform.ts';
@@ -227,6 +229,32 @@ describe('streamed replies', () => {
     expect(code).toBe(1);
     expect(stdout.split('\n')[0]).toBe('{"i":1}');
     expect(stderr).toBe('error 504 deadline_exceeded: streamer.forever on cli-late passed its deadline while running; its state change, if any, was discarded\n');
+  });
+
+  it('ends its streams when the gateway shuts down, with a retryable error, and aborts their methods', async () => {
+    const gateway = await startGateway({ nc: harness.platform.nc, namespace: 'default', host: '127.0.0.1', port: 0, log: createLogger({ level: 'error' }) });
+    const response = await fetch(`${gateway.url}/v1/agents/streamer/shutdown/forever`, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'x-colony-timeout': '60s' },
+    });
+    let closed: Promise<void> | undefined;
+    const started = Date.now();
+    const seen = await events(response, started, (event) => {
+      if ((event.data as { i?: number }).i === 2) closed = gateway.close();
+    });
+    await closed;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const last = seen.at(-1) as Arrived;
+    expect(last.event).toBe('error');
+    expect(last.data).toEqual({
+      error: { code: 'unavailable', message: 'the gateway is shutting down: the stream ended early and its method was told to stop; call again', retryAfterSeconds: 1 },
+    });
+    let seenByPod = await probe('shutdown');
+    for (let tries = 0; tries < 50 && !seenByPod?.aborted; tries += 1) {
+      await sleep(100);
+      seenByPod = await probe('shutdown');
+    }
+    expect(seenByPod?.aborted).toBe(true);
   });
 
   it('examples/progress: a run streams its progress, keeps it in state when its pod is drained mid-run, and resumes on the next pod', async () => {
