@@ -293,4 +293,15 @@ describe('streamed replies', () => {
     expect(again.at(-1)?.event).toBe('end');
     expect(await (await post('progress', 'job-1', 'status')).json()).toEqual({ state: 'finished', step: 30, of: 30, runs: 2 });
   });
+
+  it('examples/progress: a run stops by itself before its deadline, keeping its progress, and the next run goes on', async () => {
+    const first = await events(await stream('progress', 'job-2', 'run', { steps: 100, stepMs: 100 }, { 'x-colony-timeout': '1500ms' }), Date.now());
+    expect(first.at(-1)?.event).toBe('end');
+    const reached = first.filter((e) => e.event === 'message').length;
+    expect(reached).toBeGreaterThanOrEqual(3);
+    expect(reached).toBeLessThan(15);
+    expect(await (await post('progress', 'job-2', 'status')).json()).toEqual({ state: 'stopped', step: reached, of: 100, runs: 1 });
+    const next = await events(await stream('progress', 'job-2', 'run', { steps: 100 }, { 'x-colony-timeout': '1500ms' }), Date.now());
+    expect((next[0]?.data as { step: number }).step).toBe(reached + 1);
+  });
 });
