@@ -37,8 +37,6 @@ export class StreamSink implements ChunkWriter {
   #ended = false;
   #control: Subscription | undefined;
   #granted: (() => void) | undefined;
-  /** Chunks the method asked to send that wait for credit (0 or 1): for the tests' view of back-pressure. */
-  #waiting = 0;
 
   constructor(deps: StreamSinkDeps) {
     this.#deps = deps;
@@ -59,10 +57,6 @@ export class StreamSink implements ChunkWriter {
     return this.#seq;
   }
 
-  get waitingForCredit(): boolean {
-    return this.#waiting > 0;
-  }
-
   begin(): void {
     if (this.#opened) return;
     this.#opened = true;
@@ -81,7 +75,7 @@ export class StreamSink implements ChunkWriter {
   }
 
   async write(chunk: unknown): Promise<void> {
-    this.#cancel.signal.throwIfAborted();
+    this.#checkWritable();
     this.begin();
     const seq = this.#seq + 1;
     const json = chunkJson(this.#deps.where, seq, chunk);
@@ -89,6 +83,7 @@ export class StreamSink implements ChunkWriter {
     const tooLarge = oversizedChunk(this.#deps.where, seq, data.byteLength, this.#deps.maxPayloadBytes);
     if (tooLarge) throw new ColonyError('result_too_large', tooLarge);
     while (!this.#credit.take()) await this.#nextGrant();
+    this.#checkWritable();
     this.#seq = seq;
     this.#publish(data, streamMessageHeaders(seq));
   }
@@ -126,18 +121,17 @@ export class StreamSink implements ChunkWriter {
     granted?.();
   }
 
-  /** Resolves at the next grant; rejects once the stream is cancelled. */
+  /** Resolves at the next grant, or when the stream is cancelled or ended (the caller checks which). */
   async #nextGrant(): Promise<void> {
-    this.#waiting += 1;
-    try {
-      await new Promise<void>((resolve) => {
-        this.#granted = resolve;
-      });
-    } finally {
-      this.#waiting -= 1;
-    }
+    await new Promise<void>((resolve) => {
+      this.#granted = resolve;
+    });
+  }
+
+  /** Throws once the stream was cancelled (the reason) or ended (its turn passed its deadline and was answered). */
+  #checkWritable(): void {
     this.#cancel.signal.throwIfAborted();
-    if (this.#ended) throw new ColonyError('deadline_exceeded', `${this.#deps.where} wrote a chunk after its stream ended`);
+    if (this.#ended) throw new ColonyError('deadline_exceeded', `${this.#deps.where} wrote a chunk after its stream ended (at its deadline)`);
   }
 
   #publish(data: Uint8Array, headers: ReturnType<typeof streamMessageHeaders>): void {
