@@ -9,7 +9,10 @@ export const EVENT_STREAM = 'text/event-stream';
 
 /** True when the request's Accept header names text/event-stream: the caller reads a streamed reply as it comes. */
 export function acceptsEventStream(accept: string | string[] | undefined): boolean {
-  const values = Array.isArray(accept) ? accept.join(',') : (accept ?? '');
+  if (accept === undefined) return false;
+  const values = Array.isArray(accept) ? accept.join(',') : accept;
+  // The hot path: most calls send no Accept, or one without it.
+  if (!values.toLowerCase().includes(EVENT_STREAM)) return false;
   return values.split(',').some((part) => {
     const [type, ...params] = part.trim().toLowerCase().split(';');
     return type?.trim() === EVENT_STREAM && !params.some((param) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(param));

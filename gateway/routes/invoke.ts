@@ -3,7 +3,7 @@ import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import { checkInstanceKey, isMethodName } from '../../agent-runtime/protocol/limits.ts';
 import { callFromRequest, REQUEST_HEADER, RESPONSE_HEADER } from '../call-headers.ts';
 import type { CallSource } from '../call-headers.ts';
-import type { CallRequest } from '../../agent-runtime/client/client.ts';
+import type { CallRequest, CallResult } from '../../agent-runtime/client/client.ts';
 import { acceptsEventStream, writeEventStream } from '../sse.ts';
 import type { GatewayClient, GatewayRegistry } from '../deps.ts';
 import { gatewayClosingError, invalidMethodNameError, JSON_CONTENT_TYPE, unknownAgentError, unknownMethodError } from '../errors.ts';
@@ -27,6 +27,8 @@ import type { RequestTiming } from '../request-timing.ts';
  * so from those clients such keys are unreachable (curl --path-as-is works).
  */
 export const INVOKE_ROUTE = '/v1/agents/:agent/:key/:method';
+
+type RegistryEntry = NonNullable<ReturnType<GatewayRegistry['get']>>;
 
 interface InvokeRoute {
   Params: { agent: string; key: string; method: string };
@@ -64,7 +66,17 @@ export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOp
     const call = callFromRequest(request.headers, request.params, input, options);
     reply.header(RESPONSE_HEADER.callId, call.callId);
     if (acceptsEventStream(request.headers.accept)) return invokeStreaming(request, reply, call, entry);
-    const result = await client.call(call);
+    return sendResult(request, reply, await client.call(call), entry);
+  };
+
+  /** Sends a call's result as the pod gave it: 200 with its JSON, or 204 for none. */
+  const sendResult = (
+    request: FastifyRequest<InvokeRoute>,
+    reply: FastifyReply<InvokeRoute>,
+    result: CallResult,
+    entry: RegistryEntry,
+  ): FastifyReply<InvokeRoute> => {
+    const { agent, method } = request.params;
     if (result.waitedMs > 0) {
       reply.header(RESPONSE_HEADER.waitMs, String(Math.round(result.waitedMs)));
       metrics.observeWait(agent, result.waitedMs / 1_000);
@@ -86,19 +98,13 @@ export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOp
     request: FastifyRequest<InvokeRoute>,
     reply: FastifyReply<InvokeRoute>,
     call: CallRequest,
-    entry: NonNullable<ReturnType<GatewayRegistry['get']>>,
+    entry: RegistryEntry,
   ): Promise<FastifyReply<InvokeRoute>> => {
     const { agent, method } = request.params;
     const streamed = await client.callStream(call);
     const { result } = streamed;
+    if (streamed.kind === 'result') return sendResult(request, reply, result, entry);
     if (result.waitedMs > 0) metrics.observeWait(agent, result.waitedMs / 1_000);
-    if (streamed.kind === 'result') {
-      if (result.waitedMs > 0) reply.header(RESPONSE_HEADER.waitMs, String(Math.round(result.waitedMs)));
-      const status = result.data.byteLength === 0 ? 204 : 200;
-      metrics.observe(entry, agent, method, status, timing.secondsSince(request));
-      if (status === 204) return reply.code(204).send();
-      return reply.header('content-type', JSON_CONTENT_TYPE).send(result.data);
-    }
     reply.hijack();
     const headers: Record<string, string> = { [RESPONSE_HEADER.callId]: call.callId };
     if (result.waitedMs > 0) headers[RESPONSE_HEADER.waitMs] = String(Math.round(result.waitedMs));
