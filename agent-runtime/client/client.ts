@@ -68,6 +68,14 @@ export const MAX_RETRY_DELAY_MS = 250;
  */
 export const MIN_RETRY_WINDOW_MS = 50;
 
+function lostStreamError(agent: string, partition: number, received: number): ColonyError {
+  return new ColonyError(
+    'unavailable',
+    `the pod streaming this reply lost partition ${partition} of agent ${agent} (it stopped, or was declared dead) after ${received} chunks, without ending the stream; call again`,
+    { retryAfterSeconds: 1 },
+  );
+}
+
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -86,6 +94,8 @@ export class ColonyClient {
   readonly #maxWaiting: number;
   readonly #nc: NatsConnection;
   #waiting = 0;
+  /** Streams being read, by `agent/partition`: told when the pod sending them lost the partition. */
+  readonly #streams = new Map<string, Set<ChunkReader>>();
   /** Calls sleeping between retries, by `agent/partition`: woken early when the partition's owner changes. */
   readonly #sleepers = new Map<string, Set<() => void>>();
 
@@ -105,6 +115,7 @@ export class ColonyClient {
         this.#mux.resend(tag, vacated.has(partition));
         // Calls backing off because nobody served the partition try again now that it has an owner.
         for (const wake of this.#sleepers.get(tag) ?? []) wake();
+        if (vacated.has(partition)) for (const reader of this.#streams.get(tag) ?? []) reader.lost(lostStreamError(agent, partition, reader.received));
       }
     });
   }
@@ -130,7 +141,14 @@ export class ColonyClient {
    */
   async callStream(request: CallRequest, window = DEFAULT_STREAM_WINDOW): Promise<StreamedCall> {
     const inbox = createInbox();
-    const chunks = new ChunkReader(this.#nc, inbox, window, request.deadline, this.#now);
+    const tag = `${request.agent}/${this.partitionFor(request.agent, request.key)}`;
+    const readers = this.#streams.get(tag) ?? new Set<ChunkReader>();
+    this.#streams.set(tag, readers);
+    const chunks: ChunkReader = new ChunkReader(this.#nc, inbox, window, request.deadline, this.#now, () => {
+      readers.delete(chunks);
+      if (readers.size === 0 && this.#streams.get(tag) === readers) this.#streams.delete(tag);
+    });
+    readers.add(chunks);
     try {
       const result = await this.#send({ ...request, stream: { inbox, credit: window } }, undefined);
       if (result.streamed) return { kind: 'stream', result, chunks };

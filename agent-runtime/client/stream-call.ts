@@ -16,6 +16,14 @@ import { decodeJson } from '../protocol/codec.ts';
 export const STREAM_END_GRACE_MS = 2_000;
 
 /**
+ * How long after the partition of a stream's pod changed hands the caller
+ * still waits for the stream's end: a pod that drains or hands the partition
+ * over ends its streams itself (a retryable error saying so), usually just
+ * before; one that died never will.
+ */
+export const STREAM_LOST_GRACE_MS = 2_000;
+
+/**
  * The caller's end of one streamed reply (protocol/stream.ts): buffers what
  * arrives on the inbox (at most the granted window), yields the chunks in
  * order, grants credit as they are consumed, and throws the error the stream
@@ -33,11 +41,15 @@ export class ChunkReader implements AsyncIterable<Uint8Array> {
   #wake: (() => void) | undefined;
   #expected = 1;
   #finished = false;
+  #lost: ColonyError | undefined;
+  #lostTimer: NodeJS.Timeout | undefined;
+  readonly #onClose: (() => void) | undefined;
   /** Chunks yielded so far. */
   received = 0;
 
-  constructor(nc: NatsConnection, inbox: string, window: number, deadline: number, now: () => number) {
+  constructor(nc: NatsConnection, inbox: string, window: number, deadline: number, now: () => number, onClose?: () => void) {
     this.#nc = nc;
+    this.#onClose = onClose;
     this.#inbox = inbox;
     this.#window = new ConsumerWindow(window);
     this.#deadline = deadline;
@@ -57,9 +69,24 @@ export class ChunkReader implements AsyncIterable<Uint8Array> {
 
   /** Stops listening (the call was answered without a stream, or the reader is done). */
   close(): void {
+    if (!this.#subscription.isClosed()) this.#subscription.unsubscribe();
     this.#finished = true;
-    this.#subscription.unsubscribe();
+    clearTimeout(this.#lostTimer);
+    this.#onClose?.();
     this.#wake?.();
+  }
+
+  /**
+   * The partition of the pod sending this stream changed hands: unless the
+   * stream's end arrives within STREAM_LOST_GRACE_MS, the reader fails with
+   * `error` after the chunks that did arrive.
+   */
+  lost(error: ColonyError): void {
+    if (this.#finished || this.#lostTimer) return;
+    this.#lostTimer = setTimeout(() => {
+      this.#lost = error;
+      this.#wake?.();
+    }, STREAM_LOST_GRACE_MS);
   }
 
   /** Tells the pod the reader went away: the method's signal is aborted. */
@@ -98,6 +125,7 @@ export class ChunkReader implements AsyncIterable<Uint8Array> {
       const message = this.#buffer.shift();
       if (message) return message;
       if (this.#finished) throw new ColonyError('cancelled', 'the stream was closed by its reader');
+      if (this.#lost) throw this.#lost;
       const left = this.#deadline + STREAM_END_GRACE_MS - this.#now();
       if (left <= 0) {
         throw new ColonyError(

@@ -41,8 +41,8 @@ export interface CallInboxDeps {
  */
 export class CallInbox {
   readonly #deps: CallInboxDeps;
-  /** Streamed replies being sent (stream/stream-sink.ts): a draining pod ends them. */
-  readonly #streams = new Set<StreamSink>();
+  /** Streamed replies being sent (stream/stream-sink.ts), with their partitions: a pod that drains or hands a partition over ends them. */
+  readonly #streams = new Map<StreamSink, number>();
 
   constructor(deps: CallInboxDeps) {
     this.#deps = deps;
@@ -78,7 +78,7 @@ export class CallInbox {
       respondWith(msg, errorReply(toColonyError(error, 'reading the call')));
       return;
     }
-    const sink = call.meta.stream && !call.meta.oneway ? this.#sink(msg, call.meta) : undefined;
+    const sink = call.meta.stream && !call.meta.oneway ? this.#sink(msg, call.meta, partition) : undefined;
     const guarded = deps.crashGuard.guard(sink ? { ...call, stream: sink } : call);
     const reply = deps.catalog.dispatch(guarded.call, partition);
     if (call.meta.oneway) {
@@ -100,17 +100,23 @@ export class CallInbox {
   }
 
   /**
-   * Ends every streamed reply in flight (the pod drains): each method's signal
-   * is aborted, its turn ends as the method decides (what it changed is
-   * committed if it returns), and its caller gets `error` as the stream's end.
+   * Ends the streamed replies in flight — all of them (the pod drains), or those
+   * of `partition` (it moves to another pod): each method's signal is aborted,
+   * its turn ends as the method decides (what it changed is committed if it
+   * returns), and its caller gets `error` as the stream's end. Without this a
+   * stream would hold its partition's release for as long as it runs.
    */
-  cancelStreams(error: ColonyError): number {
-    const count = this.#streams.size;
-    for (const sink of this.#streams) sink.cancel(error);
+  cancelStreams(error: ColonyError, partition?: number): number {
+    let count = 0;
+    for (const [sink, of] of this.#streams) {
+      if (partition !== undefined && of !== partition) continue;
+      sink.cancel(error);
+      count += 1;
+    }
     return count;
   }
 
-  #sink(msg: Msg, meta: CallMeta): StreamSink {
+  #sink(msg: Msg, meta: CallMeta, partition: number): StreamSink {
     const stream = meta.stream as NonNullable<CallMeta['stream']>;
     const sink: StreamSink = new StreamSink({
       nc: this.#deps.nc,
@@ -119,7 +125,7 @@ export class CallInbox {
       maxPayloadBytes: this.#deps.maxPayloadBytes,
       where: `${this.#deps.agent}.${meta.method} on ${meta.key}`,
       open: () => {
-        this.#streams.add(sink);
+        this.#streams.set(sink, partition);
         try {
           msg.respond(EMPTY, { headers: streamOpenHeaders() });
         } catch {

@@ -22,6 +22,7 @@ import { heartbeatSubject, registryApiKey, WAKE_BUCKET } from '../protocol/subje
 import { ReminderScheduler } from '../reminders/scheduler.ts';
 import { KvWakeIndex } from '../reminders/wake-index.ts';
 import { KvStateStore } from '../state/state-store.ts';
+import { drainingStreamError, movedStreamError } from '../stream/stream-ends.ts';
 import type { AnyDefinition } from './agent-module.ts';
 import { CallInbox } from './call-inbox.ts';
 import type { HostConfig } from './config.ts';
@@ -212,7 +213,10 @@ export class Host {
       podId: config.podId,
       partitions: config.partitions,
       subscribe: (partition) => inbox.subscribe(partition),
-      deactivatePartition: (partition) => this.#catalog.deactivateWhere((a) => a.partition === partition),
+      deactivatePartition: (partition) => {
+        inbox.cancelStreams(movedStreamError(config.podId, partition), partition);
+        return this.#catalog.deactivateWhere((a) => a.partition === partition);
+      },
       onChange: () => this.#heartbeat(),
       acquired: (partition) => {
         // Retries by itself while the partition stays here; stops when it leaves or the pod stops.
@@ -356,11 +360,7 @@ export class Host {
     this.#pause.stop();
     this.#log.info('draining', { instances: this.#catalog.size });
     this.#heartbeat();
-    const streams = this.#inbox?.cancelStreams(
-      new ColonyError('unavailable', `pod ${this.#config.podId} is draining: the stream ended early; what the method changed until then is kept if it returned; call again`, {
-        retryAfterSeconds: 1,
-      }),
-    );
+    const streams = this.#inbox?.cancelStreams(drainingStreamError(this.#config.podId));
     if (streams) this.#log.info('ended streamed replies in flight', { count: streams });
     const drained = Promise.all([this.#ownership.releaseAll(), this.#activities?.stop(drainTimeoutMs)]);
     let timer: NodeJS.Timeout | undefined;

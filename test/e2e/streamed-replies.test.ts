@@ -304,4 +304,27 @@ describe('streamed replies', () => {
     const next = await events(await stream('progress', 'job-2', 'run', { steps: 100 }, { 'x-colony-timeout': '1500ms' }), Date.now());
     expect((next[0]?.data as { step: number }).step).toBe(reached + 1);
   });
+
+  // Last: it kills the progress pod.
+  it('fails a stream whose pod was killed soon after the pod is declared dead, not at its deadline; the run is lost', async () => {
+    const spec = harness.specs.find((s) => s.name === 'progress') as AgentSpec;
+    const started = Date.now();
+    let killedAt = 0;
+    const seen = await events(await stream('progress', 'job-3', 'run', { steps: 1_000, stepMs: 100 }, { 'x-colony-timeout': '5m' }), started, (event) => {
+      if ((event.data as { step?: number }).step === 3 && !killedAt) {
+        const [pod] = harness.platform.driver.pods(spec.namespace, spec.name);
+        if (!pod) throw new Error('progress has no pod');
+        expect(harness.platform.driver.signal(pod.podId, 'SIGKILL')).toBe(true);
+        killedAt = Date.now() - started;
+      }
+    });
+    const last = seen.at(-1) as Arrived;
+    expect(last.event).toBe('error');
+    const { error } = last.data as { error: { code: string; message: string } };
+    expect(error.code).toBe('unavailable');
+    expect(error.message).toMatch(/^the pod streaming this reply lost partition \d+ of agent progress \(it stopped, or was declared dead\) after \d+ chunks, without ending the stream; call again$/);
+    expect(last.at - killedAt).toBeLessThan(20_000);
+    // The run was one turn, and its pod died before it committed: nothing of it is kept.
+    expect(await (await post('progress', 'job-3', 'status', undefined, { 'x-colony-timeout': '20s' })).json()).toEqual({ state: 'idle', runs: 0 });
+  });
 });
