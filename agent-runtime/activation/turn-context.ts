@@ -39,17 +39,24 @@ export class TurnContext implements AgentContext<unknown> {
   #calls = 0;
   readonly signal: AbortSignal;
   readonly log: StructuredLogger;
-  readonly stream: ReplyStream;
+  readonly #stream: (() => ReplyStream) | undefined;
+  #collected: ReplyStream | undefined;
 
-  constructor(holder: StateHolder, scope: TurnScope, signal: AbortSignal, caller: Caller, log: StructuredLogger, now: () => number, stream?: ReplyStream) {
+  /** `stream`: the turn's streamed reply, made on first use (absent for tasks and activities: what they write is collected for no one). */
+  constructor(holder: StateHolder, scope: TurnScope, signal: AbortSignal, caller: Caller, log: StructuredLogger, now: () => number, stream?: () => ReplyStream) {
     this.#holder = holder;
     this.#scope = scope;
     this.#caller = caller;
     this.#now = now;
     this.signal = signal;
     this.log = log;
-    // Contexts made for tasks and activities collect what is written, for no one.
-    this.stream = stream ?? new CollectingWriter(signal);
+    this.#stream = stream;
+  }
+
+  get stream(): ReplyStream {
+    if (this.#stream) return this.#stream();
+    this.#collected ??= new CollectingWriter(this.signal);
+    return this.#collected;
   }
 
   get agent(): string {

@@ -6,7 +6,8 @@ import { errorReply, okReply, toColonyError } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { TurnContext } from './turn-context.ts';
 import { CollectingWriter } from '../stream/chunk-writer.ts';
-import { finishMethod } from '../stream/pump.ts';
+import type { ChunkWriter } from '../stream/chunk-writer.ts';
+import { finishMethod, isAsyncIterable } from '../stream/pump.ts';
 import type { StreamSink } from '../stream/stream-sink.ts';
 import type { TurnScope } from './turn-context.ts';
 
@@ -48,9 +49,14 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
   const stream = turn.stream;
   const cancel = (): void => abort.abort(stream?.signal.reason);
   stream?.signal.addEventListener('abort', cancel, { once: true });
-  const writer = stream ?? new CollectingWriter(abort.signal);
-  const ctx = new TurnContext(activation, scope, abort.signal, deps.caller, log, deps.now, writer);
-  const run = (async () => finishMethod(await turn.body(ctx), writer, abort.signal))();
+  // Made on first use: most turns never stream, and every turn is on the hot path.
+  let writer: ChunkWriter | undefined = stream;
+  const writerOf = (): ChunkWriter => (writer ??= new CollectingWriter(abort.signal));
+  const ctx = new TurnContext(activation, scope, abort.signal, deps.caller, log, deps.now, writerOf);
+  const run = (async () => {
+    const returned = await turn.body(ctx);
+    return isAsyncIterable(returned) || writer?.streaming ? finishMethod(returned, writerOf(), abort.signal) : returned;
+  })();
   try {
     const outcome = await raceDeadline(run, scope.deadline - startedAt, abort);
     if (outcome === DEADLINE) {
