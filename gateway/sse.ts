@@ -1,6 +1,4 @@
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import type { ChunkReader } from '../agent-runtime/client/stream-call.ts';
 import { ColonyError } from '../agent-runtime/protocol/errors.ts';
 import { errorPayload, streamCutByShutdownError } from './errors.ts';
 
@@ -40,15 +38,34 @@ export interface SseOutcome {
   status: string;
 }
 
+/** What the gateway reads a stream from (client/stream-call.ts's ChunkReader). */
+export interface ChunkSource extends AsyncIterable<Uint8Array> {
+  /** Tells the pod the reader went away. */
+  cancel(reason: string): void;
+}
+
+export interface EventStreamOptions {
+  /** Response headers besides the content type (the call id, the wait). */
+  headers: Record<string, string>;
+  /** Aborted when the gateway begins to close. */
+  closing: AbortSignal;
+  /** A comment line is sent after this long without a write, so proxies keep a quiet stream open. */
+  keepAliveMs?: number;
+}
+
+/** Silence after which a stream gets a `: keep-alive` comment: below the 60 s idle timeout of common proxies. */
+export const SSE_KEEP_ALIVE_MS = 15_000;
+
 /**
  * Writes a streamed reply to `res` as Server-Sent Events, as fast as the
  * client reads: the next chunk is asked of the pod only once the last one was
  * written (or the socket drained), so a slow client holds the pod back by the
- * stream's window. A client that goes away cancels the stream (the method's
- * signal is aborted). Ends with `event: end` or `event: error`.
+ * stream's window. A client that goes away, or a gateway that closes, cancels
+ * the stream (the method's signal is aborted). Ends with `event: end` or
+ * `event: error`.
  */
-export async function writeEventStream(res: ServerResponse, chunks: ChunkReader, headers: Record<string, string>, closing: AbortSignal): Promise<SseOutcome> {
-  res.writeHead(200, { 'content-type': `${EVENT_STREAM}; charset=utf-8`, 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...headers });
+export async function writeEventStream(res: ServerResponse, chunks: ChunkSource, options: EventStreamOptions): Promise<SseOutcome> {
+  res.writeHead(200, { 'content-type': `${EVENT_STREAM}; charset=utf-8`, 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...options.headers });
   res.flushHeaders();
   let gone = false;
   const onClose = (): void => {
@@ -63,13 +80,19 @@ export async function writeEventStream(res: ServerResponse, chunks: ChunkReader,
     shutdown = streamCutByShutdownError();
     chunks.cancel('the gateway is shutting down');
   };
-  closing.addEventListener('abort', onClosing, { once: true });
+  options.closing.addEventListener('abort', onClosing, { once: true });
+  let wrote = false;
+  const keepAlive = setInterval(() => {
+    if (!wrote && !gone) res.write(': keep-alive\n\n');
+    wrote = false;
+  }, options.keepAliveMs ?? SSE_KEEP_ALIVE_MS);
   let count = 0;
   try {
     for await (const chunk of chunks) {
       if (gone) break;
       count += 1;
-      if (!res.write(sseChunk(Buffer.from(chunk).toString('utf8')))) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      wrote = true;
+      if (!res.write(sseChunk(Buffer.from(chunk).toString('utf8')))) await drainedOrClosed(res);
     }
     if (gone) return { chunks: count, status: 'cancelled' };
     res.end(sseEvent('end', JSON.stringify({ chunks: count })));
@@ -80,7 +103,21 @@ export async function writeEventStream(res: ServerResponse, chunks: ChunkReader,
     res.end(sseEvent('error', errorPayload(error)));
     return { chunks: count, status: error.code };
   } finally {
+    clearInterval(keepAlive);
     res.off('close', onClose);
-    closing.removeEventListener('abort', onClosing);
+    options.closing.removeEventListener('abort', onClosing);
   }
+}
+
+/** Resolves when `res` can take more (drain) or is gone (close); leaves no listener behind. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -108,7 +108,7 @@ export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOp
     reply.hijack();
     const headers: Record<string, string> = { [RESPONSE_HEADER.callId]: call.callId };
     if (result.waitedMs > 0) headers[RESPONSE_HEADER.waitMs] = String(Math.round(result.waitedMs));
-    await writeEventStream(reply.raw, streamed.chunks, headers, closing);
+    await writeEventStream(reply.raw, streamed.chunks, { headers, closing });
     metrics.observe(entry, agent, method, 200, timing.secondsSince(request));
     return reply;
   };
