@@ -97,6 +97,14 @@ describe('streamed replies', () => {
     expect(await (await post('streamer', 'collected', 'plain')).json()).toEqual({ streamed: 3 });
   });
 
+  it('gives an agent that calls a streaming method (ctx.call) the chunks collected into an array', async () => {
+    const response = await stream('streamer', 'relay', 'relay', { key: 'relayed', n: 3 });
+    // relay itself does not stream: its result comes as JSON even to a caller that accepts a stream.
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const { collected } = (await response.json()) as { collected: { i: number }[] };
+    expect(collected.map((chunk) => chunk.i)).toEqual([1, 2, 3]);
+  });
+
   it('answers a method that does not stream as before, with or without the Accept header', async () => {
     const variants: Record<string, string>[] = [{}, { accept: 'text/event-stream' }];
     for (const headers of variants) {
