@@ -31,6 +31,16 @@ describe('buildGateway', () => {
     await app.close();
   });
 
+  it('answers a method that does not stream as always when the caller accepts text/event-stream', async () => {
+    const { app } = standInGateway(async () => ({ data: new TextEncoder().encode('{"count":7}'), attempts: 2, waitedMs: 12 }));
+    const response = await app.inject({ method: 'POST', url: '/v1/agents/counter/alice/get', headers: { accept: 'text/event-stream' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.headers['x-colony-wait-ms']).toBe('12');
+    expect(response.json()).toEqual({ count: 7 });
+    await app.close();
+  });
+
   it('says how long the call waited for placement', async () => {
     const { app } = standInGateway(async () => ({ data: new Uint8Array(0), attempts: 4, waitedMs: 41.6 }));
     const response = await app.inject({ method: 'POST', url: '/v1/agents/counter/alice/get' });

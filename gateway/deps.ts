@@ -8,7 +8,7 @@ import type { ApiTokens } from './auth.ts';
 import type { TopicRoutesOptions } from './routes/topics.ts';
 
 /** What the gateway needs of ColonyClient. */
-export type GatewayClient = Pick<ColonyClient, 'call' | 'partitionFor'>;
+export type GatewayClient = Pick<ColonyClient, 'call' | 'callStream' | 'partitionFor'>;
 
 /** What the gateway needs of RegistryView. */
 export type GatewayRegistry = Pick<RegistryView, 'get' | 'list'>;

@@ -108,6 +108,13 @@ export function methodNotAllowedError(method: string, url: string, allowed: read
   );
 }
 
+/** A streamed reply the gateway ends early because it shuts down (the method's signal was aborted). */
+export function streamCutByShutdownError(): ColonyError {
+  return new ColonyError('unavailable', 'the gateway is shutting down: the stream ended early and its method was told to stop; call again', {
+    retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS,
+  });
+}
+
 /** A call that arrives while the gateway shuts down (on a connection opened before). */
 export function gatewayClosingError(): ColonyError {
   return new ColonyError(

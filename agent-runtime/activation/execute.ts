@@ -116,6 +116,7 @@ async function executeCall(activation: Activation, meta: CallMeta, call: Incomin
   await runTurn(activation, {
     scope: { ...meta, agent: agent.name },
     body: (ctx) => method.fn(ctx, input),
+    stream: call.stream,
     respond: resolve,
     where,
     label: meta.method,

@@ -1,3 +1,4 @@
+import type { StreamSink } from '../stream/stream-sink.ts';
 import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import type { Reply } from './reply.ts';
@@ -12,6 +13,8 @@ export interface IncomingCall {
    * call that was in flight on a pod that went away (host/crash-guard.ts).
    */
   beforeTurn?: (() => Promise<ColonyError | undefined>) | undefined;
+  /** Where the chunks of a streamed reply go, when the caller reads a stream (stream/stream-sink.ts). */
+  stream?: StreamSink | undefined;
 }
 
 /**

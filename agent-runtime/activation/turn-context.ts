@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { StructuredLogger } from '../observability/log.ts';
-import type { AgentContext, CallOptions, Reminders, Tasks, Timers } from '../sdk/context.ts';
+import type { AgentContext, CallOptions, Reminders, ReplyStream, Tasks, Timers } from '../sdk/context.ts';
 import type { AnyAgentDefinition, CallClient, SendClient } from '../sdk/types.ts';
 import type { Caller } from './caller.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { checkTopic } from '../protocol/topics.ts';
 import type { OutboxEvent } from './instance-record.ts';
 import { formatBytes, utf8Bytes } from './state-json.ts';
+import { CollectingWriter } from '../stream/chunk-writer.ts';
 
 /** Who is running and on whose behalf: what a turn passes on to the calls it makes. */
 export interface TurnScope {
@@ -45,8 +46,11 @@ export class TurnContext implements AgentContext<unknown> {
   readonly published = new Map<string, OutboxEvent>();
   readonly signal: AbortSignal;
   readonly log: StructuredLogger;
+  readonly #stream: (() => ReplyStream) | undefined;
+  #collected: ReplyStream | undefined;
 
-  constructor(holder: StateHolder, scope: TurnScope, signal: AbortSignal, caller: Caller, log: StructuredLogger, now: () => number, eventBytes = Number.POSITIVE_INFINITY) {
+  /** `stream`: the turn's streamed reply, made on first use (absent for tasks and activities: what they write is collected for no one). `eventBytes`: the largest event ctx.publish takes. */
+  constructor(holder: StateHolder, scope: TurnScope, signal: AbortSignal, caller: Caller, log: StructuredLogger, now: () => number, stream?: () => ReplyStream, eventBytes = Number.POSITIVE_INFINITY) {
     this.#holder = holder;
     this.#scope = scope;
     this.#caller = caller;
@@ -54,6 +58,13 @@ export class TurnContext implements AgentContext<unknown> {
     this.#eventBytes = eventBytes;
     this.signal = signal;
     this.log = log;
+    this.#stream = stream;
+  }
+
+  get stream(): ReplyStream {
+    if (this.#stream) return this.#stream();
+    this.#collected ??= new CollectingWriter(this.signal);
+    return this.#collected;
   }
 
   publish(topic: string, event: unknown): string {

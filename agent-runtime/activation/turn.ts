@@ -5,6 +5,10 @@ import { commitTurn } from './commit.ts';
 import { errorReply, okReply, toColonyError } from './reply.ts';
 import type { Reply } from './reply.ts';
 import { TurnContext } from './turn-context.ts';
+import { CollectingWriter } from '../stream/chunk-writer.ts';
+import type { ChunkWriter } from '../stream/chunk-writer.ts';
+import { finishMethod, isAsyncIterable } from '../stream/pump.ts';
+import type { StreamSink } from '../stream/stream-sink.ts';
 import type { TurnScope } from './turn-context.ts';
 
 const DEADLINE = Symbol('deadline');
@@ -21,6 +25,8 @@ export interface Turn {
   label: string;
   /** The call's method and input, remembered with its reply for repeats (fingerprint.ts). */
   fingerprint?: (() => string) | undefined;
+  /** Where a streamed reply's chunks go when the caller reads a stream; otherwise they are collected into the result. */
+  stream?: StreamSink | undefined;
   /** Runs after the body succeeded and before the commit (a reminder moves to its next time). */
   beforeCommit?: (() => void) | undefined;
 }
@@ -39,8 +45,18 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
   const watch = deps.watchdog?.begin(activation.address, turn.label, scope.deadline);
   const abort = new AbortController();
   const log = deps.log.child({ key: activation.key, method: turn.label, callId: scope.callId });
-  const ctx = new TurnContext(activation, scope, abort.signal, deps.caller, log, deps.now, deps.limits.replyBytes);
-  const run = (async () => turn.body(ctx))();
+  // The caller of a stream went away, or the pod drains: the method's signal says so.
+  const stream = turn.stream;
+  const cancel = (): void => abort.abort(stream?.signal.reason);
+  stream?.signal.addEventListener('abort', cancel, { once: true });
+  // Made on first use: most turns never stream, and every turn is on the hot path.
+  let writer: ChunkWriter | undefined = stream;
+  const writerOf = (): ChunkWriter => (writer ??= new CollectingWriter(abort.signal));
+  const ctx = new TurnContext(activation, scope, abort.signal, deps.caller, log, deps.now, writerOf, deps.limits.replyBytes);
+  const run = (async () => {
+    const returned = await turn.body(ctx);
+    return isAsyncIterable(returned) || writer?.streaming ? finishMethod(returned, writerOf(), abort.signal) : returned;
+  })();
   try {
     const outcome = await raceDeadline(run, scope.deadline - startedAt, abort);
     if (outcome === DEADLINE) {
@@ -49,8 +65,10 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
       return false;
     }
     turn.beforeCommit?.();
+    // A streamed reply is not kept for repeats: its chunks went out as they came (decision 21).
+    const callId = stream?.streaming ? '' : scope.callId;
     activation.record.stage(ctx.published);
-    const reply = await commitTurn(activation, { callId: scope.callId, reply: okReply(outcome), fingerprint: turn.fingerprint, where: turn.where });
+    const reply = await commitTurn(activation, { callId, reply: okReply(outcome), fingerprint: turn.fingerprint, where: turn.where });
     respond(reply);
     return reply.status === 'ok';
   } catch (thrown) {
@@ -60,6 +78,7 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
     respond(errorReply(error));
     return false;
   } finally {
+    stream?.signal.removeEventListener('abort', cancel);
     if (watch !== undefined) deps.watchdog?.end(watch);
     activation.endTurn(startedAt);
   }

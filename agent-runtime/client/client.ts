@@ -1,5 +1,8 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { readReply, writeCallHeaders } from '../protocol/envelope.ts';
+import { createInbox } from '@nats-io/nats-core';
+import { isStreamOpen, readReply, writeCallHeaders } from '../protocol/envelope.ts';
+import { DEFAULT_STREAM_WINDOW } from '../protocol/stream.ts';
+import { ChunkReader } from './stream-call.ts';
 import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, oversizedInput } from '../protocol/limits.ts';
@@ -22,7 +25,12 @@ export interface CallResult {
   attempts: number;
   /** Time spent waiting for a pod to own the partition (no responders, retryable replies), ms. */
   waitedMs: number;
+  /** The answer to a streamed call whose method streams: the chunks follow (callStream). */
+  streamed?: boolean;
 }
+
+/** A streamed call once its pod answered: a stream of chunks, or, for a method that does not stream, its result. */
+export type StreamedCall = { kind: 'result'; result: CallResult } | { kind: 'stream'; result: CallResult; chunks: ChunkReader };
 
 /** Tells the client how many partitions an Agent has; undefined for an unknown Agent. */
 export interface PartitionSource {
@@ -60,6 +68,14 @@ export const MAX_RETRY_DELAY_MS = 250;
  */
 export const MIN_RETRY_WINDOW_MS = 50;
 
+function lostStreamError(agent: string, partition: number, received: number): ColonyError {
+  return new ColonyError(
+    'unavailable',
+    `the pod streaming this reply lost partition ${partition} of agent ${agent} (it stopped, or was declared dead) after ${received} chunks, without ending the stream; call again`,
+    { retryAfterSeconds: 1 },
+  );
+}
+
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -78,6 +94,8 @@ export class ColonyClient {
   readonly #maxWaiting: number;
   readonly #nc: NatsConnection;
   #waiting = 0;
+  /** Streams being read, by `agent/partition`: told when the pod sending them lost the partition. */
+  readonly #streams = new Map<string, Set<ChunkReader>>();
   /** Calls sleeping between retries, by `agent/partition`: woken early when the partition's owner changes. */
   readonly #sleepers = new Map<string, Set<() => void>>();
 
@@ -97,6 +115,7 @@ export class ColonyClient {
         this.#mux.resend(tag, vacated.has(partition));
         // Calls backing off because nobody served the partition try again now that it has an owner.
         for (const wake of this.#sleepers.get(tag) ?? []) wake();
+        if (vacated.has(partition)) for (const reader of this.#streams.get(tag) ?? []) reader.lost(lostStreamError(agent, partition, reader.received));
       }
     });
   }
@@ -112,6 +131,33 @@ export class ColonyClient {
 
   call(request: CallRequest): Promise<CallResult> {
     return this.#send(request, undefined);
+  }
+
+  /**
+   * A call whose reply may stream (decision 21): resolves once the pod answers —
+   * with a ChunkReader when the method streams (the pod sends at most `window`
+   * chunks ahead of what was read), or the result as call() gives it. Errors
+   * before the stream opens are thrown, as call() throws them.
+   */
+  async callStream(request: CallRequest, window = DEFAULT_STREAM_WINDOW): Promise<StreamedCall> {
+    const inbox = createInbox();
+    const tag = `${request.agent}/${this.partitionFor(request.agent, request.key)}`;
+    const readers = this.#streams.get(tag) ?? new Set<ChunkReader>();
+    this.#streams.set(tag, readers);
+    const chunks: ChunkReader = new ChunkReader(this.#nc, inbox, window, request.deadline, this.#now, () => {
+      readers.delete(chunks);
+      if (readers.size === 0 && this.#streams.get(tag) === readers) this.#streams.delete(tag);
+    });
+    readers.add(chunks);
+    try {
+      const result = await this.#send({ ...request, stream: { inbox, credit: window } }, undefined);
+      if (result.streamed) return { kind: 'stream', result, chunks };
+      chunks.close();
+      return { kind: 'result', result };
+    } catch (error) {
+      chunks.close();
+      throw error;
+    }
   }
 
   /**
@@ -172,7 +218,9 @@ export class ColonyClient {
         });
       } else {
         try {
-          return { data: readReply(outcome), attempts, waitedMs: attempts > 1 ? this.#now() - started : 0 };
+          const data = readReply(outcome);
+          const waitedMs = attempts > 1 ? this.#now() - started : 0;
+          return request.stream && isStreamOpen(outcome) ? { data, attempts, waitedMs, streamed: true } : { data, attempts, waitedMs };
         } catch (error) {
           if (!(error instanceof ColonyError) || !error.retryable) throw error;
           lastRetryable = error;

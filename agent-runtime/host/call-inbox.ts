@@ -5,12 +5,16 @@ import type { WriteCoalescer } from '../client/write-coalescer.ts';
 import { errorField } from '../observability/log.ts';
 import type { StructuredLogger } from '../observability/log.ts';
 import { decodeJson } from '../protocol/codec.ts';
-import { readCallHeaders } from '../protocol/envelope.ts';
+import { readCallHeaders, streamOpenHeaders } from '../protocol/envelope.ts';
+import type { CallMeta } from '../protocol/envelope.ts';
+import { StreamSink } from '../stream/stream-sink.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { STATUS_OK } from '../protocol/headers.ts';
 import { partitionOf } from '../protocol/partition.ts';
 import { requestSubject } from '../protocol/subjects.ts';
 import type { CrashGuard } from './crash-guard.ts';
+
+const EMPTY = new Uint8Array(0);
 
 export interface CallInboxDeps {
   nc: NatsConnection;
@@ -26,6 +30,8 @@ export interface CallInboxDeps {
   checkPaused(): void;
   /** True when the pod takes calls for `partition` now. */
   serves(partition: number): boolean;
+  /** The NATS server's max_payload: each chunk of a streamed reply must fit in one message. */
+  maxPayloadBytes: number;
 }
 
 /**
@@ -35,6 +41,8 @@ export interface CallInboxDeps {
  */
 export class CallInbox {
   readonly #deps: CallInboxDeps;
+  /** Streamed replies being sent (stream/stream-sink.ts), with their partitions: a pod that drains or hands a partition over ends them. */
+  readonly #streams = new Map<StreamSink, number>();
 
   constructor(deps: CallInboxDeps) {
     this.#deps = deps;
@@ -70,7 +78,8 @@ export class CallInbox {
       respondWith(msg, errorReply(toColonyError(error, 'reading the call')));
       return;
     }
-    const guarded = deps.crashGuard.guard(call);
+    const sink = call.meta.stream && !call.meta.oneway ? this.#sink(msg, call.meta, partition) : undefined;
+    const guarded = deps.crashGuard.guard(sink ? { ...call, stream: sink } : call);
     const reply = deps.catalog.dispatch(guarded.call, partition);
     if (call.meta.oneway) {
       respondWith(msg, { status: STATUS_OK });
@@ -83,7 +92,47 @@ export class CallInbox {
     void reply.then((r) => {
       guarded.done();
       deps.writes.hold();
-      respondWith(msg, r);
+      if (sink?.streaming) {
+        this.#streams.delete(sink);
+        sink.end(r);
+      } else respondWith(msg, r);
     });
+  }
+
+  /**
+   * Ends the streamed replies in flight — all of them (the pod drains), or those
+   * of `partition` (it moves to another pod): each method's signal is aborted,
+   * its turn ends as the method decides (what it changed is committed if it
+   * returns), and its caller gets `error` as the stream's end. Without this a
+   * stream would hold its partition's release for as long as it runs.
+   */
+  cancelStreams(error: ColonyError, partition?: number): number {
+    let count = 0;
+    for (const [sink, of] of this.#streams) {
+      if (partition !== undefined && of !== partition) continue;
+      sink.cancel(error);
+      count += 1;
+    }
+    return count;
+  }
+
+  #sink(msg: Msg, meta: CallMeta, partition: number): StreamSink {
+    const stream = meta.stream as NonNullable<CallMeta['stream']>;
+    const sink: StreamSink = new StreamSink({
+      nc: this.#deps.nc,
+      inbox: stream.inbox,
+      credit: stream.credit,
+      maxPayloadBytes: this.#deps.maxPayloadBytes,
+      where: `${this.#deps.agent}.${meta.method} on ${meta.key}`,
+      open: () => {
+        this.#streams.set(sink, partition);
+        try {
+          msg.respond(EMPTY, { headers: streamOpenHeaders() });
+        } catch {
+          // The connection is closing; the caller times out.
+        }
+      },
+    });
+    return sink;
   }
 }

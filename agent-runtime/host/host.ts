@@ -24,6 +24,7 @@ import { KvWakeIndex } from '../reminders/wake-index.ts';
 import { SubscriptionSet } from '../events/subscription-set.ts';
 import { TopicStreams } from '../client/topic-streams.ts';
 import { KvStateStore } from '../state/state-store.ts';
+import { drainingStreamError, movedStreamError } from '../stream/stream-ends.ts';
 import type { AnyDefinition } from './agent-module.ts';
 import { CallInbox } from './call-inbox.ts';
 import type { HostConfig } from './config.ts';
@@ -82,6 +83,7 @@ export class Host {
   #watchdog: Watchdog | undefined;
   #activities: ActivityWorker | undefined;
   #subscriptions: SubscriptionSet | undefined;
+  #inbox: CallInbox | undefined;
   #timers: NodeJS.Timeout[] = [];
   #stopping: Promise<void> | undefined;
 
@@ -228,12 +230,17 @@ export class Host {
       log: this.#log,
       checkPaused: () => this.#pause.checkCall(),
       serves: (partition) => !this.#pause.revalidating && this.#ownership.serves(partition),
+      maxPayloadBytes,
     });
+    this.#inbox = inbox;
     this.#ownership = new PartitionOwnership({
       podId: config.podId,
       partitions: config.partitions,
       subscribe: (partition) => inbox.subscribe(partition),
-      deactivatePartition: (partition) => this.#catalog.deactivateWhere((a) => a.partition === partition),
+      deactivatePartition: (partition) => {
+        inbox.cancelStreams(movedStreamError(config.podId, partition), partition);
+        return this.#catalog.deactivateWhere((a) => a.partition === partition);
+      },
       onChange: () => this.#heartbeat(),
       acquired: (partition) => {
         // Retries by itself while the partition stays here; stops when it leaves or the pod stops.
@@ -381,6 +388,8 @@ export class Host {
     this.#pause.stop();
     this.#log.info('draining', { instances: this.#catalog.size });
     this.#heartbeat();
+    const streams = this.#inbox?.cancelStreams(drainingStreamError(this.#config.podId));
+    if (streams) this.#log.info('ended streamed replies in flight', { count: streams });
     const drained = Promise.all([this.#ownership.releaseAll(), this.#activities?.stop(drainTimeoutMs), this.#subscriptions?.stopAll()]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([

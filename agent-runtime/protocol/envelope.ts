@@ -3,8 +3,10 @@ import type { Msg, MsgHdrs } from '@nats-io/nats-core';
 import { decodeJson } from './codec.ts';
 import { ColonyError, isErrorCode } from './errors.ts';
 import type { ErrorBody } from './errors.ts';
+import type { StreamMessage } from './stream.ts';
 import { decodeKeyHeader, encodeKeyHeader, HEADER, STATUS_OK } from './headers.ts';
 import { checkInstanceKey, MAX_CALL_DEPTH } from './limits.ts';
+import { parseCredit, STREAM_OPEN } from './stream.ts';
 
 /** Everything a call carries besides its input. */
 export interface CallMeta {
@@ -24,6 +26,8 @@ export interface CallMeta {
   op?: CallOp | undefined;
   /** Times the caller sent this call again after the pod it waited on went away (see HEADER.resent). */
   resent?: number | undefined;
+  /** The caller reads a streamed reply from `inbox` and lets the pod send `credit` chunks ahead (protocol/stream.ts). */
+  stream?: { inbox: string; credit: number } | undefined;
 }
 
 /**
@@ -76,6 +80,7 @@ export function writeCallHeaders(meta: CallMeta): MsgHdrs {
   if (meta.oneway) text += `\r\n${HEADER.oneway}: 1`;
   if (meta.op) text += `\r\n${HEADER.op}: ${meta.op}`;
   if (meta.resent) text += `\r\n${HEADER.resent}: ${meta.resent}`;
+  if (meta.stream) text += `\r\n${HEADER.stream}: ${headerValue('stream inbox', meta.stream.inbox)}\r\n${HEADER.credit}: ${meta.stream.credit}`;
   return new EncodedHeaders(`${text}\r\n\r\n`) as unknown as MsgHdrs;
 }
 
@@ -188,6 +193,7 @@ function checkCallHeaders(get: (name: string) => string): CallMeta {
     throw new ColonyError('invalid_argument', `header ${HEADER.op} names an unknown operation ${JSON.stringify(op)}; this pod knows: ${CALL_OPS.join(', ')}`);
   }
   const resent = Number(get(HEADER.resent) || '0');
+  const inbox = get(HEADER.stream);
   return {
     key,
     method,
@@ -200,6 +206,7 @@ function checkCallHeaders(get: (name: string) => string): CallMeta {
     oneway: get(HEADER.oneway) === '1',
     op: (op || undefined) as CallOp | undefined,
     resent: Number.isInteger(resent) && resent > 0 ? resent : undefined,
+    stream: inbox ? { inbox, credit: parseCredit(get(HEADER.credit)) } : undefined,
   };
 }
 
@@ -226,6 +233,34 @@ export function errorReplyHeaders(code: string): MsgHdrs {
     errorHeaders.set(code, h);
   }
   return h;
+}
+
+/** Headers of the answer to a streamed call whose method streams: its chunks and end follow on the caller's inbox. */
+export function streamOpenHeaders(): MsgHdrs {
+  const h = statusHeaders(STATUS_OK);
+  h.set(HEADER.stream, STREAM_OPEN);
+  return h;
+}
+
+/** True when `msg` answers a streamed call with "the method streams". */
+export function isStreamOpen(msg: Msg): boolean {
+  return msg.headers?.get(HEADER.stream) === STREAM_OPEN;
+}
+
+/** Headers of message `seq` of a streamed reply: a chunk, or, with `status`, the end. */
+export function streamMessageHeaders(seq: number, status?: string): MsgHdrs {
+  const h = natsHeaders();
+  h.set(HEADER.seq, String(seq));
+  if (status !== undefined) h.set(HEADER.status, status);
+  return h;
+}
+
+/** Reads a message of a streamed reply (see protocol/stream.ts); a malformed one is an internal error. */
+export function readStreamMessage(msg: Msg): StreamMessage {
+  const seq = Number(msg.headers?.get(HEADER.seq));
+  if (!Number.isInteger(seq) || seq < 1) throw new ColonyError('internal', `a message of a streamed reply has no valid ${HEADER.seq} header`);
+  const status = msg.headers?.get(HEADER.status);
+  return status ? { kind: 'end', seq, status, data: msg.data } : { kind: 'chunk', seq, data: msg.data };
 }
 
 /** Reads a reply: the result bytes, or throws the ColonyError it carries. A reply without headers is a success. */

@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   idempotency_key_reused: { status: 422, retryable: false },
   /** The call was running when its pods died (twice): it is not sent again. */
   crashed: { status: 502, retryable: false },
+  /** The caller of a streamed call went away (an HTTP client disconnected); the method's signal was aborted. */
+  cancelled: { status: 499, retryable: false },
   /** A workflow instance with this id exists already. */
   already_exists: { status: 409, retryable: false },
   /** A workflow's code took other steps on replay than its journal records (the code changed under a running workflow). */

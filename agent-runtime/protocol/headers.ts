@@ -30,6 +30,15 @@ export const HEADER = {
   resent: 'Colony-Resent',
   /** On a reply: `ok`, or an error code. */
   status: 'Colony-Status',
+  /**
+   * On a call: the inbox its caller reads a streamed reply from (protocol/stream.ts).
+   * On a reply: `open` — the method streams, and its chunks and end go to that inbox.
+   */
+  stream: 'Colony-Stream',
+  /** On a streamed call: how many chunks the pod may send before the caller grants more. */
+  credit: 'Colony-Credit',
+  /** On a message of a streamed reply: its sequence number, from 1. */
+  seq: 'Colony-Seq',
 } as const;
 
 export const STATUS_OK = 'ok';

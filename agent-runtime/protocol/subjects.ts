@@ -18,6 +18,14 @@ export function requestSubject(namespace: string, agent: string, partition: numb
   return `${SUBJECT_ROOT}.req.${namespace}.${agent}.${partition}`;
 }
 
+/**
+ * Where the caller of a streamed call grants credit or cancels (protocol/stream.ts):
+ * beside the inbox it reads the stream from, which the caller chose.
+ */
+export function streamControlSubject(inbox: string): string {
+  return `${inbox}.ctl`;
+}
+
 /** Pod heartbeats (with their load report) for one Agent. */
 export function heartbeatSubject(namespace: string, agent: string): string {
   return `${SUBJECT_ROOT}.ctl.${namespace}.${agent}.heartbeat`;

@@ -89,6 +89,24 @@ export interface Tasks {
 }
 
 /**
+ * A method's streamed reply (decision 21). Writing makes the call stream: a
+ * caller that reads streams (the gateway with `Accept: text/event-stream`,
+ * `colony invoke --stream`) gets each chunk as it is written; any other
+ * caller (the gateway without it, `ctx.call` from an agent) gets the chunks
+ * collected into an array. A method may instead return an async iterable
+ * (an `async function*`): its values are the chunks.
+ */
+export interface ReplyStream {
+  /**
+   * Sends one chunk (a JSON value, at most the NATS payload limit as JSON).
+   * Resolves once the caller has room for it: a slow reader slows the method
+   * down rather than chunks piling up. Rejects when the caller went away, the
+   * deadline passed or the pod drains (then `ctx.signal` is aborted too).
+   */
+  write(chunk: JsonValue): Promise<void>;
+}
+
+/**
  * What a method, `onActivate` and `onDeactivate` get. One context per turn;
  * do not keep it after the turn ends.
  */
@@ -104,8 +122,10 @@ export interface AgentContext<S> {
    */
   state: S;
   readonly log: Logger;
-  /** Aborted when the turn's deadline passes or the pod drains. */
+  /** Aborted when the turn's deadline passes, or (for a streamed reply) the caller goes away or the pod drains. */
   readonly signal: AbortSignal;
+  /** This call's streamed reply: chunks written here reach the caller as they are written. */
+  readonly stream: ReplyStream;
   /** Absolute deadline of this turn, ms since the Unix epoch. */
   readonly deadline: number;
   /** Id of the call this turn handles (empty in lifecycle hooks). */

@@ -22,6 +22,7 @@ export type {
   Logger,
   ReminderInfo,
   ReminderOptions,
+  ReplyStream,
   Reminders,
   TaskContext,
   Tasks,

@@ -66,7 +66,8 @@ export type AnyAgentOptions = AgentOptions<any, Record<string, MethodFn<any>>>;
 type MethodsOf<D> = D extends AgentDefinition<infer _S, infer M> ? M : never;
 
 type InputOf<F> = F extends (ctx: never, ...rest: infer R) => unknown ? R : never;
-type OutputOf<F> = F extends (...args: never[]) => infer O ? Awaited<O> : never;
+/** What a call to a method answers: its result, or for a method that streams (returns an async iterable) its chunks collected. */
+type OutputOf<F> = F extends (...args: never[]) => infer O ? (O extends AsyncIterable<infer C> ? C[] : Awaited<O>) : never;
 
 /** Typed request/reply client for an agent definition `D`. */
 export type CallClient<D> = {

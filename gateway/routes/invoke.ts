@@ -3,6 +3,8 @@ import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import { checkInstanceKey, isMethodName } from '../../agent-runtime/protocol/limits.ts';
 import { callFromRequest, REQUEST_HEADER, RESPONSE_HEADER } from '../call-headers.ts';
 import type { CallSource } from '../call-headers.ts';
+import type { CallRequest, CallResult } from '../../agent-runtime/client/client.ts';
+import { acceptsEventStream, writeEventStream } from '../sse.ts';
 import type { GatewayClient, GatewayRegistry } from '../deps.ts';
 import { gatewayClosingError, invalidMethodNameError, JSON_CONTENT_TYPE, unknownAgentError, unknownMethodError } from '../errors.ts';
 import { readInput } from '../input.ts';
@@ -25,6 +27,8 @@ import type { RequestTiming } from '../request-timing.ts';
  * so from those clients such keys are unreachable (curl --path-as-is works).
  */
 export const INVOKE_ROUTE = '/v1/agents/:agent/:key/:method';
+
+type RegistryEntry = NonNullable<ReturnType<GatewayRegistry['get']>>;
 
 interface InvokeRoute {
   Params: { agent: string; key: string; method: string };
@@ -61,7 +65,18 @@ export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOp
     const input = readInput(request.body, request.headers[REQUEST_HEADER.contentType]);
     const call = callFromRequest(request.headers, request.params, input, options);
     reply.header(RESPONSE_HEADER.callId, call.callId);
-    const result = await client.call(call);
+    if (acceptsEventStream(request.headers.accept)) return invokeStreaming(request, reply, call, entry);
+    return sendResult(request, reply, await client.call(call), entry);
+  };
+
+  /** Sends a call's result as the pod gave it: 200 with its JSON, or 204 for none. */
+  const sendResult = (
+    request: FastifyRequest<InvokeRoute>,
+    reply: FastifyReply<InvokeRoute>,
+    result: CallResult,
+    entry: RegistryEntry,
+  ): FastifyReply<InvokeRoute> => {
+    const { agent, method } = request.params;
     if (result.waitedMs > 0) {
       reply.header(RESPONSE_HEADER.waitMs, String(Math.round(result.waitedMs)));
       metrics.observeWait(agent, result.waitedMs / 1_000);
@@ -72,6 +87,30 @@ export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOp
     metrics.observe(entry, agent, method, status, timing.secondsSince(request));
     if (status === 204) return reply.code(204).send();
     return reply.header('content-type', JSON_CONTENT_TYPE).send(result.data);
+  };
+
+  /**
+   * With `Accept: text/event-stream`: a method that streams is answered with
+   * Server-Sent Events as its chunks come (decision 21); one that does not, as
+   * without the header. Errors before the stream opens are ordinary error responses.
+   */
+  const invokeStreaming = async (
+    request: FastifyRequest<InvokeRoute>,
+    reply: FastifyReply<InvokeRoute>,
+    call: CallRequest,
+    entry: RegistryEntry,
+  ): Promise<FastifyReply<InvokeRoute>> => {
+    const { agent, method } = request.params;
+    const streamed = await client.callStream(call);
+    const { result } = streamed;
+    if (streamed.kind === 'result') return sendResult(request, reply, result, entry);
+    if (result.waitedMs > 0) metrics.observeWait(agent, result.waitedMs / 1_000);
+    reply.hijack();
+    const headers: Record<string, string> = { [RESPONSE_HEADER.callId]: call.callId };
+    if (result.waitedMs > 0) headers[RESPONSE_HEADER.waitMs] = String(Math.round(result.waitedMs));
+    await writeEventStream(reply.raw, streamed.chunks, { headers, closing });
+    metrics.observe(entry, agent, method, 200, timing.secondsSince(request));
+    return reply;
   };
 
   app.post<InvokeRoute>(INVOKE_ROUTE, invoke);

@@ -31,7 +31,8 @@ export function standInGateway(call: (request: CallRequest) => Promise<CallResul
   const metricsRegistry = deps.metricsRegistry ?? new Registry();
   const counter = STAND_IN_COUNTER;
   const app = buildGateway({
-    client: { call, partitionFor: () => 0 },
+    // A stand-in pod never streams: a streamed call is answered as a call.
+    client: { call, callStream: async (request) => ({ kind: 'result', result: await call(request) }), partitionFor: () => 0 },
     registry: { get: (name) => (name === 'counter' ? counter : undefined), list: () => [counter] },
     namespace: 'default',
     maxPayloadBytes: 1024 * 1024,
