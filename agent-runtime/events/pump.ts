@@ -73,10 +73,25 @@ export class SubscriptionPump {
     return Math.max(0, lastSeq - (this.#floor?.floor ?? lastSeq));
   }
 
+  /** Runs until stopped; a consumer that fails or ends (NATS lost, the stream deleted) starts again from the cursor, with backoff. */
   start(): void {
-    this.#running ??= this.#run().catch((error: unknown) => {
-      if (!this.#stopped) this.#deps.log.error(`the pump of topic ${this.#sub.topic} → ${this.#sub.method} failed; it starts again with the partition`, errorField(error));
-    });
+    this.#running ??= (async () => {
+      for (let attempt = 1; !this.#stopped; attempt += 1) {
+        try {
+          await this.#run();
+          attempt = 0;
+        } catch (error) {
+          if (!this.#stopped) this.#deps.log.warn(`the pump of topic ${this.#sub.topic} → ${this.#sub.method} stopped; starting it again from its cursor`, errorField(error));
+        }
+        if (this.#stopped) return;
+        clearInterval(this.#timer);
+        // What is in flight ends first: a restart redelivers from the cursor, and a key's events must not overtake each other.
+        await Promise.allSettled([...this.#inFlight]);
+        this.#queues.clear();
+        await this.#saveCursor();
+        await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt + 1, 500, 10_000)));
+      }
+    })();
   }
 
   async #run(): Promise<void> {
