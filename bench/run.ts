@@ -70,6 +70,13 @@ async function main(): Promise<void> {
     },
     onProgress: (line) => process.stdout.write(`${line}\n`),
   });
+  // Interrupted (Ctrl-C, a timeout's SIGTERM): the platform's nats-server and pods go too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`bench: ${signal}; stopping the platform\n`);
+      void platform.stop().finally(() => process.exit(130));
+    });
+  }
   const rows: Row[] = [];
   const notes: string[] = [];
   try {
