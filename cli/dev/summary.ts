@@ -7,6 +7,7 @@ interface AgentsResponse {
     kind?: 'agent' | 'workflow';
     methods?: Record<string, { input?: { required?: unknown[] } | boolean }>;
     activities?: string[];
+    subscriptions?: { topic: string; method: string }[];
   }[];
 }
 
@@ -53,10 +54,11 @@ export async function printSummary(
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** "methods: get, increment", or "workflow (activities: add)" — what a caller can do with the Agent. */
+/** "methods: get, increment", "workflow (activities: add)", "…; events: orders → onOrder" — what a caller can do with the Agent. */
 function apiOf(agent: AgentsResponse['agents'][number]): string {
   const activities = agent.activities?.length ? `activities: ${[...agent.activities].sort().join(', ')}` : '';
   if (agent.kind === 'workflow') return `workflow${activities ? ` (${activities})` : ''}`;
   const methods = Object.keys(agent.methods ?? {}).sort();
-  return [methods.length ? `methods: ${methods.join(', ')}` : '', activities].filter(Boolean).join('; ');
+  const events = agent.subscriptions?.length ? `events: ${agent.subscriptions.map((s) => `${s.topic} → ${s.method}`).join(', ')}` : '';
+  return [methods.length ? `methods: ${methods.join(', ')}` : '', activities, events].filter(Boolean).join('; ');
 }

@@ -16,6 +16,8 @@ export interface AgentDescription {
   methods: Record<string, MethodDescriptor>;
   /** The activities its pods run, when it declares any. */
   activities?: string[];
+  /** The topics its methods handle, when it subscribes to any. */
+  subscriptions?: { topic: string; method: string }[];
 }
 
 export function describeAgent(entry: RegistryAgent): AgentDescription {
@@ -28,6 +30,7 @@ export function describeAgent(entry: RegistryAgent): AgentDescription {
     ...(api ? { kind: api.kind ?? 'agent' } : {}),
     methods: api?.methods ?? {},
     ...(api?.activities?.length ? { activities: api.activities } : {}),
+    ...(api?.subscriptions?.length ? { subscriptions: api.subscriptions } : {}),
   };
 }
 

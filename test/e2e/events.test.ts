@@ -66,6 +66,12 @@ describe('events: topics, subscriptions, the outbox', () => {
     await expect.poll(() => points('ann'), { timeout: 10_000 }).toMatchObject({ points: 40, orders: 1, last: ['o-1'] });
   });
 
+  it("lists each Agent's subscriptions in GET /v1/agents (code and manifest alike)", async () => {
+    const { agents } = (await (await fetch(`${platform.gatewayUrl}/v1/agents`)).json()) as { agents: { name: string; subscriptions?: unknown }[] };
+    expect(agents.find((a) => a.name === 'loyalty')?.subscriptions).toEqual([{ topic: 'orders', method: 'onOrder' }]);
+    expect(agents.find((a) => a.name === 'tally')?.subscriptions).toEqual([{ topic: 'tallies', method: 'add' }]);
+  });
+
   it('takes an Idempotency-Key as the event id: the same key again stores nothing new and counts once', async () => {
     const first = (await (await publish({ orderId: 'o-2', customer: 'bob', amount: 10 }, { 'idempotency-key': 'order-o-2' })).json()) as { seq: number };
     const again = await publish({ orderId: 'o-2', customer: 'bob', amount: 10 }, { 'idempotency-key': 'order-o-2' });
