@@ -1,3 +1,4 @@
+import type { Caller } from '../activation/caller.ts';
 import { partitionOf } from '../protocol/partition.ts';
 import { SubscriptionPump } from './pump.ts';
 import type { PumpDeps } from './pump.ts';
@@ -45,4 +46,16 @@ export class SubscriptionSet {
     this.#pumps.clear();
     await Promise.all(pumps.map((pump) => pump.stop()));
   }
+}
+
+/** A pod's pumps for `subscriptions` (none: no set), calling the Agent's instances through the pod's caller (in-process when local). */
+export function subscriptionSetFor(
+  subscriptions: LoadedSubscription[],
+  deps: Omit<PumpDeps, 'call'> & { partitions: number; caller: Caller },
+): SubscriptionSet | undefined {
+  if (subscriptions.length === 0) return undefined;
+  const { partitions, caller, ...pumpDeps } = deps;
+  const call: PumpDeps['call'] = (key, method, input, callId, deadline) =>
+    caller.call({ agent: deps.agent, key, method, input, deadline, callId, chain: callId, depth: 0, oneway: false, caller: '' });
+  return new SubscriptionSet(subscriptions, { ...pumpDeps, call }, partitions);
 }

@@ -21,7 +21,8 @@ import type { PodHeartbeat, PodState } from '../protocol/placement.ts';
 import { heartbeatSubject, registryApiKey, WAKE_BUCKET } from '../protocol/subjects.ts';
 import { ReminderScheduler } from '../reminders/scheduler.ts';
 import { KvWakeIndex } from '../reminders/wake-index.ts';
-import { SubscriptionSet } from '../events/subscription-set.ts';
+import { subscriptionSetFor } from '../events/subscription-set.ts';
+import type { SubscriptionSet } from '../events/subscription-set.ts';
 import { TopicStreams } from '../client/topic-streams.ts';
 import { KvStateStore } from '../state/state-store.ts';
 import { drainingStreamError, movedStreamError } from '../stream/stream-ends.ts';
@@ -34,12 +35,8 @@ import { LoadMeter } from './load-meter.ts';
 import { PauseGuard } from './pause-guard.ts';
 import { PlacementWatch, TABLE_POLL_INTERVAL_MS } from './placement-watch.ts';
 import { Watchdog } from './watchdog/watchdog.ts';
-import { jetstream } from '@nats-io/jetstream';
-import type { Buckets } from '../client/buckets.ts';
-import { openJournal } from '../client/journal.ts';
 import { ActivityWorker } from '../workflow/activity-worker.ts';
-import { DEFAULT_MAX_INFLIGHT_STEPS, MAX_STEPS_PER_RUN } from '../workflow/workflow-deps.ts';
-import type { WorkflowDeps } from '../workflow/workflow-deps.ts';
+import { openWorkflowDeps } from '../workflow/workflow-deps.ts';
 
 /** Activities running at once on one pod, at most. */
 const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 256;
@@ -164,26 +161,22 @@ export class Host {
     });
     const limits = turnLimitsFor(maxPayloadBytes);
     const topics = new TopicStreams(this.#nc, config.namespace, { replicas: config.kvReplicas });
-    const subscriptions =
-      this.#agent.subscriptions.length === 0
-        ? undefined
-        : new SubscriptionSet(
-            this.#agent.subscriptions,
-            {
-              nc: this.#nc,
-              namespace: config.namespace,
-              agent: config.agent,
-              topics,
-              cursors: buckets.cursors,
-              call: (key, method, input, callId, deadline) =>
-                caller.call({ agent: config.agent, key, method, input, deadline, callId, chain: callId, depth: 0, oneway: false, caller: '' }),
-              log: this.#log,
-              now: this.#now,
-            },
-            config.partitions,
-          );
+    const subscriptions = subscriptionSetFor(this.#agent.subscriptions, {
+      nc: this.#nc,
+      namespace: config.namespace,
+      agent: config.agent,
+      partitions: config.partitions,
+      topics,
+      cursors: buckets.cursors,
+      caller,
+      log: this.#log,
+      now: this.#now,
+    });
     this.#subscriptions = subscriptions;
-    const workflows = this.#agent.workflow ? await this.#workflowDeps(buckets, caller, client, limits.recordBytes) : undefined;
+    const workflow = this.#agent.workflow;
+    const workflows = workflow
+      ? await openWorkflowDeps(this.#nc, { namespace: config.namespace, workflow: config.agent, run: workflow.run, retry: workflow.retry, records: buckets.workflows, caller, client, journalBytes: limits.recordBytes, retentionMs: config.retentionMs, kvReplicas: config.kvReplicas })
+      : undefined;
     this.#catalog = new Catalog({
       podId: config.podId,
       wake: {
@@ -284,27 +277,6 @@ export class Host {
       durability: config.durability,
       healthPort: this.#health.port,
     });
-  }
-
-  /** What the instances of a workflow Agent share: the journal stream, the record bucket, effect clients. */
-  async #workflowDeps(buckets: Buckets, caller: HostCaller, client: ColonyClient, journalBytes: number): Promise<WorkflowDeps> {
-    const workflow = this.#agent.workflow as NonNullable<LoadedAgent['workflow']>;
-    const jsm = await openJournal(this.#nc, { replicas: this.#config.kvReplicas });
-    return {
-      namespace: this.#config.namespace,
-      workflow: this.#config.agent,
-      run: workflow.run,
-      retry: workflow.retry,
-      js: jetstream(this.#nc),
-      jsm,
-      records: buckets.workflows,
-      caller,
-      client,
-      journalBytes,
-      maxInflight: DEFAULT_MAX_INFLIGHT_STEPS,
-      maxSteps: MAX_STEPS_PER_RUN,
-      retentionMs: this.#config.retentionMs,
-    };
   }
 
   #every(ms: number, fn: () => void): void {

@@ -1,4 +1,7 @@
+import { jetstream } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { openJournal } from '../client/journal.ts';
 import type { KV } from '@nats-io/kv';
 import type { Caller } from '../activation/caller.ts';
 import type { ColonyClient } from '../client/client.ts';
@@ -90,4 +93,19 @@ export async function executeEffect(deps: WorkflowDeps, step: Step, attempt: num
         caller: instance.address,
       });
   }
+}
+
+/** What a pod's workflow instances share: the journal stream (created if missing), the records bucket, the effect clients. */
+export async function openWorkflowDeps(
+  nc: NatsConnection,
+  options: { namespace: string; workflow: string; run: WorkflowFn; retry: RetryPolicy | undefined; records: KV; caller: Caller; client: ColonyClient; journalBytes: number; retentionMs: number; kvReplicas: number },
+): Promise<WorkflowDeps> {
+  const { kvReplicas, ...rest } = options;
+  return {
+    ...rest,
+    js: jetstream(nc),
+    jsm: await openJournal(nc, { replicas: kvReplicas }),
+    maxInflight: DEFAULT_MAX_INFLIGHT_STEPS,
+    maxSteps: MAX_STEPS_PER_RUN,
+  };
 }
