@@ -6,7 +6,7 @@ import type { GatewayDeps } from './deps.ts';
 import { payloadTooLargeError, quote, replyWithError, sendError } from './errors.ts';
 import type { BodyLimits } from './errors.ts';
 import { answerConnectionError, createGatewayServer } from './http-server.ts';
-import { GatewayMetrics } from './metrics.ts';
+import { GatewayMetrics, registerEventLagGauge } from './metrics.ts';
 import { RequestTiming } from './request-timing.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -84,6 +84,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, keepRawBody(limits));
   const metrics = new GatewayMetrics(deps.metricsRegistry);
+  registerEventLagGauge(deps.metricsRegistry, registry);
   app.setErrorHandler((error, request, reply) => {
     replyWithError(reply, error, limits, log);
     observeFailedInvoke(request, reply.statusCode, timing.secondsSince(request), metrics, registry);

@@ -1,4 +1,4 @@
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { isMethodName } from '../agent-runtime/protocol/limits.ts';
 import type { RegistryAgent } from '../agent-runtime/client/registry-view.ts';
@@ -114,4 +114,26 @@ export class GatewayMetrics {
     }
     return series;
   }
+}
+
+/**
+ * `colony_agent_event_lag{agent}`: events of an Agent's subscriptions not
+ * handled yet, as the controller last reported it in the Agent's status
+ * (the registry the gateway already watches); read at scrape time. Agents
+ * that subscribe to nothing have no series.
+ */
+export function registerEventLagGauge(metricsRegistry: Registry, registry: { list(): RegistryAgent[] }): void {
+  new Gauge({
+    name: 'colony_agent_event_lag',
+    help: 'Events of the Agent\'s subscriptions not handled yet (its eventLag status)',
+    labelNames: ['agent'],
+    registers: [metricsRegistry],
+    collect() {
+      this.reset();
+      for (const agent of registry.list()) {
+        const lag = agent.status?.eventLag;
+        if (lag !== undefined) this.set({ agent: agent.spec.name }, lag);
+      }
+    },
+  });
 }

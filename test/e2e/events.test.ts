@@ -190,6 +190,8 @@ describe('events: topics, subscriptions, the outbox', () => {
     await expect.poll(status, { timeout: 60_000, interval: 500 }).toBe(0);
     const sums = await Promise.all(Array.from({ length: keys }, (_, k) => sumOf(`h${k}`)));
     expect(sums.filter((sum) => sum !== total / keys)).toEqual([]);
+    // The lag is a Prometheus metric of the gateway too.
+    await expect.poll(async () => (await (await fetch(`${platform.gatewayUrl}/metrics`)).text()).match(/^colony_agent_event_lag\{agent="tally"\} (\d+)$/m)?.[1], { timeout: 10_000 }).toBe('0');
   }, 180_000);
 });
 
