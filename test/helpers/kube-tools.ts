@@ -47,7 +47,7 @@ export function goRun(args: string[], options: { cwd?: string; env?: NodeJS.Proc
 }
 
 /** Builds one binary into `target` (atomically: concurrent builders never see half a file). */
-export async function install(target: string, build: (outDir: string) => Promise<string>, log: Log): Promise<string> {
+async function install(target: string, build: (outDir: string) => Promise<string>, log: Log): Promise<string> {
   if (existsSync(target)) return target;
   const started = Date.now();
   const outDir = `${target}.build-${process.pid}`;
@@ -82,7 +82,7 @@ async function siblingReplaces(module: string, version: string, siblingVersion: 
 }
 
 /** Builds `commands` (package paths of `module`) into `dir`, through a module that requires it. */
-export async function buildFromModule(
+async function buildFromModule(
   dir: string,
   module: string,
   version: string,
@@ -113,6 +113,33 @@ export async function buildFromModule(
   log(`built ${commands.map((c) => c.name).join(', ')} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/** Builds `names` (commands of k8s.io/kubernetes at KUBERNETES_VERSION) into `dir`, once; says so first when it must build. */
+export async function buildKubeCommands(dir: string, names: string[], log: Log, note: string, ldflags?: string): Promise<void> {
+  if (!names.every((name) => existsSync(join(dir, name)))) log(`building ${names.join(', ')} ${KUBERNETES_VERSION} from source (once; ${note}) into ${dir} ...`);
+  await buildFromModule(
+    dir,
+    'k8s.io/kubernetes',
+    KUBERNETES_VERSION,
+    KUBERNETES_VERSION.replace(/^v1\./, 'v0.'),
+    names.map((name) => ({ name, path: `k8s.io/kubernetes/cmd/${name}` })),
+    log,
+    ldflags,
+  );
+}
+
+/** `go install module@version` of the command `name` into ~/.cache/colony/bin/<name>-<version>, once; its path. */
+export function goInstallTool(name: string, module: string, version: string, log: Log, ldflags?: string): Promise<string> {
+  return install(
+    join(colonyCacheDir(), 'bin', `${name}-${version}`),
+    async (out) => {
+      log(`building ${name} ${version} with go install (once) ...`);
+      await goRun(['install', ...(ldflags ? [`-ldflags=${ldflags}`] : []), `${module}@${version}`], { env: { GOBIN: out, CGO_ENABLED: '0' }, log });
+      return join(out, name);
+    },
+    log,
+  );
+}
+
 /**
  * The binaries the Kubernetes tests need, built from their Go modules at
  * pinned versions and cached under ~/.cache/colony (what controller-runtime's
@@ -126,27 +153,8 @@ export async function ensureKubeTools(log: Log = () => undefined): Promise<KubeT
   const etcdDir = join(cache, 'etcd', ETCD_VERSION);
   if (!existsSync(join(etcdDir, 'etcd'))) log(`building etcd ${ETCD_VERSION} (once) into ${etcdDir} ...`);
   await buildFromModule(etcdDir, 'go.etcd.io/etcd/server/v3', ETCD_VERSION, ETCD_VERSION, [{ name: 'etcd', path: 'go.etcd.io/etcd/server/v3' }], log);
-  const helm = await install(
-    join(cache, 'bin', `helm-${HELM_VERSION}`),
-    async (out) => {
-      log(`building helm ${HELM_VERSION} with go install (once) ...`);
-      await goRun(['install', `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], { env: { GOBIN: out, CGO_ENABLED: '0' }, log });
-      return join(out, 'helm');
-    },
-    log,
-  );
-  const kubeCommands = ['kube-apiserver', 'kube-controller-manager', 'kubectl'];
-  if (!kubeCommands.every((name) => existsSync(join(kubeDir, name)))) {
-    log(`building ${kubeCommands.join(', ')} ${KUBERNETES_VERSION} from source (once; 10–30 minutes on 2 cores) into ${kubeDir} ...`);
-  }
-  await buildFromModule(
-    kubeDir,
-    'k8s.io/kubernetes',
-    KUBERNETES_VERSION,
-    KUBERNETES_VERSION.replace(/^v1\./, 'v0.'),
-    kubeCommands.map((name) => ({ name, path: `k8s.io/kubernetes/cmd/${name}` })),
-    log,
-  );
+  const helm = await goInstallTool('helm', 'helm.sh/helm/v3/cmd/helm', HELM_VERSION, log);
+  await buildKubeCommands(kubeDir, ['kube-apiserver', 'kube-controller-manager', 'kubectl'], log, '10–30 minutes on 2 cores');
   return {
     etcd: join(etcdDir, 'etcd'),
     kubeApiserver: join(kubeDir, 'kube-apiserver'),
