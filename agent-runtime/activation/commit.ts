@@ -54,13 +54,16 @@ export async function commitTurn(activation: Activation, commit: Commit): Promis
   }
   activation.syncTasks();
   if (!durable) {
-    await publishOutbox(activation);
+    if (record.hasOutbox) await publishOutbox(activation);
     return commit.reply;
   }
   if (deps.durability === 'async') {
     record
       .flush(deps.store, activation.key)
-      .then(() => Promise.all([syncWake(activation), publishOutbox(activation)]))
+      .then(async () => {
+        await syncWake(activation);
+        if (record.hasOutbox) await publishOutbox(activation);
+      })
       .catch((error: unknown) => {
         deps.log.error(`could not persist the state of ${activation.address} (durability: async); acknowledged changes may be lost`, {
           key: activation.key,
@@ -83,7 +86,9 @@ export async function commitTurn(activation: Activation, commit: Commit): Promis
       ),
     );
   }
-  await Promise.all([syncWake(activation), publishOutbox(activation)]);
+  await syncWake(activation);
+  // Only turns that published (or left events from before) pay for it.
+  if (record.hasOutbox) await publishOutbox(activation);
   return commit.reply;
 }
 

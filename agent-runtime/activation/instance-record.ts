@@ -106,9 +106,13 @@ export class InstanceRecord {
 
   /** Adds a turn's events to the outbox: they are written with its state, then published. */
   stage(events: ReadonlyMap<string, OutboxEvent>): void {
-    if (events.size === 0) return;
     this.#outbox ??= new Map();
     for (const [id, event] of events) this.#outbox.set(id, event);
+  }
+
+  /** True while events written with the state are not yet known to be published. */
+  get hasOutbox(): boolean {
+    return this.#outbox !== undefined;
   }
 
   /** Events written and not yet known to be published, oldest first. */

@@ -19,7 +19,7 @@ export async function loadInstance(a: Activation): Promise<void> {
   const { agent } = a.deps;
   await a.record.load(a.deps.store, a.key, agent.initialState, a.deps.now());
   // Events a turn committed before its pod died: published again under their ids (repeats are dropped).
-  if (a.record.outbox().length > 0) void publishOutbox(a);
+  if (a.record.hasOutbox) void publishOutbox(a);
   if (!agent.onActivate) return;
   let failure: ColonyError | undefined;
   const committed = await runHook(a, 'onActivate', agent.onActivate, (reply) => {

@@ -42,8 +42,8 @@ export class TurnContext implements AgentContext<unknown> {
   readonly #now: () => number;
   #calls = 0;
   readonly #eventBytes: number;
-  /** Events this turn published, by id: staged with the state when the turn commits. */
-  readonly published = new Map<string, OutboxEvent>();
+  /** Events this turn published, by id: staged with the state when the turn commits (made on first publish: most turns publish none). */
+  published: Map<string, OutboxEvent> | undefined;
   readonly signal: AbortSignal;
   readonly log: StructuredLogger;
   readonly #stream: (() => ReplyStream) | undefined;
@@ -82,6 +82,7 @@ export class TurnContext implements AgentContext<unknown> {
       throw new ColonyError('payload_too_large', `${where}: the event is ${formatBytes(bytes)} as JSON, over the limit of ${formatBytes(this.#eventBytes)} (the NATS server's max_payload)`);
     }
     // From the call id, so that a turn retried with the same call id publishes the same ids (dropped as repeats).
+    this.published ??= new Map();
     const id = `${this.#scope.callId || `${this.#holder.activationId}:${randomUUID()}`}:e${this.published.size + 1}`;
     this.published.set(id, { topic, data, at: this.#now() });
     return id;

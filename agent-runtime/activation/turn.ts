@@ -67,7 +67,7 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
     turn.beforeCommit?.();
     // A streamed reply is not kept for repeats: its chunks went out as they came (decision 21).
     const callId = stream?.streaming ? '' : scope.callId;
-    activation.record.stage(ctx.published);
+    if (ctx.published) activation.record.stage(ctx.published);
     const reply = await commitTurn(activation, { callId, reply: okReply(outcome), fingerprint: turn.fingerprint, where: turn.where });
     respond(reply);
     return reply.status === 'ok';

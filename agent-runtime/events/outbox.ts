@@ -19,8 +19,8 @@ export interface EventSink {
  */
 export async function publishOutbox(activation: Activation): Promise<void> {
   const { record, deps } = activation;
+  if (!record.hasOutbox) return;
   const pending = record.outbox();
-  if (pending.length === 0) return;
   const sink = deps.events;
   if (!sink) {
     deps.log.error(`${activation.address} published ${pending.length} events but this pod has no event sink; they stay in its outbox`, { key: activation.key });

@@ -127,7 +127,12 @@ export class SubscriptionPump {
       data = message.json();
       key = this.#sub.keyOf(data);
     } catch (error) {
-      this.#track(this.#deadLetter(seq, data, '', new ColonyError('invalid_argument', `no instance key for the event (key ${this.#sub.keyFrom}): ${(error as Error).message}`), 0));
+      const noKey = new ColonyError('invalid_argument', `no instance key for the event (key ${this.#sub.keyFrom}): ${(error as Error).message}`);
+      this.#track(
+        this.#deadLetter(seq, data, '', noKey, 0).then((stored) => {
+          if (stored) this.#done(seq);
+        }),
+      );
       return;
     }
     const queue = this.#queues.get(key);
@@ -177,7 +182,8 @@ export class SubscriptionPump {
     }
   }
 
-  async #deadLetter(seq: number, data: unknown, key: string, error: ColonyError, attempts: number): Promise<void> {
+  /** Publishes the event to the dead-letter topic, retrying until it is stored (true) or the pump stops (false). */
+  async #deadLetter(seq: number, data: unknown, key: string, error: ColonyError, attempts: number): Promise<boolean> {
     const { topic, method } = this.#sub;
     const dead = deadLetterTopic(topic);
     const record = { topic, seq, agent: this.#deps.agent, method, key, attempts, error: { code: error.code, message: error.message }, event: data ?? null };
@@ -185,13 +191,13 @@ export class SubscriptionPump {
     for (let attempt = 1; !this.#stopped; attempt += 1) {
       try {
         await this.#deps.topics.publish(dead, `dead:${eventCallId(topic, seq, method)}`, JSON.stringify(record));
-        break;
+        return true;
       } catch (publishError) {
         this.#deps.log.warn(`could not publish to ${dead}; retrying`, errorField(publishError));
         await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt + 1)));
       }
     }
-    if (key === '') this.#done(seq);
+    return false;
   }
 
   #done(seq: number): void {

@@ -8,6 +8,7 @@ import { NATS_SERVER_VERSION, ensureNatsServer } from '../../../cli/tools/nats-s
 import { goRun } from '../kube-tools.ts';
 import type { Log } from '../kube-tools.ts';
 import { runLogged } from './host.ts';
+import { COREDNS_VERSION } from './binaries.ts';
 import type { NodeTools } from './binaries.ts';
 
 const run = promisify(execFile);
@@ -38,8 +39,7 @@ async function imageExists(ref: string): Promise<boolean> {
 export const BASE = {
   debian: 'localhost/colony-base/debian:bookworm',
   pause: 'localhost/colony-base/pause:1',
-  coredns: `localhost/colony-base/coredns:${'v1.14.7'}`,
-  node: '', // set from the pinned Node version below
+  coredns: `localhost/colony-base/coredns:${COREDNS_VERSION}`,
   nats: `localhost/colony-base/nats:${NATS_SERVER_VERSION.replace(/^v/, '')}`,
 } as const;
 

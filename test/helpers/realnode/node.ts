@@ -65,7 +65,7 @@ function kubectlRunner(tools: NodeTools, config: string) {
 }
 
 /** Tears down what a node left: pods, daemons, shims, mounts, network, folders. */
-async function teardown(owner: Owner, stopDaemons: () => Promise<void>, kubeProxy: string | undefined, crictl: string | undefined, log: Log): Promise<void> {
+async function teardown(owner: Owner, stopDaemons: () => Promise<void>, kubeProxy: string | undefined, log: Log): Promise<void> {
   const { layout } = owner;
   await stopDaemons();
   await stopShims(layout);
@@ -74,7 +74,6 @@ async function teardown(owner: Owner, stopDaemons: () => Promise<void>, kubeProx
   await run('sysctl', ['-qw', `net.ipv4.ip_forward=${owner.ipForward}`]).catch(() => undefined);
   await rm(layout.state, { recursive: true, force: true });
   await rm(layout.run, { recursive: true, force: true });
-  void crictl;
 }
 
 /** A run that died (kill -9 of the test runner) left daemons and network behind: clean them up first. */
@@ -91,7 +90,7 @@ async function cleanLeftovers(tools: NodeTools, log: Log): Promise<void> {
   const kubelet = leftovers.filter((d) => d.name === 'kubelet');
   await stopLeftovers(kubelet, log);
   if (leftovers.some((d) => d.name === 'containerd')) await removePods(owner.layout, tools.crictl, log);
-  await teardown(owner, () => stopLeftovers(leftovers.filter((d) => d.name !== 'kubelet'), log), tools.kubeProxy, tools.crictl, log);
+  await teardown(owner, () => stopLeftovers(leftovers.filter((d) => d.name !== 'kubelet'), log), tools.kubeProxy, log);
   await rm(OWNER, { force: true });
   await rm(RECORD, { force: true });
 }
@@ -143,7 +142,7 @@ export async function startRealNode(log: Log): Promise<RealNode> {
   const stopAll = async (): Promise<void> => {
     await procs.stop('kubelet');
     if (procs.alive('containerd')) await removePods(layout, tools.crictl, log);
-    await teardown(owner, () => procs.stopAll(), tools.kubeProxy, tools.crictl, log);
+    await teardown(owner, () => procs.stopAll(), tools.kubeProxy, log);
     await rm(OWNER, { force: true });
     await rm(RECORD, { force: true });
   };
