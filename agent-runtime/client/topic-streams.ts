@@ -77,7 +77,7 @@ export class TopicStreams implements EventSink {
     await this.append(topic, id, data, at);
   }
 
-  async append(topic: string, id: string, data: string, at = Date.now()): Promise<{ seq: number; duplicate: boolean }> {
+  async append(topic: string, id: string, data: string | Uint8Array, at = Date.now()): Promise<{ seq: number; duplicate: boolean }> {
     await this.ensure(topic);
     this.#js ??= jetstream(this.#nc);
     const h = headers();

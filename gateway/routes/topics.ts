@@ -3,11 +3,11 @@ import { topicProblem } from '../../agent-runtime/protocol/topics.ts';
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import { readCallId } from '../call-headers.ts';
 import { sendError } from '../errors.ts';
-import { readJsonBody } from '../input.ts';
+import { readInput } from '../input.ts';
 
 /** What the topics route needs: somewhere to append events (TopicStreams). */
 export interface TopicRoutesOptions {
-  topics: { append(topic: string, id: string, data: string, at?: number): Promise<{ seq: number; duplicate: boolean }> };
+  topics: { append(topic: string, id: string, data: string | Uint8Array, at?: number): Promise<{ seq: number; duplicate: boolean }> };
   closing: AbortSignal;
   now: () => number;
   newEventId: () => string;
@@ -27,11 +27,12 @@ export function registerTopicRoutes(app: FastifyInstance, options: TopicRoutesOp
     const { topic } = request.params;
     const problem = topicProblem(topic);
     if (problem) return sendError(reply, new ColonyError('invalid_argument', `POST /v1/topics/{topic}: ${problem}`));
-    const event = readJsonBody(request.body, request.headers['content-type']);
-    if (event === undefined) return sendError(reply, new ColonyError('invalid_argument', `POST /v1/topics/${topic}: the body must be the event, as JSON (content-type: application/json)`));
+    // Checked as JSON once, then stored as the bytes that came.
+    const event = readInput(request.body, request.headers['content-type']);
+    if (event.byteLength === 0) return sendError(reply, new ColonyError('invalid_argument', `POST /v1/topics/${topic}: the body must be the event, as JSON (content-type: application/json)`));
     const id = readCallId(request.headers['idempotency-key'], options.newEventId);
     try {
-      const stored = await options.topics.append(topic, id, JSON.stringify(event), options.now());
+      const stored = await options.topics.append(topic, id, event, options.now());
       return reply.code(202).send({ id, topic, seq: stored.seq, ...(stored.duplicate ? { duplicate: true } : {}) });
     } catch (error) {
       return sendError(reply, new ColonyError('unavailable', `could not store the event in topic ${topic}: ${(error as Error).message}; send it again with the same Idempotency-Key`, { cause: error, retryAfterSeconds: 1 }));
