@@ -117,12 +117,15 @@ export async function devCommand(argv: string[]): Promise<void> {
     release();
     throw error;
   });
-  await printSummary(platform, { dataDir, natsStarted: !values['nats-url'], startedMs: Date.now() - started });
-
-  const signal = await firstStopSignal((again) => {
+  // Listen before saying "ready": whoever reads that line may stop us at once, and a SIGHUP with
+  // no listener yet would end the process without draining its pods.
+  const stopSignal = firstStopSignal((again) => {
     say(`second ${again}, exiting now`);
     process.exit(130);
   });
+  await printSummary(platform, { dataDir, natsStarted: !values['nats-url'], startedMs: Date.now() - started });
+
+  const signal = await stopSignal;
   process.stdout.write(`\ncolony dev: stopping (draining pods${signal === 'SIGHUP' ? '' : `; ${signal} again to exit at once`})\n`);
   try {
     await platform.stop();
