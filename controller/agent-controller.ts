@@ -9,6 +9,7 @@ import type { LoadSample } from './autoscaler/load-window.ts';
 import type { AutoscalerTunables } from './autoscaler/tunables.ts';
 import type { PodDriver } from './drivers/driver.ts';
 import type { AgentSpec } from './manifest/agent-spec.ts';
+import type { PlacementUnit } from './placement/groups.ts';
 import { planPlacement, sameOwners } from './placement/plan.ts';
 import type { PodTracker } from './pods/pod-tracker.ts';
 import { decideReconcile, INITIAL_RECONCILE_STATE, requestedReplicas } from './reconcile/decide.ts';
@@ -32,15 +33,20 @@ export interface AgentControllerDeps {
 export const MAX_DECISIONS = 20;
 
 /**
- * Reconciles one Agent: the driver runs the right number of pods, and the
- * placement table moves partitions to live pods, two-phase. What to do is
+ * Reconciles one placement unit — an Agent, or a placement group of several
+ * (placement/groups.ts): the driver runs the right number of pods, and the
+ * placement table moves partitions to live pods, two-phase. A group's table
+ * is written under its name (its pods follow it) and under each member's (its
+ * callers follow those); its status is published for each member. What to do is
  * decided by pure functions (reconcile/decide.ts, placement/plan.ts); this
  * class feeds them and carries out their result (driver calls, table writes,
  * status). Reconciles of one Agent never overlap; triggers that arrive
  * meanwhile coalesce into one more run.
  */
 export class AgentController {
+  /** The unit's pod settings, with its name (the lead member's spec, for a group). */
   spec: AgentSpec;
+  #unit: PlacementUnit;
   readonly #deps: AgentControllerDeps;
   #table: PlacementTable | undefined;
   #revision = 0;
@@ -50,14 +56,32 @@ export class AgentController {
   /** The reconciler's memory: leaving pods, a requested count, the autoscaler's state, the last replicas. */
   #state: ReconcileState = INITIAL_RECONCILE_STATE;
   #reason = 'starting';
-  #eventLag: number | undefined;
+  /** Each member's event lag (EventLagWatch); their sum counts as load. */
+  readonly #eventLags = new Map<string, number>();
+  /** Why a member is not run as its manifest says (placement/groups.ts), by member. */
+  #warnings = new Map<string, string>();
   #history: LoadSample[] = [];
   #demandAt: number | undefined;
   readonly #decisions: ScalingDecisionRecord[] = [];
 
-  constructor(spec: AgentSpec, deps: AgentControllerDeps) {
-    this.spec = spec;
+  constructor(unit: PlacementUnit, deps: AgentControllerDeps) {
+    this.spec = unit.spec;
+    this.#unit = unit;
     this.#deps = deps;
+  }
+
+  /** The Agents this unit's pods host. */
+  get members(): readonly AgentSpec[] {
+    return this.#unit.members;
+  }
+
+  get group(): string | undefined {
+    return this.#unit.group;
+  }
+
+  /** What to show in a member's status about settings of it that are ignored (or nothing). */
+  setWarnings(warnings: ReadonlyMap<string, string>): void {
+    this.#warnings = new Map(warnings);
   }
 
   async start(): Promise<void> {
@@ -71,10 +95,12 @@ export class AgentController {
     await this.#publishSpec();
   }
 
-  async update(spec: AgentSpec): Promise<void> {
+  async update(unit: PlacementUnit): Promise<void> {
+    const spec = unit.spec;
     const override = requestedReplicas(this.spec.scaling, spec.scaling);
     if (override !== undefined) this.#state = { ...this.#state, override };
     this.spec = spec;
+    this.#unit = unit;
     await this.#publishSpec();
     this.trigger();
   }
@@ -105,8 +131,10 @@ export class AgentController {
     this.#removed = true;
     await this.settled();
     await this.#deps.driver.remove(this.spec.namespace, this.spec.name);
-    await this.#deps.registryKv.delete(registrySpecKey(this.spec.namespace, this.spec.name)).catch(() => undefined);
-    await this.#deps.registryKv.delete(registryStatusKey(this.spec.namespace, this.spec.name)).catch(() => undefined);
+    for (const member of this.members) {
+      await this.#deps.registryKv.delete(registrySpecKey(member.namespace, member.name)).catch(() => undefined);
+      await this.#deps.registryKv.delete(registryStatusKey(member.namespace, member.name)).catch(() => undefined);
+    }
   }
 
   async #loop(): Promise<void> {
@@ -135,8 +163,8 @@ export class AgentController {
         silent: tracker.silent(spec.namespace, spec.name, at).map((pod) => pod.podId),
         samples: this.#history,
         demandAt: this.#demandAt,
-        wakeAt: this.#deps.wakes?.earliest(spec.name, at),
-        eventLag: this.#eventLag,
+        wakeAt: this.#earliestWake(at),
+        eventLag: this.#eventLag(),
         state: this.#state,
       },
       at,
@@ -145,7 +173,7 @@ export class AgentController {
     this.#state = decision.state;
     this.#reason = decision.reason;
     if (decision.record) this.#record(decision.record);
-    await driver.scale(spec, decision.driverReplicas, decision.removable);
+    await driver.scale(this.#unit, decision.driverReplicas, decision.removable);
 
     const served = new Map(live.map((heartbeat) => [heartbeat.podId, heartbeat.served]));
     const current =
@@ -185,6 +213,12 @@ export class AgentController {
     try {
       this.#revision = await this.#deps.placementKv.put(key, JSON.stringify(table), { previousSeq: this.#revision });
       this.#table = table;
+      // Callers of a group's Agents follow each member's table (client/placement-view.ts): the same owners, under its name.
+      for (const member of this.members) {
+        if (member.name === this.spec.name) continue;
+        const copy: PlacementTable = { ...table, agent: member.name };
+        await this.#deps.placementKv.put(placementKey(member.namespace, member.name), JSON.stringify(copy));
+      }
     } catch (error) {
       // Someone else wrote the table (another controller, or an operator): re-read it and plan again.
       const entry = await this.#deps.placementKv.get(key);
@@ -195,28 +229,53 @@ export class AgentController {
     }
   }
 
-  /** Publishes the status for the gateway and the CLI (and, on Kubernetes, the Agent's status). */
+  /** Publishes each member's status for the gateway and the CLI (and, on Kubernetes, the Agent's status). */
   async publishStatus(): Promise<void> {
-    const status: AgentStatusRecord = { ...this.status(), updatedAt: this.#deps.now() };
-    await this.#deps.registryKv.put(registryStatusKey(this.spec.namespace, this.spec.name), JSON.stringify(status));
+    const updatedAt = this.#deps.now();
+    for (const status of this.memberStatuses()) {
+      const record: AgentStatusRecord = { ...status, updatedAt };
+      await this.#deps.registryKv.put(registryStatusKey(status.namespace, status.name), JSON.stringify(record));
+    }
   }
 
   async #publishSpec(): Promise<void> {
     const { spec } = this;
-    const record: AgentSpecRecord = {
-      namespace: spec.namespace,
-      name: spec.name,
-      partitions: spec.partitions,
-      minReplicas: spec.scaling.minReplicas,
-      maxReplicas: spec.scaling.maxReplicas,
-      updatedAt: this.#deps.now(),
-    };
-    await this.#deps.registryKv.put(registrySpecKey(spec.namespace, spec.name), JSON.stringify(record));
+    for (const member of this.members) {
+      const record: AgentSpecRecord = {
+        namespace: member.namespace,
+        name: member.name,
+        // A member is placed as its group: the group's partitions.
+        partitions: spec.partitions,
+        ...(this.group ? { group: this.group } : {}),
+        ...(member.placement.keyDelimiter ? { keyDelimiter: member.placement.keyDelimiter } : {}),
+        minReplicas: spec.scaling.minReplicas,
+        maxReplicas: spec.scaling.maxReplicas,
+        updatedAt: this.#deps.now(),
+      };
+      await this.#deps.registryKv.put(registrySpecKey(member.namespace, member.name), JSON.stringify(record));
+    }
   }
 
-  /** Events of its subscriptions not handled yet (EventLagWatch): shown in its status; a lag keeps it awake. */
-  setEventLag(lag: number): void {
-    this.#eventLag = lag;
+  /** Events of a member's subscriptions not handled yet (EventLagWatch): shown in its status; a lag keeps the unit awake. */
+  setEventLag(member: string, lag: number): void {
+    this.#eventLags.set(member, lag);
+  }
+
+  #eventLag(): number | undefined {
+    if (this.#eventLags.size === 0) return undefined;
+    let sum = 0;
+    for (const member of this.members) sum += this.#eventLags.get(member.name) ?? 0;
+    return sum;
+  }
+
+  /** When the first instance of any member is due (the wake index). */
+  #earliestWake(at: number): number | undefined {
+    let earliest: number | undefined;
+    for (const member of this.members) {
+      const due = this.#deps.wakes?.earliest(member.name, at);
+      if (due !== undefined && (earliest === undefined || due < earliest)) earliest = due;
+    }
+    return earliest;
   }
 
   status(): AgentStatus {
@@ -236,7 +295,31 @@ export class AgentController {
       owners: this.#table?.owners ?? [],
       decisions: this.#decisions,
     });
-    return this.#eventLag === undefined ? status : { ...status, eventLag: this.#eventLag };
+    const eventLag = this.#eventLag();
+    return eventLag === undefined ? status : { ...status, eventLag };
+  }
+
+  /**
+   * The status of each Agent the unit hosts: the unit's (its pods, partitions,
+   * scaling), under the member's name and origin, with its group, its own
+   * event lag and what of its settings is ignored.
+   */
+  memberStatuses(): AgentStatus[] {
+    const status = this.status();
+    if (!this.group) return [status];
+    return this.members.map((member) => {
+      const { eventLag: _unitLag, ...rest } = status;
+      const lag = this.#eventLags.get(member.name);
+      const warning = this.#warnings.get(member.name);
+      return {
+        ...rest,
+        name: member.name,
+        origin: member.origin,
+        group: this.group,
+        ...(lag === undefined ? {} : { eventLag: lag }),
+        ...(warning === undefined ? {} : { warning }),
+      };
+    });
   }
 
   /** True when every partition is served by a running pod (or the Agent is meant to have none). */

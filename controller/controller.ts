@@ -10,6 +10,8 @@ import { AgentController } from './agent-controller.ts';
 import type { AgentStatus } from './reconcile/describe.ts';
 import type { PodDriver } from './drivers/driver.ts';
 import { DEFAULT_POD_TIMEOUT_MS, PodTracker } from './pods/pod-tracker.ts';
+import { placementUnits } from './placement/groups.ts';
+import type { GroupProblem } from './placement/groups.ts';
 import { EventLagWatch } from './wake/event-lag.ts';
 import { WakeWatch } from './wake/wake-watch.ts';
 import type { AgentSpec } from './manifest/agent-spec.ts';
@@ -38,7 +40,11 @@ export class Controller {
   readonly #options: ControllerOptions;
   readonly #now: () => number;
   readonly #tracker: PodTracker;
+  /** One AgentController per placement unit (an Agent, or a placement group), by the unit's name. */
   readonly #agents = new Map<string, AgentController>();
+  /** The unit of each Agent, by the Agent's name. */
+  #unitOf = new Map<string, AgentController>();
+  #problems: GroupProblem[] = [];
   #driver: PodDriver | undefined;
   #subscriptions: Subscription[] = [];
   readonly #tunables: Readonly<AutoscalerTunables>;
@@ -66,7 +72,7 @@ export class Controller {
         if (error) return;
         try {
           const signal = msg.json<DemandSignal>();
-          if (signal.namespace === namespace) this.#agents.get(signal.agent)?.demand(this.#now());
+          if (signal.namespace === namespace) this.#unitOf.get(signal.agent)?.demand(this.#now());
         } catch {
           // Not a demand signal: ignore.
         }
@@ -93,10 +99,19 @@ export class Controller {
     this.#timer.unref();
   }
 
-  /** Makes the set of Agents exactly `specs`: adds, updates and removes AgentControllers. */
+  /**
+   * Makes the set of Agents exactly `specs`: groups them into placement units
+   * (placement/groups.ts) and adds, updates and removes their AgentControllers.
+   */
   async apply(specs: AgentSpec[]): Promise<void> {
     const driver = this.#requireDriver();
-    const wanted = new Map(specs.filter((s) => s.namespace === this.#options.namespace).map((s) => [s.name, s]));
+    const { units, problems } = placementUnits(specs.filter((s) => s.namespace === this.#options.namespace));
+    const said = new Set(this.#problems.map((p) => `${p.agent}: ${p.message}`));
+    for (const problem of problems) {
+      if (!said.has(`${problem.agent}: ${problem.message}`)) this.#options.log.warn(`agent ${problem.agent}: ${problem.message}`);
+    }
+    this.#problems = problems;
+    const wanted = new Map(units.map((u) => [u.name, u]));
     for (const [name, controller] of this.#agents) {
       if (!wanted.has(name)) {
         this.#agents.delete(name);
@@ -104,13 +119,15 @@ export class Controller {
         this.#options.log.info(`agent ${name} removed`);
       }
     }
-    for (const [name, spec] of wanted) {
+    const warnings = new Map(problems.filter((p) => !p.fatal).map((p) => [p.agent, p.message]));
+    for (const [name, unit] of wanted) {
       const existing = this.#agents.get(name);
       if (existing) {
-        await existing.update(spec);
+        existing.setWarnings(warnings);
+        await existing.update(unit);
         continue;
       }
-      const controller = new AgentController(spec, {
+      const controller = new AgentController(unit, {
         driver,
         tunables: this.#tunables,
         tracker: this.#tracker,
@@ -120,11 +137,18 @@ export class Controller {
         log: this.#options.log.child({ agent: name }),
         now: this.#now,
       });
+      controller.setWarnings(warnings);
       await controller.start();
       this.#agents.set(name, controller);
       controller.trigger();
     }
-    await this.#forgetStaleAgents(new Set(wanted.keys()));
+    this.#unitOf = new Map([...this.#agents.values()].flatMap((c) => c.members.map((m) => [m.name, c] as const)));
+    await this.#forgetStaleAgents(new Set(this.#unitOf.keys()));
+  }
+
+  /** Agents of the last apply that are not run as their manifests say, and why (colony dev prints them; Kubernetes shows them in the status). */
+  problems(): readonly GroupProblem[] {
+    return this.#problems;
   }
 
   /** Removes registry entries of Agents that no longer exist (a previous run had them). */
@@ -158,9 +182,10 @@ export class Controller {
   #resync(): void {
     this.#tracker.sweep(this.#now());
     // Events waiting for an Agent demand it, as a waiting call does: woken from zero, kept from scaling to zero.
-    void this.#eventLag.check([...this.#agents.values()].map((c) => ({ name: c.spec.name, manifest: c.spec.subscriptions })), this.#now(), (agent, lag) => {
-      const controller = this.#agents.get(agent);
-      controller?.setEventLag(lag);
+    const members = [...this.#agents.values()].flatMap((c) => c.members.map((m) => ({ name: m.name, manifest: m.subscriptions })));
+    void this.#eventLag.check(members, this.#now(), (agent, lag) => {
+      const controller = this.#unitOf.get(agent);
+      controller?.setEventLag(agent, lag);
       if (lag > 0) controller?.demand(this.#now());
     });
     for (const controller of this.#agents.values()) {
@@ -169,12 +194,19 @@ export class Controller {
     }
   }
 
+  /** The status of every Agent, by name (a group's members each with the group's pods). */
   status(): AgentStatus[] {
-    return [...this.#agents.values()].map((controller) => controller.status()).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.#agents.values()].flatMap((controller) => controller.memberStatuses()).sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** The controller of the unit that runs Agent `name` (its own, or its placement group's). */
   agent(name: string): AgentController | undefined {
-    return this.#agents.get(name);
+    return this.#unitOf.get(name);
+  }
+
+  /** The status of Agent `name`, as its registry record and its Kubernetes status show it. */
+  agentStatus(name: string): AgentStatus | undefined {
+    return this.#unitOf.get(name)?.memberStatuses().find((status) => status.name === name);
   }
 
   /** Resolves once every Agent has its pods running and all partitions served; rejects after `timeoutMs`. */

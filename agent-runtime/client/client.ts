@@ -6,7 +6,7 @@ import { ChunkReader } from './stream-call.ts';
 import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, oversizedInput } from '../protocol/limits.ts';
-import { partitionOf } from '../protocol/partition.ts';
+import { partitionOf, placementKeyOf } from '../protocol/partition.ts';
 import { activitySubject, requestSubject } from '../protocol/subjects.ts';
 import { CLOSED, NO_RESPONDERS, RequestMux, TIMED_OUT } from './request-mux.ts';
 import type { CallAttempt } from './request-mux.ts';
@@ -32,9 +32,11 @@ export interface CallResult {
 /** A streamed call once its pod answered: a stream of chunks, or, for a method that does not stream, its result. */
 export type StreamedCall = { kind: 'result'; result: CallResult } | { kind: 'stream'; result: CallResult; chunks: ChunkReader };
 
-/** Tells the client how many partitions an Agent has; undefined for an unknown Agent. */
+/** Tells the client how many partitions an Agent has (undefined for an unknown Agent), and how its placement key is derived. */
 export interface PartitionSource {
   partitionsOf(agent: string): number | undefined;
+  /** The Agent's spec.placement.keyDelimiter; absent or undefined: the placement key is the whole instance key. */
+  keyDelimiterOf?(agent: string): string | undefined;
 }
 
 export interface ClientOptions {
@@ -126,7 +128,7 @@ export class ColonyClient {
     if (partitions === undefined) {
       throw new ColonyError('not_found', `there is no agent named "${agent}" in namespace "${this.#namespace}"`);
     }
-    return partitionOf(key, partitions);
+    return partitionOf(placementKeyOf(key, this.#partitions.keyDelimiterOf?.(agent)), partitions);
   }
 
   call(request: CallRequest): Promise<CallResult> {

@@ -56,6 +56,10 @@ export class RegistryView implements PartitionSource {
     return this.#specs.get(agent)?.record?.partitions;
   }
 
+  keyDelimiterOf(agent: string): string | undefined {
+    return this.#specs.get(agent)?.record?.keyDelimiter;
+  }
+
   get(agent: string): RegistryAgent | undefined {
     const spec = this.#specs.get(agent)?.record;
     if (!spec) return undefined;

@@ -10,7 +10,7 @@ import type { CallMeta } from '../protocol/envelope.ts';
 import { StreamSink } from '../stream/stream-sink.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { STATUS_OK } from '../protocol/headers.ts';
-import { partitionOf } from '../protocol/partition.ts';
+import { partitionOf, placementKeyOf } from '../protocol/partition.ts';
 import { requestSubject } from '../protocol/subjects.ts';
 import type { CrashGuard } from './crash-guard.ts';
 
@@ -22,6 +22,8 @@ export interface CallInboxDeps {
   agent: string;
   podId: string;
   partitions: number;
+  /** The Agent's spec.placement.keyDelimiter: the partition is that of the key up to it. */
+  keyDelimiter: string | undefined;
   catalog: Catalog;
   crashGuard: CrashGuard;
   writes: WriteCoalescer;
@@ -66,11 +68,11 @@ export class CallInbox {
       if (!deps.serves(partition)) {
         throw new ColonyError('unavailable', `pod ${deps.podId} is handing partition ${partition} over; retry`, { retryAfterSeconds: 1 });
       }
-      const expected = partitionOf(meta.key, deps.partitions);
+      const expected = partitionOf(placementKeyOf(meta.key, deps.keyDelimiter), deps.partitions);
       if (expected !== partition) {
         throw new ColonyError(
           'failed_precondition',
-          `key ${JSON.stringify(meta.key)} belongs to partition ${expected} of ${deps.partitions}, but was sent to partition ${partition}; the caller and the pod disagree on the partition count of agent ${deps.agent}`,
+          `key ${JSON.stringify(meta.key)} belongs to partition ${expected} of ${deps.partitions}, but was sent to partition ${partition}; the caller and the pod disagree on the partition count or the placement key of agent ${deps.agent}`,
         );
       }
       call = { meta, input: decodeJson(msg.data, `the input of ${deps.agent}.${meta.method}`) };

@@ -13,16 +13,23 @@ describe('the runtime pod loadConfig', () => {
       natsServers: ['nats://127.0.0.1:4222'],
       natsToken: undefined,
       namespace: 'default',
-      agent: 'counter',
+      unit: 'counter',
+      group: undefined,
+      agents: [
+        {
+          name: 'counter',
+          modulePath: '/app/counter.ts',
+          exportName: undefined,
+          durability: 'turn',
+          idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+          retentionMs: DEFAULT_RETENTION_MS,
+          subscriptions: [],
+          keyDelimiter: undefined,
+        },
+      ],
       podId: 'counter-1',
-      modulePath: '/app/counter.ts',
-      exportName: undefined,
       partitions: 64,
-      durability: 'turn',
-      idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
       drainTimeoutMs: DEFAULT_DRAIN_TIMEOUT_MS,
-      retentionMs: DEFAULT_RETENTION_MS,
-      subscriptions: [],
       heartbeatIntervalMs: 1_000,
       healthPort: DEFAULT_HEALTH_PORT,
       logLevel: 'info',
@@ -59,14 +66,60 @@ describe('the runtime pod loadConfig', () => {
       [POD_ENV.drainTimeoutMs]: '0',
       [POD_ENV.healthPort]: '0',
     });
-    expect(config).toMatchObject({ namespace: 'team-a', exportName: 'counter', partitions: 8, durability: 'async', idleTimeoutMs: 1_000, drainTimeoutMs: 0, healthPort: 0 });
+    expect(config).toMatchObject({ namespace: 'team-a', partitions: 8, drainTimeoutMs: 0, healthPort: 0 });
+    expect(config.agents[0]).toMatchObject({ exportName: 'counter', durability: 'async', idleTimeoutMs: 1_000 });
   });
 
   it('reads the manifest subscriptions as JSON, and refuses what is not a JSON list', () => {
     const base = { COLONY_AGENT: 'loyalty', COLONY_POD_ID: 'p', COLONY_AGENT_MODULE: '/m.ts' };
-    expect(loadConfig({ ...base, COLONY_SUBSCRIPTIONS: '[{"topic":"orders","method":"onOrder","key":"customer","maxAttempts":5}]' }).subscriptions).toEqual([
+    expect(loadConfig({ ...base, COLONY_SUBSCRIPTIONS: '[{"topic":"orders","method":"onOrder","key":"customer","maxAttempts":5}]' }).agents[0]?.subscriptions).toEqual([
       { topic: 'orders', method: 'onOrder', key: 'customer', maxAttempts: 5 },
     ]);
     expect(() => loadConfig({ ...base, COLONY_SUBSCRIPTIONS: '{"topic":"orders"}' })).toThrow(/COLONY_SUBSCRIPTIONS.*JSON list/);
+  });
+
+  describe('a pod of a placement group', () => {
+    const GROUP = {
+      [POD_ENV.podId]: 'shop-1',
+      [POD_ENV.group]: 'shop',
+      [POD_ENV.groupAgents]: JSON.stringify([
+        { name: 'customer', module: '/app/customer.ts' },
+        { name: 'order', module: '/app/order.ts', exportName: 'order', durability: 'async', idleTimeoutMs: 500, keyDelimiter: ':', subscriptions: [{ topic: 't' }] },
+      ]),
+    };
+
+    it('hosts every member, each with its own settings, placed as the group', () => {
+      const config = loadConfig(GROUP);
+      expect(config).toMatchObject({ unit: 'shop', group: 'shop', podId: 'shop-1', partitions: 64 });
+      expect(config.agents.map((a) => a.name)).toEqual(['customer', 'order']);
+      expect(config.agents[0]).toEqual({
+        name: 'customer',
+        modulePath: '/app/customer.ts',
+        exportName: undefined,
+        durability: 'turn',
+        idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+        retentionMs: DEFAULT_RETENTION_MS,
+        subscriptions: [],
+        keyDelimiter: undefined,
+      });
+      expect(config.agents[1]).toMatchObject({ exportName: 'order', durability: 'async', idleTimeoutMs: 500, keyDelimiter: ':', subscriptions: [{ topic: 't' }] });
+    });
+
+    it.each([
+      ['not JSON', '{', /COLONY_GROUP_AGENTS.*JSON list/],
+      ['an empty list', '[]', /non-empty JSON list/],
+      ['a member without a module', '[{"name":"a"}]', /COLONY_GROUP_AGENTS\[0\].*"name" and "module"/],
+      ['a bad name', '[{"name":"A","module":"/m.ts"}]', /COLONY_GROUP_AGENTS\[0\]\.name.*DNS label/],
+      ['a bad durability', '[{"name":"a","module":"/m.ts","durability":"never"}]', /COLONY_GROUP_AGENTS\[0\]\.durability.*turn, async, none/],
+      ['a bad idle timeout', '[{"name":"a","module":"/m.ts","idleTimeoutMs":0}]', /COLONY_GROUP_AGENTS\[0\]\.idleTimeoutMs/],
+      ['an Agent twice', '[{"name":"a","module":"/m.ts"},{"name":"a","module":"/n.ts"}]', /"a" is listed twice/],
+    ])('refuses %s, naming what is wrong', (_, agents, message) => {
+      expect(() => loadConfig({ ...GROUP, [POD_ENV.groupAgents]: agents })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...GROUP, [POD_ENV.groupAgents]: agents })).toThrow(message);
+    });
+
+    it('refuses a group without its members', () => {
+      expect(() => loadConfig({ [POD_ENV.podId]: 'p', [POD_ENV.group]: 'shop' })).toThrow(/COLONY_GROUP_AGENTS is not set/);
+    });
   });
 });

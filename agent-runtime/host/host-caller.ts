@@ -8,22 +8,26 @@ import { decodeJson, encodeJson } from '../protocol/codec.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { checkInstanceKey, oversizedInput } from '../protocol/limits.ts';
 
-export interface HostCallerDeps {
-  agent: string;
-  client: ColonyClient;
-  /** Hands a call to this pod's catalog. */
+/** An Agent this pod hosts: takes a call in-process. */
+export interface LocalAgent {
   dispatch(call: IncomingCall, partition: number): Promise<Reply>;
-  /** True when this pod serves the partition now. */
+}
+
+export interface HostCallerDeps {
+  client: ColonyClient;
+  /** The Agent of that name if this pod hosts it (its own, or a member of its placement group). */
+  local(agent: string): LocalAgent | undefined;
+  /** True when this pod serves the partition now (every Agent of a pod shares its partitions). */
   serves(partition: number): boolean;
   /** The NATS server's max_payload: an in-process call is held to it too, so placement never changes what a call may carry. */
   maxPayloadBytes: number;
 }
 
 /**
- * Agent-to-agent calls. A call to an instance of this pod's own Agent whose
- * partition this pod serves is dispatched in-process (the input and output
- * still go through JSON, so agent code sees the same values either way);
- * everything else goes over NATS.
+ * Agent-to-agent calls. A call to an instance of an Agent this pod hosts — its
+ * own, or another of its placement group — whose partition this pod serves is
+ * dispatched in-process (the input and output still go through JSON, so agent
+ * code sees the same values either way); everything else goes over NATS.
  */
 export class HostCaller implements Caller {
   readonly #deps: HostCallerDeps;
@@ -35,15 +39,16 @@ export class HostCaller implements Caller {
   async call(request: OutgoingCall): Promise<unknown> {
     const keyProblem = checkInstanceKey(request.key);
     if (keyProblem) throw new ColonyError('invalid_argument', `call to ${request.agent}.${request.method}: ${keyProblem}`);
-    const { agent, client } = this.#deps;
+    const { client } = this.#deps;
     const partition = client.partitionFor(request.agent, request.key);
-    if (request.agent === agent && this.#deps.serves(partition)) {
+    const local = this.#deps.local(request.agent);
+    if (local && this.#deps.serves(partition)) {
       const json = request.input === undefined ? undefined : JSON.stringify(request.input);
       const problem = json === undefined ? undefined : oversizedInput(request.agent, request.method, Buffer.byteLength(json), this.#deps.maxPayloadBytes);
       if (problem) throw new ColonyError('payload_too_large', problem);
       const input = json === undefined ? undefined : JSON.parse(json);
       const meta = metaOf(request);
-      const reply = this.#deps.dispatch({ meta, input }, partition);
+      const reply = local.dispatch({ meta, input }, partition);
       if (request.oneway) {
         void reply;
         return undefined;

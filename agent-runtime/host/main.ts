@@ -25,11 +25,12 @@ async function main(): Promise<void> {
   // When the reader of this pod's output is gone (colony dev killed), writing fails with EPIPE; an
   // unhandled write error would be logged, which fails again, forever (a pod spinning at full CPU).
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-  const log = createLogger({ level: config.logLevel, fields: { pod: config.podId, agent: config.agent } });
+  const log = createLogger({ level: config.logLevel, fields: { pod: config.podId, agent: config.unit } });
   process.on('unhandledRejection', (reason) => log.error('unhandled promise rejection', errorField(reason)));
   process.on('uncaughtException', (error) => log.error('uncaught exception', errorField(error)));
 
-  const { definition } = await importAgentDefinition(config.modulePath, config.exportName);
+  const definitions = [];
+  for (const agent of config.agents) definitions.push((await importAgentDefinition(agent.modulePath, agent.exportName)).definition);
   const nc = await connect({
     servers: [...config.natsServers],
     token: config.natsToken,
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     // Stack traces for request errors cost a captured Error per call; Colony wraps those errors anyway.
     noAsyncTraces: true,
   });
-  const host = await Host.start(config, { nc, definition, log });
+  const host = await Host.start(config, { nc, definitions, log });
   // Write the compile cache now rather than at exit, so the next pod of this machine starts faster.
   module.flushCompileCache?.();
   handleStops(host, config.drainTimeoutMs, log, Number(process.env[POD_ENV.parentPid]));

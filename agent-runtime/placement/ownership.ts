@@ -1,13 +1,19 @@
-import type { Subscription } from '@nats-io/nats-core';
 import { errorField } from '../observability/log.ts';
 import type { StructuredLogger } from '../observability/log.ts';
 import type { PlacementTable } from '../protocol/placement.ts';
+
+/** What takes a partition's calls: a NATS subscription, or one per Agent of a group's pod. */
+export interface PartitionSubscription {
+  unsubscribe(): void;
+  /** Stops new calls; resolves once those already delivered are handled. */
+  drain(): Promise<void>;
+}
 
 export interface OwnershipDeps {
   podId: string;
   partitions: number;
   /** Starts taking calls for a partition. */
-  subscribe(partition: number): Subscription;
+  subscribe(partition: number): PartitionSubscription;
   /** Deactivates (persists and drops) the instances of a partition. */
   deactivatePartition(partition: number): Promise<void>;
   /** Called after the set of served partitions changed (to heartbeat at once). */
@@ -28,7 +34,7 @@ export interface OwnershipDeps {
 export class PartitionOwnership {
   readonly #deps: OwnershipDeps;
   readonly #serving = new Set<number>();
-  readonly #subscriptions = new Map<number, Subscription>();
+  readonly #subscriptions = new Map<number, PartitionSubscription>();
   readonly #releasing = new Map<number, Promise<void>>();
   #latest: PlacementTable | undefined;
   #closed = false;

@@ -16,3 +16,15 @@ export function fnv1a32(text: string): number {
 export function partitionOf(placementKey: string, partitions: number): number {
   return fnv1a32(placementKey) % partitions;
 }
+
+/**
+ * The placement key of an instance key: the key itself, or, when its Agent
+ * declares a key delimiter (`spec.placement.keyDelimiter`), the part before its
+ * first occurrence — `tenant7:1234` with `:` is placed as `tenant7`, beside
+ * every other Agent's instance `tenant7` of the same placement group.
+ */
+export function placementKeyOf(key: string, keyDelimiter: string | undefined): string {
+  if (!keyDelimiter) return key;
+  const at = key.indexOf(keyDelimiter);
+  return at < 0 ? key : key.slice(0, at);
+}

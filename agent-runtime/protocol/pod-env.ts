@@ -21,6 +21,12 @@ export const POD_ENV = {
   retentionMs: 'COLONY_RETENTION_MS',
   /** The manifest's spec.subscriptions, as JSON: [{topic, method, key, maxAttempts}]. */
   subscriptions: 'COLONY_SUBSCRIPTIONS',
+  /** spec.placement.keyDelimiter: the placement key is the instance key up to its first occurrence. */
+  keyDelimiter: 'COLONY_KEY_DELIMITER',
+  /** A pod of a placement group: the group's name (then groupAgents replaces the per-Agent variables above). */
+  group: 'COLONY_GROUP',
+  /** A pod of a placement group: its Agents as JSON, [{name, module, exportName, durability, idleTimeoutMs, retentionMs, subscriptions, keyDelimiter}]. */
+  groupAgents: 'COLONY_GROUP_AGENTS',
   healthPort: SHARED_ENV.healthPort,
   logFormat: 'COLONY_LOG_FORMAT',
   logLevel: SHARED_ENV.logLevel,
@@ -39,3 +45,15 @@ export const POD_ENV = {
 
 export const DURABILITY_MODES = ['turn', 'async', 'none'] as const;
 export type Durability = (typeof DURABILITY_MODES)[number];
+
+/** One member of a group as the controller writes it into POD_ENV.groupAgents. */
+export interface GroupMemberEnv {
+  name: string;
+  module: string;
+  exportName?: string | undefined;
+  durability?: Durability | undefined;
+  idleTimeoutMs?: number | undefined;
+  retentionMs?: number | undefined;
+  subscriptions?: unknown[] | undefined;
+  keyDelimiter?: string | undefined;
+}

@@ -6,6 +6,10 @@ export interface AgentSpecRecord {
   namespace: string;
   name: string;
   partitions: number;
+  /** The placement group it shares pods and placement with, if any. */
+  group?: string | undefined;
+  /** spec.placement.keyDelimiter: the placement key is the instance key up to its first occurrence. */
+  keyDelimiter?: string | undefined;
   minReplicas: number;
   maxReplicas: number;
   updatedAt: number;
@@ -77,6 +81,10 @@ export interface AgentStatusRecord {
   readyReplicas: number;
   /** The autoscaler's latest sentence. */
   reason: string;
+  /** The placement group whose pods host it (then pods, partitions and scaling are the group's). */
+  group?: string | undefined;
+  /** Settings of its manifest that are not applied, and why (a member of a group whose pod settings are another member's). */
+  warning?: string | undefined;
   partitions: number;
   /** Partitions served now by the pod the placement table gives them to. */
   partitionsServed: number;

@@ -60,11 +60,14 @@ export async function getCommand(argv: string[]): Promise<void> {
   }
   const now = Date.now();
   if (what === 'agents') {
-    const rows = [['NAME', 'WANTED', 'READY', 'PARTITIONS', 'INSTANCES', 'WHY']];
+    // A GROUP column once any Agent shares pods with others (a placement group): its numbers are the group's.
+    const grouped = statuses.some((s) => s.group);
+    const rows = [['NAME', ...(grouped ? ['GROUP'] : []), 'WANTED', 'READY', 'PARTITIONS', 'INSTANCES', 'WHY']];
     for (const s of statuses) {
-      rows.push([s.name, String(s.desiredReplicas), String(s.readyReplicas), `${s.partitionsServed}/${s.partitions}`, String(s.activeInstances), s.reason]);
+      rows.push([s.name, ...(grouped ? [s.group ?? '-'] : []), String(s.desiredReplicas), String(s.readyReplicas), `${s.partitionsServed}/${s.partitions}`, String(s.activeInstances), s.reason]);
     }
     process.stdout.write(`${table(rows)}\n`);
+    for (const s of statuses) if (s.warning) process.stdout.write(`\n${s.name}: ${s.warning}\n`);
     if (values.history) {
       for (const s of statuses) {
         process.stdout.write(`\n${s.name}: recent scaling decisions\n`);
@@ -75,12 +78,16 @@ export async function getCommand(argv: string[]): Promise<void> {
     return;
   }
   const rows = [['POD', 'AGENT', 'STATE', 'PARTITIONS', 'INFLIGHT', 'QUEUED', 'INSTANCES', 'CPU', 'HEAP', 'RESTARTS', 'AGE']];
+  // A placement group's pods host all of its Agents: each is listed once, under the group's name.
+  const listed = new Set<string>();
   for (const s of statuses) {
     for (const pod of s.pods) {
+      if (listed.has(pod.podId)) continue;
+      listed.add(pod.podId);
       const load = pod.load;
       rows.push([
         pod.podId,
-        s.name,
+        s.group ?? s.name,
         pod.leaving ? `${pod.state} (leaving)` : pod.state,
         String(pod.served),
         String(load?.inflight ?? '-'),
@@ -96,10 +103,14 @@ export async function getCommand(argv: string[]): Promise<void> {
   process.stdout.write(`${table(rows)}\n`);
   if (rows.length === 1) process.stdout.write('(no pods)\n');
   for (const s of statuses) {
-    for (const pod of s.pods) if (pod.note) process.stdout.write(`\n${pod.podId} is ${pod.state}: ${pod.note}\n`);
+    for (const pod of s.pods) {
+      if (pod.note && listed.delete(pod.podId)) process.stdout.write(`\n${pod.podId} is ${pod.state}: ${pod.note}\n`);
+    }
     const exits = s.exits ?? [];
-    if (exits.length === 0) continue;
-    process.stdout.write(`\n${s.name}: pods that ended unexpectedly, newest first\n`);
+    const owner = s.group ?? s.name;
+    if (exits.length === 0 || listed.has(`exits:${owner}`)) continue;
+    listed.add(`exits:${owner}`);
+    process.stdout.write(`\n${owner}: pods that ended unexpectedly, newest first\n`);
     for (const exit of exits) process.stdout.write(`  ${time(exit.at)}  ${exit.podId}  ${exit.reason}\n`);
   }
 }

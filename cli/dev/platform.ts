@@ -14,6 +14,7 @@ import { Controller } from '../../controller/controller.ts';
 import type { DriverPod } from '../../controller/drivers/driver.ts';
 import { LocalDriver } from '../../controller/drivers/local/local-driver.ts';
 import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
+import { placementUnits } from '../../controller/placement/groups.ts';
 import { startGateway } from '../../gateway/gateway.ts';
 import { colonyCacheDir } from '../tools/cache-dir.ts';
 import { ensureNatsServer, NATS_STOP_GRACE_MS, startNatsServer } from '../tools/nats-server.ts';
@@ -76,6 +77,9 @@ export interface Platform {
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const log = options.log;
+  // An Agent that would not run (a placement group named after another Agent) stops colony dev before anything starts.
+  const refused = placementUnits(options.agents.filter((a) => a.namespace === namespace)).problems.filter((p) => p.fatal);
+  if (refused.length > 0) throw new Error(refused.map((p) => `agent ${p.agent} (${options.agents.find((a) => a.name === p.agent)?.origin}): ${p.message}`).join('\n'));
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const cleanup of cleanups.splice(0).reverse()) {

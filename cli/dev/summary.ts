@@ -46,7 +46,8 @@ export async function printSummary(
     ...status.map((s) => {
       const pods = `${s.readyReplicas}/${s.desiredReplicas} pod${s.desiredReplicas === 1 ? '' : 's'}`;
       const api = apis.get(s.name);
-      return `    ${s.name.padEnd(width)}  ${pods}  ${s.partitions} partitions  ${api ? `${api}  ` : ''}(${s.origin})`;
+      const group = s.group ? `group ${s.group}, ` : '';
+      return `    ${s.name.padEnd(width)}  ${pods}  ${group}${s.partitions} partitions  ${api ? `${api}  ` : ''}(${s.origin})`;
     }),
   ];
   if (example) lines.push(`  try      curl -X POST ${platform.gatewayUrl}/v1/agents/${example}`);

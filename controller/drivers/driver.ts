@@ -1,4 +1,4 @@
-import type { AgentSpec } from '../manifest/agent-spec.ts';
+import type { PlacementUnit } from '../placement/groups.ts';
 
 /** A pod as its driver knows it (process or Kubernetes pod). */
 export interface DriverPod {
@@ -33,12 +33,13 @@ export const MAX_RECENT_EXITS = 5;
  */
 export interface PodDriver {
   /**
-   * Makes `replicas` pods of `spec` run. The pods in `remove` (already
+   * Makes `replicas` pods of `unit` run (an Agent's, or a placement group's,
+   * which host all of its members; pods and workloads go by the unit's name). The pods in `remove` (already
    * drained by the controller) are the ones to stop; they do not count
    * towards `replicas`. Returns once the change is started, not finished:
    * pods that end are reported through DriverEvents.onPodGone.
    */
-  scale(spec: AgentSpec, replicas: number, remove?: readonly string[]): Promise<void>;
+  scale(unit: PlacementUnit, replicas: number, remove?: readonly string[]): Promise<void>;
   /** Stops and forgets every pod of an Agent. */
   remove(namespace: string, agent: string): Promise<void>;
   pods(namespace: string, agent: string): DriverPod[];

@@ -210,7 +210,7 @@ export class Operator {
   async #report(): Promise<void> {
     for (const [id, spec] of this.#specs) {
       const agent = this.#objects.get(id);
-      const status = this.#controllers.get(spec.namespace)?.agent(spec.name)?.status();
+      const status = this.#controllers.get(spec.namespace)?.agentStatus(spec.name);
       if (!agent || !status) continue;
       const previous = this.#written.get(id);
       const next = agentStatus(agent, spec, status, previous, this.#now());

@@ -72,6 +72,25 @@ export const AGENT_SPEC_SCHEMA = {
         scaleToZeroAfter: duration('With minReplicas 0, an Agent with no calls for this long has its pods removed.', '5m'),
       },
     },
+    placement: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Co-location with other Agents (placement groups) and how an instance key is placed.',
+      properties: {
+        group: {
+          type: 'string',
+          pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
+          description:
+            "A placement group: the pods of the group host all of its Agents, and instances whose placement key is the same land on the same pod, so calls between them are in-process. The group's pods, partitions and scaling are set by its first member by name.",
+        },
+        keyDelimiter: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 8,
+          description: 'The placement key is the instance key up to the first occurrence of this, e.g. ":" places order/tenant7:1234 with customer/tenant7. Unset: the whole key.',
+        },
+      },
+    },
     subscriptions: {
       type: 'array',
       description: "Topics whose events the Agent's methods handle, besides those its code declares.",

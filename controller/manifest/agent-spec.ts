@@ -30,6 +30,8 @@ export interface AgentSpec {
   /** Workflows: how long a finished instance is kept. */
   retentionMs: number;
   scaling: ScalingSpec;
+  /** spec.placement: the placement group it shares pods with, and how its instance keys are placed. */
+  placement: { group: string | undefined; keyDelimiter: string | undefined };
   /** Subscriptions declared in the manifest (spec.subscriptions), added to those of the code. */
   subscriptions: { topic: string; method: string; key: string; maxAttempts: number }[];
   env: { name: string; value: string }[];

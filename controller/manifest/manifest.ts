@@ -81,6 +81,10 @@ export function resolveAgent(raw: RawAgent, origin: string, baseDir: string | un
       targetActiveInstances: scaling.targetActiveInstances as number,
       scaleToZeroAfterMs: parseDuration(scaling.scaleToZeroAfter as string) as number,
     },
+    placement: {
+      group: (spec.placement as { group?: string } | undefined)?.group,
+      keyDelimiter: (spec.placement as { keyDelimiter?: string } | undefined)?.keyDelimiter,
+    },
     subscriptions: ((spec.subscriptions as { topic: string; method: string; key: string; maxAttempts?: number }[] | undefined) ?? []).map((sub) => ({
       topic: sub.topic,
       method: sub.method,

@@ -10,6 +10,10 @@ export interface AgentDescription {
   partitions: number;
   minReplicas: number;
   maxReplicas: number;
+  /** The placement group it shares pods with, if any. */
+  group?: string;
+  /** The placement key is the instance key up to the first occurrence of this, when set. */
+  keyDelimiter?: string;
   /** `workflow` when its module defines a workflow (started with /v1/workflows), `agent` otherwise; absent until a pod has published its API. */
   kind?: 'agent' | 'workflow';
   /** Method name → its input schema; empty until a pod of the Agent has published its API, and for a workflow. */
@@ -27,6 +31,8 @@ export function describeAgent(entry: RegistryAgent): AgentDescription {
     partitions: spec.partitions,
     minReplicas: spec.minReplicas,
     maxReplicas: spec.maxReplicas,
+    ...(spec.group ? { group: spec.group } : {}),
+    ...(spec.keyDelimiter ? { keyDelimiter: spec.keyDelimiter } : {}),
     ...(api ? { kind: api.kind ?? 'agent' } : {}),
     methods: api?.methods ?? {},
     ...(api?.activities?.length ? { activities: api.activities } : {}),

@@ -5,6 +5,7 @@ import type { Platform } from '../../cli/dev/platform.ts';
 import { startTestPlatform } from '../helpers/platform.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 import { FIXTURES_DIR } from '../helpers/colony-dev.ts';
+import { soloUnit } from '../../controller/placement/groups.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -49,10 +50,10 @@ describe('stopping a pod that is already draining', () => {
       body: JSON.stringify({ ms: 1_500 }),
     });
     await sleep(300);
-    await platform.driver.scale(faulty, 1, [pod.podId]);
+    await platform.driver.scale(soloUnit(faulty), 1, [pod.podId]);
     await waitForLine(pod.podId, /"msg":"draining"/);
     // The same decision again while the pod drains.
-    await platform.driver.scale(faulty, 1, [pod.podId]);
+    await platform.driver.scale(soloUnit(faulty), 1, [pod.podId]);
     const response = await inFlight;
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ turns: 1 });

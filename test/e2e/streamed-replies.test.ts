@@ -9,6 +9,7 @@ import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
 import { COLONY_BIN, EXAMPLES_DIR } from '../helpers/colony-dev.ts';
 import { startTestPlatform } from '../helpers/platform.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
+import { soloUnit } from '../../controller/placement/groups.ts';
 
 const STREAMING_DIR = fileURLToPath(new URL('../fixtures/streaming', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -275,7 +276,7 @@ describe('streamed replies', () => {
         moved = true;
         const [pod] = harness.platform.driver.pods(spec.namespace, spec.name);
         if (!pod) throw new Error('progress has no pod');
-        await harness.platform.driver.scale(spec, 1, [pod.podId]);
+        await harness.platform.driver.scale(soloUnit(spec), 1, [pod.podId]);
       }
     });
     const last = seen.at(-1) as Arrived;

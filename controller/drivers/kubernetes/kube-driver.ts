@@ -6,6 +6,7 @@ import type { StructuredLogger } from '../../../agent-runtime/observability/log.
 import { MAX_RECENT_EXITS } from '../driver.ts';
 import type { DriverEvents, DriverPod, PodDriver, PodExit } from '../driver.ts';
 import type { AgentSpec } from '../../manifest/agent-spec.ts';
+import type { PlacementUnit } from '../../placement/groups.ts';
 import { describe, statusOf } from '../../kubernetes/api-errors.ts';
 import { watchResource } from '../../kubernetes/informer.ts';
 import type { WatchedResource } from '../../kubernetes/informer.ts';
@@ -100,7 +101,8 @@ export class KubernetesDriver implements PodDriver {
     await Promise.all(this.#watches.map((watch) => watch.start()));
   }
 
-  async scale(spec: AgentSpec, replicas: number, remove: readonly string[] = []): Promise<void> {
+  async scale(unit: PlacementUnit, replicas: number, remove: readonly string[] = []): Promise<void> {
+    const { spec } = unit;
     const uid = this.#options.agentUid(spec.namespace, spec.name);
     if (!uid) return;
     for (const podId of remove) await this.#markLeaving(spec, podId);

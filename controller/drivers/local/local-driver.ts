@@ -6,6 +6,8 @@ import type { StructuredLogger } from '../../../agent-runtime/observability/log.
 import { POD_ENV } from '../../../agent-runtime/protocol/pod-env.ts';
 import { DEFAULT_KV_REPLICAS } from '../../../agent-runtime/protocol/shared-env.ts';
 import type { AgentSpec } from '../../manifest/agent-spec.ts';
+import type { PlacementUnit } from '../../placement/groups.ts';
+import { unitEnv } from '../unit-env.ts';
 import { MAX_RECENT_EXITS } from '../driver.ts';
 import type { DriverEvents, DriverPod, PodDriver, PodExit } from '../driver.ts';
 import { readWatchdogLine } from './watchdog-line.ts';
@@ -59,6 +61,7 @@ interface LocalPod {
 
 interface LocalAgent {
   spec: AgentSpec;
+  unit: PlacementUnit;
   replicas: number;
   pods: Map<string, LocalPod>;
   crashes: number;
@@ -81,14 +84,16 @@ export class LocalDriver implements PodDriver {
     this.#options = options;
   }
 
-  async scale(spec: AgentSpec, replicas: number, remove: readonly string[] = []): Promise<void> {
+  async scale(unit: PlacementUnit, replicas: number, remove: readonly string[] = []): Promise<void> {
+    const { spec } = unit;
     const id = `${spec.namespace}/${spec.name}`;
     let agent = this.#agents.get(id);
     if (!agent) {
-      agent = { spec, replicas, pods: new Map(), crashes: 0, restartTimer: undefined, restarts: 0, removed: false, exits: [] };
+      agent = { spec, unit, replicas, pods: new Map(), crashes: 0, restartTimer: undefined, restarts: 0, removed: false, exits: [] };
       this.#agents.set(id, agent);
     }
     agent.spec = spec;
+    agent.unit = unit;
     agent.replicas = replicas;
     const stopping = remove.flatMap((podId) => {
       const pod = agent.pods.get(podId);
@@ -178,19 +183,11 @@ export class LocalDriver implements PodDriver {
       [POD_ENV.natsToken]: this.#options.natsToken ?? '',
       [POD_ENV.kvReplicas]: String(this.#options.kvReplicas ?? DEFAULT_KV_REPLICAS),
       [POD_ENV.namespace]: spec.namespace,
-      [POD_ENV.agent]: spec.name,
       [POD_ENV.podId]: podId,
-      [POD_ENV.module]: spec.module,
-      [POD_ENV.partitions]: String(spec.partitions),
-      [POD_ENV.durability]: spec.durability,
-      [POD_ENV.idleTimeoutMs]: String(spec.idleTimeoutMs),
-      [POD_ENV.retentionMs]: String(spec.retentionMs),
-      ...(spec.subscriptions.length > 0 ? { [POD_ENV.subscriptions]: JSON.stringify(spec.subscriptions) } : {}),
-      [POD_ENV.drainTimeoutMs]: String(spec.drainTimeoutMs),
+      ...unitEnv(agent.unit, (member) => member.module),
       [POD_ENV.healthPort]: '0',
       [POD_ENV.parentPid]: String(process.pid),
     };
-    if (spec.exportName) env[POD_ENV.exportName] = spec.exportName;
     // Own process group: Ctrl-C in a terminal reaches colony dev only, which then drains the pods in order.
     const child = spawn(process.execPath, [this.#options.runtimeEntry], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const pod: DriverPod = {
