@@ -83,6 +83,7 @@ function statusNotYetPublished(entry: RegistryAgent): AgentStatusRecord {
     desiredReplicas: 0,
     readyReplicas: 0,
     reason: 'the controller has not reported a status yet',
+    ...(spec.group ? { group: spec.group } : {}),
     partitions: spec.partitions,
     partitionsServed: 0,
     activeInstances: 0,
