@@ -19,6 +19,8 @@ export interface HostCallerDeps {
   local(agent: string): LocalAgent | undefined;
   /** True when this pod serves the partition now (every Agent of a pod shares its partitions). */
   serves(partition: number): boolean;
+  /** True while this pod hands the partition over (it neither serves it nor has let it go). */
+  releasing(partition: number): boolean;
   /** The NATS server's max_payload: an in-process call is held to it too, so placement never changes what a call may carry. */
   maxPayloadBytes: number;
 }
@@ -54,6 +56,12 @@ export class HostCaller implements Caller {
         return undefined;
       }
       return unwrapReply(await reply);
+    }
+    if (local && this.#deps.releasing(partition)) {
+      // The partition's next owner waits until this pod has let it go, which waits for the turns in
+      // flight here — among them, likely, the one making this call: over NATS it would wait for its
+      // deadline. Refused now, the calling turn rolls back and is retried on the next owner.
+      throw new ColonyError('unavailable', `${request.agent}/${request.key} is moving to another pod with partition ${partition}; retry`, { retryAfterSeconds: 1 });
     }
     const result = await client.call({ ...request, input: encodeJson(request.input) });
     if (request.oneway) return undefined;

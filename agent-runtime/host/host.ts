@@ -131,6 +131,7 @@ export class Host {
       // The Agents are opened next; calls only happen once they exist.
       local: (agent) => byName.get(agent),
       serves: (partition) => this.#ownership.serves(partition),
+      releasing: (partition) => this.#ownership.releasing(partition),
       maxPayloadBytes,
     });
     this.#watchdog = Watchdog.start({

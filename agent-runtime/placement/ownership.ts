@@ -49,6 +49,11 @@ export class PartitionOwnership {
     return this.#serving.has(partition);
   }
 
+  /** True while the pod hands `partition` over: no new calls, in-flight turns finishing, instances being persisted. */
+  releasing(partition: number): boolean {
+    return this.#releasing.has(partition);
+  }
+
   /** Partitions this pod serves, as its heartbeat reports them: taking calls, or still releasing. */
   served(): number[] {
     const all = new Set([...this.#serving, ...this.#releasing.keys()]);

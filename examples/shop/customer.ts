@@ -4,9 +4,9 @@ const money = { type: 'integer', minimum: 1, maximum: 1_000_000_000 };
 
 /**
  * A customer of a shop tenant, keyed by the tenant (`customer/tenant7`). It
- * shares placement group `shop` with `order`, whose keys are `<tenant>:<id>`
- * and are placed by the part before ":" — so every order of tenant7 lives on
- * the pod of customer/tenant7, and the order's call below never leaves it.
+ * shares placement group `shop` with `purchase`, whose keys are `<tenant>:<id>`
+ * and are placed by the part before ":" — so every purchase of tenant7 lives on
+ * the pod of customer/tenant7, and the purchase's call never leaves it.
  */
 export const customer = defineAgent({
   state: () => ({ orders: 0, spent: 0, recent: [] as string[] }),

@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
-import { EXAMPLES_DIR } from '../helpers/colony-dev.ts';
+import { placementUnits } from '../../controller/placement/groups.ts';
+import type { PlacementUnit } from '../../controller/placement/groups.ts';
+import { EXAMPLES_DIR, FIXTURES_DIR } from '../helpers/colony-dev.ts';
 import { startTestPlatform } from '../helpers/platform.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 
 interface Placed {
-  order: string;
+  purchase: string;
   amount: number;
   customer: { orders: number; spent: number };
   pod: string;
@@ -17,10 +19,10 @@ interface Placed {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('placement groups: an order and its customer share a pod (examples/shop)', () => {
+describe('placement groups: a purchase and its customer share a pod (examples/shop)', () => {
   let harness: TestPlatform;
   let url: string;
-  /** Orders placed so far, per tenant: what each customer must have counted, exactly once. */
+  /** Purchases placed so far, per tenant: what each customer must have counted, exactly once. */
   const placed = new Map<string, number>();
   let next = 0;
 
@@ -40,13 +42,13 @@ describe('placement groups: an order and its customer share a pod (examples/shop
       body: input === undefined ? '' : JSON.stringify(input),
     });
 
-  /** Places a new order of `tenant`, retrying refusals the README calls retryable; returns what place answered. */
+  /** Places a new purchase of `tenant`, retrying refusals the README calls retryable; returns what place answered. */
   const place = async (tenant: string): Promise<Placed> => {
     next += 1;
     const key = `${tenant}:${next}`;
-    const response = await call('order', key, 'place', { amount: 10 }, { 'idempotency-key': `place-${key}` });
+    const response = await call('purchase', key, 'place', { amount: 10 }, { 'idempotency-key': `place-${key}` });
     const body = (await response.json()) as Placed;
-    expect(response.status, `order/${key}: ${JSON.stringify(body)}`).toBe(200);
+    expect(response.status, `purchase/${key}: ${JSON.stringify(body)}`).toBe(200);
     placed.set(tenant, (placed.get(tenant) ?? 0) + 1);
     return body;
   };
@@ -59,9 +61,9 @@ describe('placement groups: an order and its customer share a pod (examples/shop
     await harness.platform.controller.waitSettled(30_000);
   };
 
-  it('runs one set of pods for the group, each hosting both Agents, and every order calls its customer on its own pod', async () => {
+  it('runs one set of pods for the group, each hosting both Agents, and every purchase calls its customer on its own pod', async () => {
     expect(groupPods()).toHaveLength(2);
-    expect(harness.platform.driver.pods('default', 'order')).toEqual([]);
+    expect(harness.platform.driver.pods('default', 'purchase')).toEqual([]);
     expect(harness.platform.driver.pods('default', 'customer')).toEqual([]);
     const seen = new Set<string>();
     for (const tenant of tenants) {
@@ -75,15 +77,15 @@ describe('placement groups: an order and its customer share a pod (examples/shop
   });
 
   it('keeps the semantics of a call over NATS: a repeated call id runs once, an error reaches the caller, the state is durable', async () => {
-    const first = await call('order', 'tenant0:repeat', 'place', { amount: 7 }, { 'idempotency-key': 'repeat-1' });
-    const again = await call('order', 'tenant0:repeat', 'place', { amount: 7 }, { 'idempotency-key': 'repeat-1' });
+    const first = await call('purchase', 'tenant0:repeat', 'place', { amount: 7 }, { 'idempotency-key': 'repeat-1' });
+    const again = await call('purchase', 'tenant0:repeat', 'place', { amount: 7 }, { 'idempotency-key': 'repeat-1' });
     expect(first.status).toBe(200);
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual(await first.json());
     placed.set('tenant0', (placed.get('tenant0') ?? 0) + 1);
-    const twice = await call('order', 'tenant0:repeat', 'place', { amount: 7 });
+    const twice = await call('purchase', 'tenant0:repeat', 'place', { amount: 7 });
     expect(twice.status).toBe(409);
-    expect(await twice.json()).toEqual({ error: { code: 'failed_precondition', message: 'order tenant0:repeat is already placed' } });
+    expect(await twice.json()).toEqual({ error: { code: 'failed_precondition', message: 'purchase tenant0:repeat is already placed' } });
     const customer = (await (await call('customer', 'tenant0', 'get')).json()) as { orders: number; spent: number };
     expect(customer.orders).toBe(placed.get('tenant0'));
   });
@@ -92,21 +94,21 @@ describe('placement groups: an order and its customer share a pod (examples/shop
     const statuses = harness.platform.controller.status();
     expect(statuses.map((s) => [s.name, s.group, s.partitions])).toEqual([
       ['customer', 'shop', 32],
-      ['order', 'shop', 32],
+      ['purchase', 'shop', 32],
     ]);
     expect(statuses[0]?.pods.map((p) => p.podId).sort()).toEqual(statuses[1]?.pods.map((p) => p.podId).sort());
     const agents = (await (await fetch(`${url}/v1/agents`)).json()) as { agents: { name: string; group?: string; keyDelimiter?: string; partitions: number }[] };
     expect(agents.agents.map((a) => [a.name, a.group, a.keyDelimiter, a.partitions])).toEqual([
       ['customer', 'shop', undefined, 32],
-      ['order', 'shop', ':', 32],
+      ['purchase', 'shop', ':', 32],
     ]);
     // The controller publishes statuses every second.
-    const status = async (): Promise<{ group?: string; pods: unknown[] }> => (await fetch(`${url}/v1/agents/order/status`)).json() as Promise<{ group?: string; pods: unknown[] }>;
+    const status = async (): Promise<{ group?: string; pods: unknown[] }> => (await fetch(`${url}/v1/agents/purchase/status`)).json() as Promise<{ group?: string; pods: unknown[] }>;
     await expect.poll(async () => (await status()).pods.length, { timeout: 5_000 }).toBe(2);
     expect((await status()).group).toBe('shop');
   });
 
-  it('scales, drains and moves the group as one: co-located before, during and after, every order counted once', async () => {
+  it('scales, drains and moves the group as one: co-located before, during and after, every purchase counted once', async () => {
     let stop = false;
     const failures: string[] = [];
     const apart: string[] = [];
@@ -115,7 +117,7 @@ describe('placement groups: an order and its customer share a pod (examples/shop
         const tenant = tenants[(w * 7 + i) % tenants.length] as string;
         try {
           const body = await place(tenant);
-          if (body.pod !== body.customerPod) apart.push(`${body.order}: ${body.pod} / ${body.customerPod}`);
+          if (body.pod !== body.customerPod) apart.push(`${body.purchase}: ${body.pod} / ${body.customerPod}`);
         } catch (error) {
           failures.push(String(error));
         }
@@ -138,7 +140,7 @@ describe('placement groups: an order and its customer share a pod (examples/shop
       const customer = (await (await call('customer', tenant, 'get')).json()) as { orders: number };
       expect(customer.orders, tenant).toBe(placed.get(tenant) ?? 0);
     }
-    process.stderr.write(`[placement-groups] scaling 2 → 3 → 1 under load: ${[...placed.values()].reduce((a, b) => a + b, 0)} orders, ${apart.length} placed while the pair was apart\n`);
+    process.stderr.write(`[placement-groups] scaling 2 → 3 → 1 under load: ${[...placed.values()].reduce((a, b) => a + b, 0)} purchases, ${apart.length} placed while the pair was apart\n`);
   });
 
   it('moves both Agents of a killed pod to the same new pod, with their state', async () => {
@@ -151,6 +153,45 @@ describe('placement groups: an order and its customer share a pod (examples/shop
     expect(body.customerPod).toBe(body.pod);
     expect(body.customer.orders).toBe(placed.get('tenant5'));
     await harness.platform.controller.waitSettled(30_000);
+  });
+});
+
+describe('a turn in flight when its pod hands the partition over (test/fixtures/agents/pair)', () => {
+  let harness: TestPlatform;
+
+  beforeAll(async () => {
+    harness = await startTestPlatform('pair', join(FIXTURES_DIR, 'pair'));
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('does not wait for its deadline on a call to its group: the call is refused, the turn rolls back and runs again on the next pod', async () => {
+    const unit = placementUnits(harness.specs).units[0] as PlacementUnit;
+    const [pod] = harness.platform.driver.pods('default', 'pair');
+    if (!pod) throw new Error('the group pair has no pod');
+    const started = Date.now();
+    const visit = fetch(`${harness.platform.gatewayUrl}/v1/agents/guest/r1:ann/visit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-colony-timeout': '20s' },
+      body: JSON.stringify({ waitMs: 1_500 }),
+    });
+    await sleep(300);
+    // The pod drains: it hands every partition over once its turns end — the visit's among them, whose
+    // call to host/r1 comes after the handover began. Over NATS that call would wait for the next owner,
+    // which waits for this pod: until the deadline.
+    await harness.platform.driver.scale(unit, 1, [pod.podId]);
+    const response = await visit;
+    const elapsed = Date.now() - started;
+    const body = (await response.json()) as { visits: number; pod: string; hostPod: string };
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    expect(body.pod).not.toBe(pod.podId);
+    expect(body.hostPod).toBe(body.pod);
+    // Rolled back on the draining pod, so counted once: by the run on the next pod.
+    expect(body.visits).toBe(1);
+    expect(elapsed).toBeLessThan(10_000);
+    process.stderr.write(`[placement-groups] a visit whose pod drained mid-turn answered after ${elapsed} ms\n`);
   });
 });
 
