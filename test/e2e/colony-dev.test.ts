@@ -186,8 +186,14 @@ describe('colony dev with the examples', () => {
 
     const run = promisify(execFile);
     const agents = await run(process.execPath, [COLONY_BIN, 'get', 'agents', '--url', dev.url]);
-    expect(agents.stdout).toMatch(/^NAME\s+WANTED\s+READY\s+PARTITIONS\s+INSTANCES\s+WHY/m);
-    expect(agents.stdout).toMatch(/^pingpong\s+2\s+2\s+64\/64\s+\d+\s+/m);
+    // examples/shop is a placement group: a GROUP column, "-" for Agents of their own.
+    expect(agents.stdout).toMatch(/^NAME\s+GROUP\s+WANTED\s+READY\s+PARTITIONS\s+INSTANCES\s+WHY/m);
+    expect(agents.stdout).toMatch(/^pingpong\s+-\s+2\s+2\s+64\/64\s+\d+\s+/m);
+    expect(agents.stdout).toMatch(/^customer\s+shop\s+2\s+2\s+32\/32\s+\d+\s+/m);
+    expect(agents.stdout).toMatch(/^purchase\s+shop\s+2\s+2\s+32\/32\s+\d+\s+/m);
+    const groupPods = await run(process.execPath, [COLONY_BIN, 'get', 'pods', '--url', dev.url]);
+    // The group's two pods host both Agents: listed once each, under the group.
+    expect(groupPods.stdout.split('\n').filter((row) => /^shop-[0-9a-f]+\s+shop\s+running\s+16\s+/.test(row))).toHaveLength(2);
     const pods = await run(process.execPath, [COLONY_BIN, 'get', 'pods', 'pingpong', '--url', dev.url]);
     const rows = pods.stdout.trim().split('\n');
     expect(rows[0]).toMatch(/^POD\s+AGENT\s+STATE\s+PARTITIONS\s+INFLIGHT\s+QUEUED\s+INSTANCES\s+CPU\s+HEAP\s+RESTARTS\s+AGE$/);
