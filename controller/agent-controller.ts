@@ -8,6 +8,7 @@ import { trimLoadHistory } from './autoscaler/load-window.ts';
 import type { LoadSample } from './autoscaler/load-window.ts';
 import type { AutoscalerTunables } from './autoscaler/tunables.ts';
 import type { PodDriver } from './drivers/driver.ts';
+import type { ControllerMetrics } from './metrics.ts';
 import type { AgentSpec } from './manifest/agent-spec.ts';
 import type { PlacementUnit } from './placement/groups.ts';
 import { planPlacement, sameOwners } from './placement/plan.ts';
@@ -25,6 +26,8 @@ export interface AgentControllerDeps {
   registryKv: KV;
   log: StructuredLogger;
   now: () => number;
+  /** Where scaling decisions and partition moves are counted (Prometheus). */
+  metrics?: ControllerMetrics | undefined;
   /** The wake index: when an instance of a scaled-to-zero Agent is due, the Agent is woken. */
   wakes?: { earliest(agent: string, now: number): number | undefined } | undefined;
 }
@@ -195,6 +198,7 @@ export class AgentController {
   }
 
   #record(decision: ScalingDecisionRecord): void {
+    this.#deps.metrics?.decision(this.spec.namespace, this.spec.name, decision);
     this.#decisions.push(decision);
     if (this.#decisions.length > MAX_DECISIONS) this.#decisions.shift();
     if (decision.from !== decision.to) this.#deps.log.info(`${this.spec.name}: ${decision.from} → ${decision.to} pods: ${decision.reason}`);
@@ -212,6 +216,8 @@ export class AgentController {
     const key = placementKey(this.spec.namespace, this.spec.name);
     try {
       this.#revision = await this.#deps.placementKv.put(key, JSON.stringify(table), { previousSeq: this.#revision });
+      const before = this.#table?.partitions === table.partitions ? this.#table.owners : [];
+      this.#deps.metrics?.moved(this.spec.namespace, this.spec.name, owners.filter((owner, p) => (before[p] ?? null) !== owner).length);
       this.#table = table;
       // Callers of a group's Agents follow each member's table (client/placement-view.ts): the same owners, under its name.
       for (const member of this.members) {

@@ -13,6 +13,7 @@ import { DEFAULT_POD_TIMEOUT_MS, PodTracker } from './pods/pod-tracker.ts';
 import { placementUnits } from './placement/groups.ts';
 import type { GroupProblem } from './placement/groups.ts';
 import { EventLagWatch } from './wake/event-lag.ts';
+import type { ControllerMetrics } from './metrics.ts';
 import { WakeWatch } from './wake/wake-watch.ts';
 import type { AgentSpec } from './manifest/agent-spec.ts';
 
@@ -27,6 +28,8 @@ export interface ControllerOptions {
   resyncIntervalMs?: number;
   /** Autoscaler knobs (tests shorten its windows). */
   autoscaler?: Partial<AutoscalerTunables>;
+  /** Where the controller's metrics go (Prometheus); none when absent. */
+  metrics?: ControllerMetrics | undefined;
 }
 
 export const DEFAULT_RESYNC_INTERVAL_MS = 1_000;
@@ -45,6 +48,7 @@ export class Controller {
   /** The unit of each Agent, by the Agent's name. */
   #unitOf = new Map<string, AgentController>();
   #problems: GroupProblem[] = [];
+  #unwatchMetrics: (() => void) | undefined;
   #driver: PodDriver | undefined;
   #subscriptions: Subscription[] = [];
   readonly #tunables: Readonly<AutoscalerTunables>;
@@ -97,6 +101,7 @@ export class Controller {
     await this.#wakes.start();
     this.#timer = setInterval(() => this.#resync(), this.#options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS);
     this.#timer.unref();
+    this.#unwatchMetrics = this.#options.metrics?.watch(() => ({ namespace: this.#options.namespace, statuses: [...this.#agents.values()].map((c) => c.status()) }));
   }
 
   /**
@@ -134,6 +139,7 @@ export class Controller {
         placementKv: this.#options.buckets.placement,
         wakes: this.#wakes,
         registryKv: this.#options.buckets.registry,
+        metrics: this.#options.metrics,
         log: this.#options.log.child({ agent: name }),
         now: this.#now,
       });
@@ -235,6 +241,7 @@ export class Controller {
    */
   async stop(options: { stopDriver?: boolean } = {}): Promise<void> {
     clearInterval(this.#timer);
+    this.#unwatchMetrics?.();
     this.#wakes.stop();
     await Promise.all([...this.#agents.values()].map((controller) => controller.halt()));
     if (options.stopDriver !== false) await this.#driver?.stop();

@@ -7,6 +7,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { connect } from '@nats-io/transport-node';
 import { openBuckets } from '../agent-runtime/client/buckets.ts';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ControllerMetrics } from './metrics.ts';
 import { startHealthServer } from '../agent-runtime/observability/health-server.ts';
 import { createLogger, errorField } from '../agent-runtime/observability/log.ts';
 import { loadConfig } from './kubernetes/config.ts';
@@ -28,6 +30,10 @@ async function main(): Promise<void> {
   const nc = await connect({ servers: [...config.natsServers], token: config.natsToken, name: `colony-controller-${config.identity}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true });
   const buckets = await openBuckets(nc, { replicas: config.kvReplicas });
   let operator: Operator | undefined;
+  // GET /metrics on the health port: the controllers' metrics (only the leader's are non-zero) and Node's.
+  const metricsRegistry = new Registry();
+  collectDefaultMetrics({ register: metricsRegistry });
+  const metrics = new ControllerMetrics(metricsRegistry);
   const elector = new LeaderElector({
     kc,
     namespace: config.leaseNamespace,
@@ -48,6 +54,7 @@ async function main(): Promise<void> {
         runtimeImagePullSecrets: config.runtimeImagePullSecrets,
         namespaces: config.watchNamespaces,
         log,
+        metrics,
       });
       operator.start().catch((error: unknown) => {
         log.error('the operator failed to start; exiting so that Kubernetes restarts this controller', errorField(error));
@@ -60,10 +67,14 @@ async function main(): Promise<void> {
       process.exit(1);
     },
   });
-  const health = await startHealthServer(config.healthPort, () => ({
-    ready: !nc.isClosed() && (!elector.leading || (operator?.synced ?? false)),
-    detail: { leading: elector.leading, synced: operator?.synced ?? false },
-  }));
+  const health = await startHealthServer(
+    config.healthPort,
+    () => ({
+      ready: !nc.isClosed() && (!elector.leading || (operator?.synced ?? false)),
+      detail: { leading: elector.leading, synced: operator?.synced ?? false },
+    }),
+    async () => ({ contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() }),
+  );
   elector.start();
   log.info('controller started', { watchNamespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all', healthPort: health.port });
 

@@ -217,12 +217,12 @@ export class Activation implements StateHolder, MailboxView {
     this.deps.counters.inflight += 1;
   }
 
-  endTurn(startedAt: number): void {
+  endTurn(startedAt: number, label: string, outcome: string): void {
     this.deps.counters.inflight -= 1;
     this.inTurn -= 1;
     if (this.inTurn === 0) this.runningChain = undefined;
     this.lastUsedAt = this.deps.now();
-    this.deps.onTurn(this.lastUsedAt - startedAt);
+    this.deps.onTurn(this.lastUsedAt - startedAt, label, outcome);
     this.#notifyIdle();
   }
 

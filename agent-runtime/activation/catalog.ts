@@ -18,6 +18,7 @@ import type { Reply } from './reply.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import type { WorkflowDeps } from '../workflow/workflow-deps.ts';
 import { isWorkflowVerb } from '../workflow/verbs.ts';
+import type { AgentMetrics } from '../observability/pod-metrics.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, MESSAGE_HEADROOM_BYTES } from '../protocol/limits.ts';
 
 export interface CatalogOptions {
@@ -42,6 +43,8 @@ export interface CatalogOptions {
   workflows?: WorkflowDeps | undefined;
   /** Where the events its turns publish go. */
   events?: EventSink | undefined;
+  /** The pod's metrics of this Agent (turns, activations). */
+  metrics?: Pick<AgentMetrics, 'turn' | 'activated'> | undefined;
 }
 
 export const DEFAULT_TURN_GRACE_MS = 2_000;
@@ -71,11 +74,12 @@ export interface CatalogStats {
 export class Catalog {
   readonly #activations = new Map<string, Activation>();
   readonly #retiring = new Map<string, Promise<void>>();
-  readonly #options: Required<Omit<CatalogOptions, 'now' | 'watchdog' | 'workflows' | 'events'>> & {
+  readonly #options: Required<Omit<CatalogOptions, 'now' | 'watchdog' | 'workflows' | 'events' | 'metrics'>> & {
     now: () => number;
     watchdog: TurnWatch | undefined;
     workflows: WorkflowDeps | undefined;
     events: EventSink | undefined;
+    metrics: CatalogOptions['metrics'];
   };
   readonly #counters = { inflight: 0, queued: 0 };
   #latencies: number[] = [];
@@ -95,6 +99,7 @@ export class Catalog {
       watchdog: undefined,
       workflows: undefined,
       events: undefined,
+      metrics: undefined,
       ...options,
     };
   }
@@ -219,6 +224,7 @@ export class Catalog {
 
   #create(key: string, partition: number): Activation {
     this.#created += 1;
+    this.#options.metrics?.activated();
     return new Activation(key, partition, this.#created, this.#activationDeps(), this.#retiring.get(key));
   }
 
@@ -244,9 +250,10 @@ export class Catalog {
       events: options.events,
       counters: this.#counters,
       sendProbe: (target: string, probe: Probe) => this.#sendProbe(target, probe),
-      onTurn: (latencyMs) => {
+      onTurn: (latencyMs, label, outcome) => {
         this.#turns += 1;
         if (this.#latencies.length < 10_000) this.#latencies.push(latencyMs);
+        this.#options.metrics?.turn(label, outcome, latencyMs);
       },
       onAbandoned: (abandoned: Activation, orphans: Work[]) => {
         if (this.#activations.get(abandoned.key) === abandoned) this.#activations.delete(abandoned.key);

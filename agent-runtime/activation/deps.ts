@@ -53,7 +53,8 @@ export interface ActivationDeps {
   hookTimeoutMs: number;
   maxMailbox: number;
   onAbandoned(activation: Activation, orphans: Work[]): void;
-  onTurn(latencyMs: number): void;
+  /** A turn ended: its duration, its label (method, hook, `reminder <name>`) and outcome (`ok` or the error code). */
+  onTurn(latencyMs: number, label: string, outcome: string): void;
   /** Sends a deadlock probe to another instance (`agent/key`). */
   sendProbe(target: string, probe: Probe): void;
   counters: { inflight: number; queued: number };

@@ -52,14 +52,17 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
   // Made on first use: most turns never stream, and every turn is on the hot path.
   let writer: ChunkWriter | undefined = stream;
   const writerOf = (): ChunkWriter => (writer ??= new CollectingWriter(abort.signal));
+  /** How the turn ended, for the pod's metrics: `ok`, or the error code of its reply. */
+  let outcome = 'ok';
   const ctx = new TurnContext(activation, scope, abort.signal, deps.caller, log, deps.now, writerOf, deps.limits.replyBytes);
   const run = (async () => {
     const returned = await turn.body(ctx);
     return isAsyncIterable(returned) || writer?.streaming ? finishMethod(returned, writerOf(), abort.signal) : returned;
   })();
   try {
-    const outcome = await raceDeadline(run, scope.deadline - startedAt, abort);
-    if (outcome === DEADLINE) {
+    const result = await raceDeadline(run, scope.deadline - startedAt, abort);
+    if (result === DEADLINE) {
+      outcome = 'deadline_exceeded';
       respond(errorReply(deadlineError(turn.where, 'running')));
       await afterDeadline(activation, run, turn.where);
       return false;
@@ -68,19 +71,21 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
     // A streamed reply is not kept for repeats: its chunks went out as they came (decision 21).
     const callId = stream?.streaming ? '' : scope.callId;
     if (ctx.published) activation.record.stage(ctx.published);
-    const reply = await commitTurn(activation, { callId, reply: okReply(outcome), fingerprint: turn.fingerprint, where: turn.where });
+    const reply = await commitTurn(activation, { callId, reply: okReply(result), fingerprint: turn.fingerprint, where: turn.where });
+    outcome = reply.status;
     respond(reply);
     return reply.status === 'ok';
   } catch (thrown) {
     activation.record.rollback();
     const error = toColonyError(thrown, turn.where);
+    outcome = error.code;
     if (error.code === 'method_failed' || error.code === 'internal') log.warn(error.message, errorField(thrown));
     respond(errorReply(error));
     return false;
   } finally {
     stream?.signal.removeEventListener('abort', cancel);
     if (watch !== undefined) deps.watchdog?.end(watch);
-    activation.endTurn(startedAt);
+    activation.endTurn(startedAt, turn.label, outcome);
   }
 }
 

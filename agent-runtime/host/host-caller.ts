@@ -23,6 +23,8 @@ export interface HostCallerDeps {
   releasing(partition: number): boolean;
   /** The NATS server's max_payload: an in-process call is held to it too, so placement never changes what a call may carry. */
   maxPayloadBytes: number;
+  /** Counts each call by target and route (the pod's metrics). */
+  metrics?: { call(target: string, inProcess: boolean): void } | undefined;
 }
 
 /**
@@ -44,7 +46,9 @@ export class HostCaller implements Caller {
     const { client } = this.#deps;
     const partition = client.partitionFor(request.agent, request.key);
     const local = this.#deps.local(request.agent);
-    if (local && this.#deps.serves(partition)) {
+    const inProcess = local !== undefined && this.#deps.serves(partition);
+    this.#deps.metrics?.call(request.agent, inProcess);
+    if (local && inProcess) {
       const json = request.input === undefined ? undefined : JSON.stringify(request.input);
       const problem = json === undefined ? undefined : oversizedInput(request.agent, request.method, Buffer.byteLength(json), this.#deps.maxPayloadBytes);
       if (problem) throw new ColonyError('payload_too_large', problem);

@@ -12,6 +12,7 @@ import { startHealthServer } from '../observability/health-server.ts';
 import type { HealthServer } from '../observability/health-server.ts';
 import { errorField } from '../observability/log.ts';
 import type { StructuredLogger } from '../observability/log.ts';
+import { PodMetrics } from '../observability/pod-metrics.ts';
 import { PartitionOwnership } from '../placement/ownership.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/limits.ts';
@@ -56,6 +57,7 @@ export class Host {
   readonly #startedAt: number;
   readonly #writes: WriteCoalescer;
   readonly #meter = new LoadMeter();
+  readonly #metrics = new PodMetrics();
   readonly #pause: PauseGuard;
   #state: PodState = 'starting';
   #agents: HostedAgent[] = [];
@@ -133,6 +135,7 @@ export class Host {
       serves: (partition) => this.#ownership.serves(partition),
       releasing: (partition) => this.#ownership.releasing(partition),
       maxPayloadBytes,
+      metrics: this.#metrics,
     });
     this.#watchdog = Watchdog.start({
       reportAfterMs: config.stallLimitMs,
@@ -142,6 +145,7 @@ export class Host {
     });
     const shared = {
       config,
+      metrics: this.#metrics,
       nc: this.#nc,
       buckets,
       client,
@@ -188,7 +192,11 @@ export class Host {
     );
 
     await Promise.all(agents.map((a) => a.publishApi()));
-    this.#health = await startHealthServer(config.healthPort, () => this.#readiness());
+    this.#health = await startHealthServer(
+      config.healthPort,
+      () => this.#readiness(),
+      () => this.#metrics.text(),
+    );
     this.#state = 'running';
     for (const agent of agents) agent.startActivities();
     this.#pause.start();

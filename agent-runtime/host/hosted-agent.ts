@@ -14,12 +14,14 @@ import { subscriptionSetFor } from '../events/subscription-set.ts';
 import type { SubscriptionSet } from '../events/subscription-set.ts';
 import { errorField } from '../observability/log.ts';
 import type { StructuredLogger } from '../observability/log.ts';
+import type { AgentMetrics, PodMetrics } from '../observability/pod-metrics.ts';
 import type { ColonyError } from '../protocol/errors.ts';
 import { STATUS_OK } from '../protocol/headers.ts';
 import { registryApiKey, WAKE_BUCKET } from '../protocol/subjects.ts';
 import { ReminderScheduler } from '../reminders/scheduler.ts';
 import { KvWakeIndex } from '../reminders/wake-index.ts';
 import { KvStateStore } from '../state/state-store.ts';
+import type { StateStore } from '../state/state-store.ts';
 import { movedStreamError } from '../stream/stream-ends.ts';
 import type { AnyDefinition } from './agent-module.ts';
 import { CallInbox } from './call-inbox.ts';
@@ -36,6 +38,7 @@ const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 256;
 /** What every Agent of a pod shares: the pod's connection, buckets, caller and checks. */
 export interface PodShared {
   config: Readonly<HostConfig>;
+  metrics: PodMetrics;
   nc: NatsConnection;
   buckets: Buckets;
   client: ColonyClient;
@@ -120,6 +123,8 @@ export class HostedAgent {
       now: shared.now,
     });
     const limits = turnLimitsFor(shared.maxPayloadBytes);
+    let stats = (): CatalogStats => ({ activeInstances: 0, inflight: 0, queued: 0 });
+    const metrics = shared.metrics.forAgent(config.name, new Set(agent.methods.keys()), () => stats());
     const workflow = agent.workflow;
     const workflows = workflow
       ? await openWorkflowDeps(shared.nc, { namespace: pod.namespace, workflow: config.name, run: workflow.run, retry: workflow.retry, records: shared.buckets.workflows, caller: shared.caller, client: shared.client, journalBytes: limits.recordBytes, retentionMs: config.retentionMs, kvReplicas: pod.kvReplicas })
@@ -132,7 +137,7 @@ export class HostedAgent {
       },
       agent,
       // A workflow instance's record is its summary, where the gateway reads it.
-      store: new KvStateStore(workflows ? shared.buckets.workflows : shared.buckets.state, pod.namespace, config.name),
+      store: measured(new KvStateStore(workflows ? shared.buckets.workflows : shared.buckets.state, pod.namespace, config.name), metrics),
       durability: config.durability,
       caller: shared.caller,
       log,
@@ -141,7 +146,9 @@ export class HostedAgent {
       watchdog: shared.watchdog.turns,
       workflows,
       events: shared.topics,
+      metrics,
     });
+    stats = () => catalog.stats();
     let activities: ActivityWorker | undefined;
     if (agent.activities.size > 0) {
       activities = new ActivityWorker({
@@ -230,4 +237,17 @@ export class HostedAgent {
   stopScheduler(): void {
     this.#scheduler.stop();
   }
+}
+
+/** `store`, timing each write and weighing what it writes (the pod's metrics). */
+function measured(store: StateStore, metrics: Pick<AgentMetrics, 'stateWritten'>): StateStore {
+  return {
+    load: (key) => store.load(key),
+    save: async (key, recordJson, expectedRevision) => {
+      const started = performance.now();
+      const revision = await store.save(key, recordJson, expectedRevision);
+      metrics.stateWritten((performance.now() - started) / 1_000, Buffer.byteLength(recordJson));
+      return revision;
+    },
+  };
 }

@@ -10,7 +10,9 @@ import { DEFAULT_NAMESPACE } from '../../agent-runtime/protocol/limits.ts';
 import { POD_ENV } from '../../agent-runtime/protocol/pod-env.ts';
 import { DEFAULT_KV_REPLICAS, natsServerList } from '../../agent-runtime/protocol/shared-env.ts';
 import type { AutoscalerTunables } from '../../controller/autoscaler/tunables.ts';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { Controller } from '../../controller/controller.ts';
+import { ControllerMetrics } from '../../controller/metrics.ts';
 import type { DriverPod } from '../../controller/drivers/driver.ts';
 import { LocalDriver } from '../../controller/drivers/local/local-driver.ts';
 import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
@@ -119,7 +121,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       await gatewayNc.drain().catch(() => undefined);
     });
     const buckets = await openBuckets(nc, { replicas: kvReplicas });
-    const controller = new Controller({ nc, buckets, namespace, log: log.child({ component: 'controller' }), autoscaler: options.autoscaler });
+    // colony dev's gateway serves the controller's metrics beside its own (GET /metrics): one process, one scrape.
+    const metricsRegistry = new Registry();
+    collectDefaultMetrics({ register: metricsRegistry });
+    const controller = new Controller({
+      nc,
+      buckets,
+      namespace,
+      log: log.child({ component: 'controller' }),
+      autoscaler: options.autoscaler,
+      metrics: new ControllerMetrics(metricsRegistry),
+    });
     const driver = new LocalDriver({
       natsUrl,
       natsToken,
@@ -148,6 +160,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       port: options.gatewayPort,
       log: log.child({ component: 'gateway' }),
       kvReplicas,
+      metricsRegistry,
     }).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new Error(`the gateway cannot listen on ${host}:${options.gatewayPort}: the port is in use; stop what uses it, or pass --port (0 picks a free one)`, { cause: error });

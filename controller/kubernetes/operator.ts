@@ -1,6 +1,7 @@
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { NatsConnection } from '@nats-io/nats-core';
+import type { ControllerMetrics } from '../metrics.ts';
 import type { Buckets } from '../../agent-runtime/client/buckets.ts';
 import { errorField } from '../../agent-runtime/observability/log.ts';
 import type { StructuredLogger } from '../../agent-runtime/observability/log.ts';
@@ -37,6 +38,8 @@ export interface OperatorOptions {
   /** How often status is written and events are sent, ms. */
   statusIntervalMs?: number;
   now?: () => number;
+  /** Where the controllers' metrics go (GET /metrics on the health port). */
+  metrics?: ControllerMetrics | undefined;
 }
 
 
@@ -199,6 +202,7 @@ export class Operator {
       log: this.#options.log.child({ namespace }),
       now: this.#now,
       autoscaler: this.#options.autoscaler,
+      metrics: this.#options.metrics,
     });
     controller.attach(this.#driver);
     await controller.start();
