@@ -3,10 +3,11 @@
  * on the same machine, printed side by side with the ratios the targets are
  * stated in.
  *
- *   node bench/run.ts [--only throughput,latency,cold-start,handoff,activation,memory,workflows,events]
+ *   node bench/run.ts [--only throughput,latency,cold-start,handoff,activation,memory,workflows,events,groups]
  *                     [--seconds 4] [--rounds 3] [--connections 32] [--calls 3000]
  *                     [--cold-starts 5] [--keys 2000] [--instances 1000000]
  *                     [--chain 1000] [--fan 10000] [--big-fan 100000] [--runs 200] [--many 1000] [--replay-steps 10000]
+ *                     [--group-calls 1000] [--group-rounds 5] [--shards 20] [--shard-bytes 524288] [--aggregations 10]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,8 +24,9 @@ import { latency } from './scenarios/latency.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { workflowScenarios } from './scenarios/workflows.ts';
 import { eventScenarios } from './scenarios/events.ts';
+import { groupScenarios, isGroupsAgent } from './scenarios/groups.ts';
 
-const SCENARIOS = ['throughput', 'latency', 'cold-start', 'handoff', 'activation', 'memory', 'workflows', 'events'] as const;
+const SCENARIOS = ['throughput', 'latency', 'cold-start', 'handoff', 'activation', 'memory', 'workflows', 'events', 'groups'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -45,6 +47,11 @@ const { values } = parseArgs({
     events: { type: 'string', default: '20000' },
     'event-keys': { type: 'string', default: '1000' },
     pings: { type: 'string', default: '200' },
+    'group-calls': { type: 'string', default: '1000' },
+    'group-rounds': { type: 'string', default: '5' },
+    shards: { type: 'string', default: '20' },
+    'shard-bytes': { type: 'string', default: String(512 * 1024) },
+    aggregations: { type: 'string', default: '10' },
   },
 });
 const only = new Set(values.only.split(','));
@@ -55,7 +62,8 @@ for (const name of only) {
 async function main(): Promise<void> {
   process.stdout.write(`Colony benchmarks: ${[...only].join(', ')}\n`);
   const dataDir = await mkdtemp(join(tmpdir(), 'colony-bench-'));
-  const specs = await loadManifests([here('../examples/counter'), here('../examples/fanout'), here('./agents')]);
+  // The groups scenario's Agents take four pods: they start only when it runs.
+  const specs = (await loadManifests([here('../examples/counter'), here('../examples/fanout'), here('./agents')])).filter((spec) => only.has('groups') || !isGroupsAgent(spec));
   const podLines: string[] = [];
   const platform = await startPlatform({
     agents: specs,
@@ -102,6 +110,17 @@ async function main(): Promise<void> {
       );
     }
     if (only.has('events')) rows.push(...(await eventScenarios(platform, { events: Number(values.events), keys: Number(values['event-keys']), pings: Number(values.pings) })));
+    if (only.has('groups')) {
+      rows.push(
+        ...(await groupScenarios(platform, {
+          calls: Number(values['group-calls']),
+          rounds: Number(values['group-rounds']),
+          shards: Number(values.shards),
+          shardBytes: Number(values['shard-bytes']),
+          aggregations: Number(values.aggregations),
+        })),
+      );
+    }
   } finally {
     await platform.stop();
     await rm(dataDir, { recursive: true, force: true });
