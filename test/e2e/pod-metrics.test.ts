@@ -75,4 +75,18 @@ describe("every pod's /metrics (examples/shop and examples/account)", () => {
     expect(total(texts, 'colony_state_write_bytes_count', { agent: 'account' })).toBe(60);
     expect(total(texts, 'colony_mailbox_depth', { agent: 'account' })).toBe(0);
   });
+
+  it("serves the controller's metrics on colony dev's gateway: pods wanted and ready, partitions, decisions by reason, moves", async () => {
+    const text = await (await fetch(`${harness.platform.gatewayUrl}/metrics`)).text();
+    const unit = (name: string, agent: string): number => total([text], name, { namespace: 'default', agent });
+    expect(unit('colony_controller_desired_pods', 'shop')).toBe(2);
+    expect(unit('colony_controller_ready_pods', 'shop')).toBe(2);
+    expect(unit('colony_controller_partitions', 'shop')).toBe(32);
+    expect(unit('colony_controller_partitions_served', 'shop')).toBe(32);
+    expect(unit('colony_controller_desired_pods', 'account')).toBe(2);
+    expect(total([text], 'colony_controller_scaling_decisions_total', { agent: 'shop', direction: 'up', reason: 'min_replicas' })).toBe(1);
+    // Every partition got its first owner once.
+    expect(unit('colony_controller_partition_moves_total', 'shop')).toBeGreaterThanOrEqual(32);
+    expect(text).toContain('colony_gateway_requests_total');
+  });
 });
