@@ -33,4 +33,14 @@ describe('colony manifest', () => {
     expect(configMap.data['counter.ts']).toBe(await readFile(here('../../examples/counter/counter.ts'), 'utf8'));
     expect(agent.spec.source.configMapRef.name).toBe('counter-source');
   });
+
+  it('carries placement groups and the subscriptions of the manifest', async () => {
+    const [customer, order] = await loadManifests(here('../../examples/shop'));
+    expect(kubernetesObjects(customer!, '', undefined)[1]).toMatchObject({ spec: { placement: { group: 'shop' }, partitions: 32 } });
+    expect(kubernetesObjects(order!, '', undefined)[1]).toMatchObject({ spec: { placement: { group: 'shop', keyDelimiter: ':' } } });
+    const [tally] = await loadManifests(here('../../test/fixtures/agents/tally'));
+    expect(kubernetesObjects(tally!, '', undefined)[1]).toMatchObject({ spec: { subscriptions: [{ topic: 'tallies', method: 'add', key: 'who', maxAttempts: 2 }] } });
+    const [counter] = await loadManifests(here('../../examples/counter'));
+    expect((kubernetesObjects(counter!, '', undefined)[1] as { spec: object }).spec).not.toHaveProperty('placement');
+  });
 });

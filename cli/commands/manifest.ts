@@ -48,6 +48,9 @@ export function kubernetesObjects(agent: AgentSpec, code: string, namespace: str
     },
   };
   if (agent.exportName) spec.export = agent.exportName;
+  const { group, keyDelimiter } = agent.placement;
+  if (group !== undefined || keyDelimiter !== undefined) spec.placement = { ...(group === undefined ? {} : { group }), ...(keyDelimiter === undefined ? {} : { keyDelimiter }) };
+  if (agent.subscriptions.length > 0) spec.subscriptions = agent.subscriptions;
   if (agent.env.length > 0) spec.env = agent.env;
   return [
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(sourceName(agent.name)), data: { [file]: code } },
@@ -70,7 +73,8 @@ export async function manifestCommand(argv: string[]): Promise<void> {
   const documents: string[] = [];
   for (const agent of agents) {
     const code = await readFile(agent.module, 'utf8');
-    if (/^\s*import\s[^;]*from\s+['"]\.\.?\//m.test(code)) {
+    // `import type` is erased when the code runs: only value imports need the file next to it.
+    if (/^\s*import\s(?!type\s)[^;]*from\s+['"]\.\.?\//m.test(code)) {
       process.stderr.write(`colony manifest: warning: ${agent.module} imports files next to it; a ConfigMap carries only this one file: build an image instead (spec.image)\n`);
     }
     const namespace = values.namespace ?? (agent.namespace === 'default' ? undefined : agent.namespace);

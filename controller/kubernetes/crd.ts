@@ -50,7 +50,8 @@ export const AGENT_STATUS_SCHEMA = {
     observedGeneration: { type: 'integer', description: 'The generation of the spec this status describes.' },
     replicas: { type: 'integer', description: 'Pods the autoscaler (or manual mode) wants now.' },
     readyReplicas: { type: 'integer', description: 'Pods running and serving.' },
-    selector: { type: 'string', description: 'Label selector of the pods (for the scale subresource).' },
+    selector: { type: 'string', description: "Label selector of the pods (for the scale subresource); a placement group's members select the group's pods." },
+    group: { type: 'string', description: 'The placement group whose pods host the Agent: its replicas, pods and partitions are the group\'s.' },
     activeInstances: { type: 'integer', description: 'Instances active in memory across the pods.' },
     partitions: { type: 'integer', description: 'Partitions of the Agent.' },
     partitionsServed: { type: 'integer', description: 'Partitions served by a running pod.' },
@@ -94,6 +95,7 @@ export function agentCrd(): Record<string, unknown> {
             scale: { specReplicasPath: '.spec.scaling.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
           },
           additionalPrinterColumns: [
+            { name: 'Group', type: 'string', jsonPath: '.spec.placement.group', priority: 1 },
             { name: 'Mode', type: 'string', jsonPath: '.spec.scaling.mode' },
             { name: 'Replicas', type: 'integer', jsonPath: '.status.replicas' },
             { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },

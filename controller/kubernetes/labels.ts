@@ -5,8 +5,13 @@
  * runtime pods by part-of and component, and opens RUNTIME_HEALTH_PORT.
  */
 export const LABEL = {
-  /** The Agent a runtime pod (or its Deployment / ConfigMap) belongs to. */
+  /**
+   * The placement unit a runtime pod (or its Deployment / ConfigMap) belongs
+   * to: its Agent, or its placement group (then `group` says so too).
+   */
   agent: 'colony.dev/agent',
+  /** The placement group whose pods host several Agents; only on a group's pods and objects. */
+  group: 'colony.dev/group',
   name: 'app.kubernetes.io/name',
   component: 'app.kubernetes.io/component',
   partOf: 'app.kubernetes.io/part-of',

@@ -5,7 +5,6 @@ import type { ControllerMetrics } from '../metrics.ts';
 import type { Buckets } from '../../agent-runtime/client/buckets.ts';
 import { errorField } from '../../agent-runtime/observability/log.ts';
 import type { StructuredLogger } from '../../agent-runtime/observability/log.ts';
-import type { PodStatusRecord } from '../../agent-runtime/protocol/registry.ts';
 import type { AutoscalerTunables } from '../autoscaler/tunables.ts';
 import { Controller } from '../controller.ts';
 import type { AgentSpec } from '../manifest/agent-spec.ts';
@@ -16,7 +15,7 @@ import { watchResource } from './informer.ts';
 import type { WatchedResource } from './informer.ts';
 import { KubernetesDriver } from '../drivers/kubernetes/kube-driver.ts';
 import { describe } from './api-errors.ts';
-import { agentStatus, invalidSpecStatus, sameStatus } from './status.ts';
+import { agentStatus, GROUP_REFUSED, invalidSpecStatus, refusedStatus, sameStatus, SETTINGS_IGNORED } from './status.ts';
 import type { AgentObject, AgentStatusFields } from './status.ts';
 import { UNSCHEDULABLE, unschedulable, unschedulableMessage } from './unschedulable.ts';
 
@@ -65,8 +64,8 @@ export class Operator {
   /** Last status written and last decision reported, per Agent. */
   readonly #written = new Map<string, AgentStatusFields>();
   readonly #reportedDecisions = new Map<string, number>();
-  /** The last Unschedulable warning sent per Agent, while its pods cannot be scheduled. */
-  readonly #reportedUnschedulable = new Map<string, string>();
+  /** The last Warning Event sent per Agent and reason, while what it warns of lasts (by `reason namespace/name`). */
+  readonly #warned = new Map<string, string>();
   readonly #watches: WatchedResource<AgentObject>[] = [];
   #timer: NodeJS.Timeout | undefined;
   #synced = false;
@@ -167,7 +166,7 @@ export class Operator {
     this.#specs.delete(id);
     this.#written.delete(id);
     this.#reportedDecisions.delete(id);
-    this.#reportedUnschedulable.delete(id);
+    for (const key of this.#warned.keys()) if (key.endsWith(` ${id}`)) this.#warned.delete(key);
     this.#scheduleApply(namespace);
   }
 
@@ -210,12 +209,25 @@ export class Operator {
     return controller;
   }
 
-  /** Writes changed statuses, sends an Event per new scaling decision, and a Warning when pods cannot be scheduled (once per message). */
+  /**
+   * Writes changed statuses, sends an Event per new scaling decision, and a
+   * Warning (once per message) when pods cannot be scheduled, when a member
+   * of a placement group has settings ignored, or is not run at all.
+   */
   async #report(): Promise<void> {
     for (const [id, spec] of this.#specs) {
       const agent = this.#objects.get(id);
-      const status = this.#controllers.get(spec.namespace)?.agentStatus(spec.name);
-      if (!agent || !status) continue;
+      const controller = this.#controllers.get(spec.namespace);
+      if (!agent || !controller) continue;
+      const status = controller.agentStatus(spec.name);
+      if (!status) {
+        // Not run: a member of a placement group the controller refused (or not applied yet).
+        const refused = controller.problems().find((problem) => problem.fatal && problem.agent === spec.name);
+        if (!refused) continue;
+        await this.#writeStatus(id, refusedStatus(agent, spec, refused.message, this.#written.get(id), this.#now()));
+        await this.#warnOnce(id, GROUP_REFUSED, refused.message);
+        continue;
+      }
       const previous = this.#written.get(id);
       const next = agentStatus(agent, spec, status, previous, this.#now());
       await this.#writeStatus(id, next);
@@ -226,21 +238,22 @@ export class Operator {
         }
         this.#reportedDecisions.set(id, decision.at);
       }
-      await this.#reportUnschedulable(id, status.pods);
+      const stuck = unschedulable(status.pods);
+      await this.#warnOnce(id, UNSCHEDULABLE, stuck && unschedulableMessage(stuck));
+      await this.#warnOnce(id, SETTINGS_IGNORED, status.warning);
     }
   }
 
-  /** A Warning when the Agent's pods start being unschedulable, or the scheduler's words change; nothing while they stay the same. */
-  async #reportUnschedulable(id: string, pods: readonly PodStatusRecord[]): Promise<void> {
-    const stuck = unschedulable(pods);
-    const message = stuck && unschedulableMessage(stuck);
-    if (message === this.#reportedUnschedulable.get(id)) return;
+  /** A Warning Event when something starts (`message` defined) or its words change; nothing while it stays the same. */
+  async #warnOnce(id: string, reason: string, message: string | undefined): Promise<void> {
+    const key = `${reason} ${id}`;
+    if (message === this.#warned.get(key)) return;
     if (message === undefined) {
-      this.#reportedUnschedulable.delete(id);
+      this.#warned.delete(key);
       return;
     }
-    this.#reportedUnschedulable.set(id, message);
-    await this.#event(id, 'Warning', UNSCHEDULABLE, message);
+    this.#warned.set(key, message);
+    await this.#event(id, 'Warning', reason, message);
   }
 
   async #writeStatus(id: string, status: AgentStatusFields): Promise<void> {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PodStatusRecord } from '../../agent-runtime/protocol/registry.ts';
 import { resolveAgent } from '../manifest/manifest.ts';
 import type { AgentStatus } from '../reconcile/describe.ts';
-import { agentStatus } from './status.ts';
+import { agentStatus, refusedStatus } from './status.ts';
 import type { AgentObject, Condition } from './status.ts';
 
 const object: AgentObject = { apiVersion: 'colony.dev/v1alpha1', kind: 'Agent', metadata: { name: 'embedder', namespace: 'default', generation: 2 }, spec: {} };
@@ -65,5 +65,27 @@ describe('agentStatus', () => {
       reason: 'Unschedulable',
       message: `1 of 2 pods cannot be scheduled: ${GPU}; pods restarting: embedder-agent-a (3 restarts)`,
     });
+  });
+
+  it("shows a member of a placement group with the group's pods, and the settings of it that are ignored in Degraded", () => {
+    const warning = 'spec.partitions of embedder is ignored: the pods of placement group "ml" take them from a-lead, its first member by name';
+    const written = agentStatus(object, spec, status([pod('ml-agent-a')], { group: 'ml', warning }), undefined, NOW);
+    expect(written).toMatchObject({ group: 'ml', selector: 'colony.dev/agent=ml,app.kubernetes.io/component=runtime' });
+    expect(written.conditions.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', reason: 'SettingsIgnored', message: warning });
+    expect(agentStatus(object, spec, status([pod('embedder-agent-a')]), undefined, NOW).group).toBeUndefined();
+  });
+});
+
+describe('refusedStatus', () => {
+  it('says why a member of a refused placement group has no pods, in Ready and Degraded', () => {
+    const member = resolveAgent({ ...object, spec: { module: 'embedder.ts', placement: { group: 'search' } } }, 'default/embedder', undefined);
+    const message = 'placement group "search" has the name of Agent search, which is not in it; rename the group (spec.placement.group)';
+    const written = refusedStatus(object, member, message, undefined, NOW);
+    expect(written).toMatchObject({ observedGeneration: 2, replicas: 0, readyReplicas: 0, group: 'search' });
+    expect(written.conditions.map(({ type, status, reason }) => ({ type, status, reason }))).toEqual([
+      { type: 'Ready', status: 'False', reason: 'PlacementGroupRefused' },
+      { type: 'Degraded', status: 'True', reason: 'PlacementGroupRefused' },
+    ]);
+    expect(written.conditions[1]?.message).toBe(message);
   });
 });

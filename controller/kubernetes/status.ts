@@ -25,6 +25,8 @@ export interface AgentStatusFields {
   replicas?: number;
   readyReplicas?: number;
   selector?: string;
+  /** The placement group whose pods host the Agent (its replicas, pods and partitions are the group's). */
+  group?: string;
   activeInstances?: number;
   partitions?: number;
   partitionsServed?: number;
@@ -49,6 +51,10 @@ function condition(
   if (generation !== undefined) out.observedGeneration = generation;
   return out;
 }
+
+/** The reasons of a member of a placement group that is not run as its manifest says (placement/groups.ts). */
+export const GROUP_REFUSED = 'PlacementGroupRefused';
+export const SETTINGS_IGNORED = 'SettingsIgnored';
 
 /** The status of an Agent from what its controller knows: a pure function. */
 export function agentStatus(agent: AgentObject, spec: AgentSpec, status: AgentStatus, previous: AgentStatusFields | undefined, now: number): AgentStatusFields {
@@ -82,6 +88,8 @@ export function agentStatus(agent: AgentObject, spec: AgentSpec, status: AgentSt
   const problems: [string, string][] = [];
   if (stuckMessage) problems.push([UNSCHEDULABLE, stuckMessage]);
   if (restarting.length > 0) problems.push(['PodsRestarting', `pods restarting: ${restarting.map((p) => `${p.podId} (${p.restarts} restarts)`).join(', ')}`]);
+  // A member of a group whose own pod settings are not applied: it runs, on pods set up as it did not ask.
+  if (status.warning) problems.push([SETTINGS_IGNORED, status.warning]);
   const degraded = problems[0]
     ? condition('Degraded', 'True', problems[0][0], problems.map(([, message]) => message).join('; '), previous, now, generation)
     : condition('Degraded', 'False', 'Healthy', 'no pod is failing', previous, now, generation);
@@ -89,13 +97,34 @@ export function agentStatus(agent: AgentObject, spec: AgentSpec, status: AgentSt
     observedGeneration: generation,
     replicas: wanted,
     readyReplicas: status.readyReplicas,
-    selector: podSelector(spec),
+    // A group's members select the group's pods.
+    selector: podSelector(status.group ?? spec.name),
+    ...(status.group === undefined ? {} : { group: status.group }),
     activeInstances: status.activeInstances,
     partitions: status.partitions,
     partitionsServed: served,
     partitionsSummary: `${served}/${status.partitions}`,
     scalingReason: status.reason,
     conditions: [ready, scaling, degraded],
+  };
+}
+
+/**
+ * The status of a member of a placement group that is refused (placement/groups.ts):
+ * none of the group's members is run, so it has no pods.
+ */
+export function refusedStatus(agent: AgentObject, spec: AgentSpec, message: string, previous: AgentStatusFields | undefined, now: number): AgentStatusFields {
+  const generation = agent.metadata?.generation;
+  return {
+    observedGeneration: generation,
+    replicas: 0,
+    readyReplicas: 0,
+    ...(spec.placement.group === undefined ? {} : { group: spec.placement.group }),
+    activeInstances: 0,
+    conditions: [
+      condition('Ready', 'False', GROUP_REFUSED, message, previous, now, generation),
+      condition('Degraded', 'True', GROUP_REFUSED, message, previous, now, generation),
+    ],
   };
 }
 

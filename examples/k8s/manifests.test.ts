@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { resolveAgent } from '../../controller/manifest/manifest.ts';
+import { placementUnits } from '../../controller/placement/groups.ts';
 
 interface KubeObject {
   apiVersion: string;
@@ -34,5 +35,19 @@ describe('examples/k8s', () => {
     expect(spec.kubernetes.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { 'nvidia.com/gpu': 1 } });
     expect(spec.kubernetes.nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' });
     expect(spec.kubernetes.tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+  });
+
+  it("shop.yaml is examples/shop on the stock runtime image: one placement group, led by customer, each Agent's code the example's", async () => {
+    const all = await objects('shop.yaml');
+    const specs = all.filter((object) => object.kind === 'Agent').map((agent) => resolveAgent(agent, 'examples/k8s/shop.yaml', undefined));
+    const { units, problems } = placementUnits(specs);
+    expect(problems).toEqual([]);
+    expect(units.map((unit) => ({ name: unit.name, lead: unit.members[0]?.name, members: unit.members.length }))).toEqual([{ name: 'shop', lead: 'customer', members: 2 }]);
+    for (const spec of specs) {
+      expect(spec.image).toBeUndefined();
+      const source = all.find((object) => object.kind === 'ConfigMap' && object.metadata.name === spec.source?.configMapRef.name);
+      const code = await readFile(fileURLToPath(new URL(`../shop/${spec.module}`, import.meta.url)), 'utf8');
+      expect(source?.data?.[spec.source?.configMapRef.key ?? spec.module], spec.name).toBe(code);
+    }
   });
 });

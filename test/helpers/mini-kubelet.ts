@@ -74,7 +74,7 @@ export function startMiniKubelet(cluster: TestCluster, namespace: string, select
       else if (field === 'metadata.namespace') env[variable.name] = pod.metadata.namespace;
       else if (variable.value !== undefined) env[variable.name] = variable.value;
     }
-    // ConfigMap volumes are written under the pod's own folder; paths under them are rewritten.
+    // ConfigMap volumes are written under the pod's own folder (one per member for a placement group's pod); paths under them are rewritten.
     const root = join(PODS_DIR, pod.metadata.name);
     for (const mount of container.volumeMounts ?? []) {
       const volume = pod.spec.volumes?.find((v) => v.name === mount.name)?.configMap;
@@ -85,7 +85,10 @@ export function startMiniKubelet(cluster: TestCluster, namespace: string, select
       for (const item of volume.items ?? Object.keys(data).map((key) => ({ key, path: key }))) {
         await writeFile(join(dir, item.path), data[item.key] ?? '');
       }
-      for (const [name, value] of Object.entries(env)) if (value.startsWith(`${mount.mountPath}/`)) env[name] = join(root, value);
+      // A module path under the mount, alone or in a placement group's JSON list of members, points into the pod's folder.
+      // (Mount paths are /tmp and /app/agents/<agent>: nothing in them means anything to a RegExp.)
+      const under = new RegExp(`(^|")${mount.mountPath}/`, 'g');
+      for (const [name, value] of Object.entries(env)) env[name] = value.replace(under, `$1${join(root, mount.mountPath)}/`);
     }
     env.COLONY_HEALTH_PORT = '0';
     env.COLONY_PARENT_PID = String(process.pid);

@@ -1,19 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ANNOTATION } from '../../controller/kubernetes/labels.ts';
-import { createLogger } from '../../agent-runtime/observability/log.ts';
 import { LEAVING_POD_DELETION_COST } from '../../controller/drivers/kubernetes/kube-driver.ts';
-import { startGateway } from '../../gateway/gateway.ts';
-import type { RunningGateway } from '../../gateway/gateway.ts';
 import { runColony } from '../helpers/colony-dev.ts';
-import { startKubePlatform } from '../helpers/kube-platform.ts';
-import type { KubePlatform } from '../helpers/kube-platform.ts';
+import { podsRunElsewhere, useKubePods } from '../helpers/kube-pods.ts';
 import { startLoad } from '../helpers/load.ts';
-import { startMiniKubelet } from '../helpers/mini-kubelet.ts';
-import type { MiniKubelet } from '../helpers/mini-kubelet.ts';
 
 const COUNTER = fileURLToPath(new URL('../../examples/k8s/counter.yaml', import.meta.url));
 const APPROVAL = fileURLToPath(new URL('../../examples/approval', import.meta.url));
@@ -25,22 +19,13 @@ const APPROVAL = fileURLToPath(new URL('../../examples/approval', import.meta.ur
  * as a runtime process with the environment and ConfigMap volumes Kubernetes
  * would give it; a gateway calls the Agent over NATS.
  */
-// On a cluster from KUBECONFIG, real kubelets run the pods (they need the images: see docs/kubernetes.md),
-// and the stand-in kubelet would run them a second time: this suite is for the test cluster only.
-const external = Boolean(process.env.KUBECONFIG);
-if (external) {
-  process.stderr.write(
-    '\n[kube] SKIPPED test/k8s/pods.test.ts: KUBECONFIG is set, so the cluster runs pods itself; unset KUBECONFIG to run it against the built-in test cluster, or follow docs/kubernetes.md (npm run kind:*) to call an Agent on a real cluster\n\n',
-  );
-}
+const external = podsRunElsewhere('test/k8s/pods.test.ts');
 
 describe.skipIf(external)('Agents on Kubernetes, end to end', () => {
-  let platform: KubePlatform;
-  let kubelet: MiniKubelet;
-  let gateway: RunningGateway;
+  const pods = useKubePods();
 
   const call = async (key: string, method: string, input?: unknown): Promise<{ status: number; body: unknown }> => {
-    const response = await fetch(`${gateway.url}/v1/agents/counter/${key}/${method}`, {
+    const response = await fetch(`${pods.gateway.url}/v1/agents/counter/${key}/${method}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-colony-timeout': '20s' },
       body: input === undefined ? '' : JSON.stringify(input),
@@ -49,42 +34,30 @@ describe.skipIf(external)('Agents on Kubernetes, end to end', () => {
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   };
   const agentStatus = async () =>
-    (await platform.json<{ status?: { readyReplicas?: number; partitionsServed?: number; conditions?: { type: string; status: string; reason: string }[] } }>('get', 'agent', 'counter'))
+    (await pods.platform.json<{ status?: { readyReplicas?: number; partitionsServed?: number; conditions?: { type: string; status: string; reason: string }[] } }>('get', 'agent', 'counter'))
       .status;
 
-  beforeAll(async () => {
-    platform = await startKubePlatform((line) => process.stderr.write(`[kube] ${line}\n`));
-    kubelet = startMiniKubelet(platform.cluster, 'default', 'app.kubernetes.io/component=runtime');
-    gateway = await startGateway({ nc: await platform.nats.connect(), namespace: 'default', host: '127.0.0.1', port: 0, log: createLogger({ level: 'error' }) });
-  }, 60 * 60_000);
-
-  afterAll(async () => {
-    await gateway?.close();
-    await kubelet?.stop();
-    await platform?.stop();
-  });
-
   it('deploys examples/k8s/counter.yaml with one kubectl apply and serves calls through the gateway', async () => {
-    await platform.kubectl('apply', '-f', COUNTER);
-    await expect.poll(() => kubelet.running().length, { timeout: 60_000, interval: 500 }).toBe(1);
+    await pods.platform.kubectl('apply', '-f', COUNTER);
+    await expect.poll(() => pods.kubelet.running().length, { timeout: 60_000, interval: 500 }).toBe(1);
     expect(await call('alice', 'increment', { by: 2 })).toEqual({ status: 200, body: { count: 2 } });
     await expect
       .poll(async () => (await agentStatus())?.conditions?.find((c) => c.type === 'Ready'), { timeout: 30_000, interval: 500 })
       .toMatchObject({ status: 'True', reason: 'AllPartitionsServed' });
-    expect(await platform.kubectl('get', 'agents')).toMatch(/^counter\s+auto\s+1\s+1\s+64\/64\s+\d+\s+AllPartitionsServed\s+/m);
+    expect(await pods.platform.kubectl('get', 'agents')).toMatch(/^counter\s+auto\s+1\s+1\s+64\/64\s+\d+\s+AllPartitionsServed\s+/m);
   });
 
   it('scales 1 → 3 → 1 with kubectl under load, removes the pods it drained, and fails no call', async () => {
     const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
-    const load = startLoad(gateway.url, { agent: 'counter', method: 'increment', keys, workers: 4 });
-    await platform.kubectl('patch', 'agent', 'counter', '--type=merge', '-p', '{"spec":{"scaling":{"mode":"manual","replicas":3}}}');
-    await expect.poll(() => kubelet.running().length, { timeout: 60_000, interval: 500 }).toBe(3);
+    const load = startLoad(pods.gateway.url, { agent: 'counter', method: 'increment', keys, workers: 4 });
+    await pods.platform.kubectl('patch', 'agent', 'counter', '--type=merge', '-p', '{"spec":{"scaling":{"mode":"manual","replicas":3}}}');
+    await expect.poll(() => pods.kubelet.running().length, { timeout: 60_000, interval: 500 }).toBe(3);
     await expect.poll(async () => (await agentStatus())?.readyReplicas, { timeout: 30_000, interval: 500 }).toBe(3);
-    const before = new Set(kubelet.running());
+    const before = new Set(pods.kubelet.running());
     // Every pod the ReplicaSet deletes, with the pod-deletion-cost it carried when it went.
     const deleted = new Map<string, string | undefined>();
     const kc = new KubeConfig();
-    kc.loadFromFile(platform.cluster.kubeconfig);
+    kc.loadFromFile(pods.platform.cluster.kubeconfig);
     const watch = await new Watch(kc).watch(
       '/api/v1/namespaces/default/pods',
       { labelSelector: 'app.kubernetes.io/component=runtime' },
@@ -93,11 +66,11 @@ describe.skipIf(external)('Agents on Kubernetes, end to end', () => {
       },
       () => undefined,
     );
-    await platform.kubectl('scale', 'agent/counter', '--replicas=1');
-    await expect.poll(() => kubelet.running().length, { timeout: 60_000, interval: 500 }).toBe(1);
+    await pods.platform.kubectl('scale', 'agent/counter', '--replicas=1');
+    await expect.poll(() => pods.kubelet.running().length, { timeout: 60_000, interval: 500 }).toBe(1);
     watch.abort();
     // The ReplicaSet removed the pods the controller drained and marked, not the one left serving.
-    const removed = [...before].filter((pod) => !kubelet.running().includes(pod));
+    const removed = [...before].filter((pod) => !pods.kubelet.running().includes(pod));
     expect(removed).toHaveLength(2);
     expect(Object.fromEntries(removed.map((pod) => [pod, deleted.get(pod)]))).toEqual(
       Object.fromEntries(removed.map((pod) => [pod, LEAVING_POD_DELETION_COST])),
@@ -106,20 +79,20 @@ describe.skipIf(external)('Agents on Kubernetes, end to end', () => {
     await load.stop();
     expect(load.failures).toEqual([]);
     expect(load.sent).toBeGreaterThan(50);
-    expect(before.has(kubelet.running()[0] as string)).toBe(true);
+    expect(before.has(pods.kubelet.running()[0] as string)).toBe(true);
     for (const key of keys) expect((await call(key, 'get')).body).toEqual({ count: load.acknowledged.get(key) ?? 0 });
   });
 
   it('runs a workflow deployed with colony manifest | kubectl apply (examples/approval): start, event, result', async () => {
     const { code, stdout, stderr } = await runColony(['manifest', APPROVAL]);
     expect(code, stderr).toBe(0);
-    await platform.cluster.kubectl(['apply', '-f', '-'], { input: stdout });
-    await expect.poll(() => kubelet.running().some((pod) => pod.startsWith('approval-')), { timeout: 60_000, interval: 500 }).toBe(true);
+    await pods.platform.cluster.kubectl(['apply', '-f', '-'], { input: stdout });
+    await expect.poll(() => pods.kubelet.running().some((pod) => pod.startsWith('approval-')), { timeout: 60_000, interval: 500 }).toBe(true);
     const post = (path: string, body: unknown): Promise<Response> =>
-      fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-colony-timeout': '30s' }, body: JSON.stringify(body) });
+      fetch(`${pods.gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-colony-timeout': '30s' }, body: JSON.stringify(body) });
     expect((await post('/v1/workflows/approval/on-k8s', { amount: 7, timeoutMs: 120_000 })).status).toBe(202);
     expect((await post('/v1/workflows/approval/on-k8s/events/decision', { approved: true })).status).toBe(202);
-    const done = (await (await fetch(`${gateway.url}/v1/workflows/approval/on-k8s?wait=30s`)).json()) as Record<string, unknown>;
+    const done = (await (await fetch(`${pods.gateway.url}/v1/workflows/approval/on-k8s?wait=30s`)).json()) as Record<string, unknown>;
     expect(done).toMatchObject({ status: 'completed', output: { approved: true, timedOut: false } });
   });
 
@@ -127,9 +100,9 @@ describe.skipIf(external)('Agents on Kubernetes, end to end', () => {
     const manifest = await readFile(COUNTER, 'utf8');
     const changed = manifest.replace('ctx.state.count += input.by ?? 1;', 'ctx.state.count += (input.by ?? 1) * 10;');
     expect(changed).not.toBe(manifest);
-    const before = kubelet.running()[0];
-    await platform.cluster.kubectl(['apply', '-f', '-'], { input: changed });
-    await expect.poll(() => kubelet.running().some((pod) => pod !== before), { timeout: 60_000, interval: 500 }).toBe(true);
+    const before = pods.kubelet.running()[0];
+    await pods.platform.cluster.kubectl(['apply', '-f', '-'], { input: changed });
+    await expect.poll(() => pods.kubelet.running().some((pod) => pod !== before), { timeout: 60_000, interval: 500 }).toBe(true);
     // A fresh key each time: the first increment of a key counts 10 once the new code serves it.
     let attempt = 0;
     await expect

@@ -10,7 +10,8 @@ import type { PlacementUnit } from '../../placement/groups.ts';
 import { describe, statusOf } from '../../kubernetes/api-errors.ts';
 import { watchResource } from '../../kubernetes/informer.ts';
 import type { WatchedResource } from '../../kubernetes/informer.ts';
-import { buildConfigMap, buildDeployment, buildNatsSecret, configHash } from '../../kubernetes/resources/builders.ts';
+import { buildConfigMap, buildDeployment, buildNatsSecret, configHash, sourceKey } from '../../kubernetes/resources/builders.ts';
+import type { AgentOwner } from '../../kubernetes/resources/builders.ts';
 import { configMapName, deploymentName, natsSecretName } from '../../kubernetes/resources/names.ts';
 import { schedulerMessage } from '../../kubernetes/unschedulable.ts';
 
@@ -26,7 +27,7 @@ export interface KubernetesDriverOptions {
   kc: KubeConfig;
   runtimeImage: string;
   natsUrl: string;
-  /** The token NATS requires, copied into a Secret per Agent for its pods; undefined when NATS asks for none. */
+  /** The token NATS requires, copied into a Secret per unit for its pods; undefined when NATS asks for none. */
   natsToken?: string | undefined;
   kvReplicas?: number;
   imagePullPolicy?: string | undefined;
@@ -43,8 +44,9 @@ export interface KubernetesDriverOptions {
 }
 
 /**
- * Runs an Agent's pods as a Deployment (plus a ConfigMap of its settings),
- * both owned by the Agent. The controller's placement and autoscaler decide;
+ * Runs a placement unit's pods (an Agent's, or a placement group's, which
+ * host all of its members) as a Deployment, plus a ConfigMap of its settings,
+ * named after the unit and owned by its Agents. The controller's placement and autoscaler decide;
  * this driver only makes the Deployment's replica count match, and makes the
  * ReplicaSet remove the pods the controller drained (pod-deletion-cost).
  */
@@ -103,15 +105,15 @@ export class KubernetesDriver implements PodDriver {
 
   async scale(unit: PlacementUnit, replicas: number, remove: readonly string[] = []): Promise<void> {
     const { spec } = unit;
-    const uid = this.#options.agentUid(spec.namespace, spec.name);
-    if (!uid) return;
+    const owners = this.#owners(unit);
+    if (!owners) return;
     for (const podId of remove) await this.#markLeaving(spec, podId);
-    const configMap = buildConfigMap(spec, { agentUid: uid });
-    const secret = buildNatsSecret(spec, { agentUid: uid, natsToken: this.#options.natsToken });
+    const configMap = buildConfigMap(unit, { owners });
+    const secret = buildNatsSecret(unit, { owners, natsToken: this.#options.natsToken });
     const deployment = buildDeployment(
-      spec,
+      unit,
       {
-        agentUid: uid,
+        owners,
         runtimeImage: this.#options.runtimeImage,
         natsUrl: this.#options.natsUrl,
         natsToken: this.#options.natsToken,
@@ -119,7 +121,7 @@ export class KubernetesDriver implements PodDriver {
         kvReplicas: this.#options.kvReplicas,
         imagePullPolicy: this.#options.imagePullPolicy,
         imagePullSecrets: this.#options.imagePullSecrets,
-        sourceVersion: await this.#sourceVersion(spec),
+        sourceVersion: await this.#sourceVersions(unit),
       },
       configHash(configMap, secret),
     );
@@ -134,8 +136,8 @@ export class KubernetesDriver implements PodDriver {
       this.#applied.set(id, { key, at: this.#now() });
     } catch (error) {
       this.#applied.delete(id);
-      const message = `applying the Deployment of agent ${spec.name} failed: ${describe(error)}`;
-      this.#options.onFailure?.(spec, 'ApplyFailed', message);
+      const message = `applying the Deployment of ${unit.group === undefined ? 'agent' : 'placement group'} ${spec.name} failed: ${describe(error)}`;
+      for (const member of unit.members) this.#options.onFailure?.(member, 'ApplyFailed', message);
       throw new Error(message, { cause: error });
     }
   }
@@ -194,7 +196,29 @@ export class KubernetesDriver implements PodDriver {
   }
 
   /**
-   * The resourceVersion of the ConfigMap that holds the Agent's code: part of
+   * The Agent objects of the unit's members that exist, its lead first (the
+   * owners of what is built); undefined while the lead's is not known.
+   */
+  #owners(unit: PlacementUnit): AgentOwner[] | undefined {
+    const owners = unit.members.flatMap((member) => {
+      const uid = this.#options.agentUid(member.namespace, member.name);
+      return uid ? [{ name: member.name, uid }] : [];
+    });
+    return owners[0]?.name === unit.members[0]?.name ? owners : undefined;
+  }
+
+  /** The versions of the members' source ConfigMaps, as one (undefined when none has one). */
+  async #sourceVersions(unit: PlacementUnit): Promise<string | undefined> {
+    const versions: string[] = [];
+    for (const member of unit.members) {
+      const version = await this.#sourceVersion(member);
+      if (version !== undefined) versions.push(version);
+    }
+    return versions.length > 0 ? versions.join('-') : undefined;
+  }
+
+  /**
+   * The resourceVersion of the ConfigMap that holds an Agent's code: part of
    * the pods' config hash, so editing the code rolls the pods. Reports a
    * missing ConfigMap (the pods could not start) as a failure on the Agent.
    */
@@ -207,7 +231,7 @@ export class KubernetesDriver implements PodDriver {
     try {
       const source = await this.#core.readNamespacedConfigMap({ name: spec.source.configMapRef.name, namespace: spec.namespace });
       version = source.metadata?.resourceVersion;
-      const key = spec.source.configMapRef.key ?? spec.module.replace(/^\.\//, '');
+      const key = sourceKey(spec);
       if (source.data?.[key] === undefined) {
         this.#options.onFailure?.(spec, 'SourceMissing', `ConfigMap ${spec.source.configMapRef.name} has no key "${key}" with the agent's code (spec.source.configMapRef.key, spec.module)`);
       }

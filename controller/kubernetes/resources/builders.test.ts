@@ -1,24 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAgent } from '../../manifest/manifest.ts';
+import { placementUnits, soloUnit } from '../../placement/groups.ts';
 import { buildConfigMap, buildDeployment, buildNatsSecret, configHash, modulePath } from './builders.ts';
 import { configMapName, deploymentName, natsSecretName } from './names.ts';
 
-const agent = (spec: Record<string, unknown>, name = 'counter') =>
-  resolveAgent({ apiVersion: 'colony.dev/v1alpha1', kind: 'Agent', metadata: { name, namespace: 'shop' }, spec }, `shop/${name}`, undefined);
+const spec = (fields: Record<string, unknown>, name = 'counter') =>
+  resolveAgent({ apiVersion: 'colony.dev/v1alpha1', kind: 'Agent', metadata: { name, namespace: 'shop' }, spec: fields }, `shop/${name}`, undefined);
+/** An Agent of its own: its placement unit. */
+const agent = (fields: Record<string, unknown>, name = 'counter') => soloUnit(spec(fields, name));
 
-const context = { agentUid: 'uid-1', runtimeImage: 'colony/runtime:1.0', natsUrl: 'nats://colony-nats:4222', replicas: 3 };
+const context = { owners: [{ name: 'counter', uid: 'uid-1' }], runtimeImage: 'colony/runtime:1.0', natsUrl: 'nats://colony-nats:4222', replicas: 3 };
 
 describe('buildDeployment', () => {
   it('runs the runtime image with the Agent settings, identity from the downward API, and an owner reference', () => {
-    const spec = agent({ module: 'counter.ts', source: { configMapRef: { name: 'counter-source' } }, env: [{ name: 'MODE', value: 'fast' }] });
-    const configMap = buildConfigMap(spec, context);
-    const deployment = buildDeployment(spec, context, configHash(configMap));
+    const unit = agent({ module: 'counter.ts', source: { configMapRef: { name: 'counter-source' } }, env: [{ name: 'MODE', value: 'fast' }] });
+    const configMap = buildConfigMap(unit, context);
+    const deployment = buildDeployment(unit, context, configHash(configMap));
     expect(deployment.metadata?.name).toBe('counter-agent');
     expect(deployment.metadata?.namespace).toBe('shop');
     expect(deployment.metadata?.ownerReferences).toEqual([
       { apiVersion: 'colony.dev/v1alpha1', kind: 'Agent', name: 'counter', uid: 'uid-1', controller: true, blockOwnerDeletion: true },
     ]);
     expect(deployment.spec?.replicas).toBe(3);
+    // An Agent's pods are labelled and selected as before placement groups (a selector cannot change).
+    expect(deployment.spec?.selector).toEqual({ matchLabels: { 'colony.dev/agent': 'counter', 'app.kubernetes.io/component': 'runtime' } });
+    expect(deployment.spec?.template.metadata?.labels).toEqual({
+      'colony.dev/agent': 'counter',
+      'app.kubernetes.io/name': 'counter',
+      'app.kubernetes.io/component': 'runtime',
+      'app.kubernetes.io/part-of': 'colony',
+    });
     const pod = deployment.spec?.template.spec;
     const container = pod?.containers[0];
     expect(container?.image).toBe('colony/runtime:1.0');
@@ -37,7 +48,7 @@ describe('buildDeployment', () => {
   });
 
   it('passes hardware placement through: GPUs, node selector, tolerations, affinity, service account', () => {
-    const spec = agent({
+    const unit = agent({
       module: 'model.ts',
       image: 'registry.example/vision:2',
       resources: { limits: { 'nvidia.com/gpu': 1, memory: '8Gi' } },
@@ -46,7 +57,7 @@ describe('buildDeployment', () => {
       affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } },
       serviceAccountName: 'vision',
     }, 'vision');
-    const deployment = buildDeployment(spec, context, 'h');
+    const deployment = buildDeployment(unit, context, 'h');
     const pod = deployment.spec?.template.spec;
     expect(pod?.containers[0]?.image).toBe('registry.example/vision:2');
     expect(pod?.containers[0]?.resources).toEqual({ limits: { 'nvidia.com/gpu': 1, memory: '8Gi' } });
@@ -55,7 +66,7 @@ describe('buildDeployment', () => {
     expect(pod?.affinity).toMatchObject({ nodeAffinity: {} });
     expect(pod?.serviceAccountName).toBe('vision');
     expect(pod?.volumes?.map((v) => v.name)).toEqual(['tmp']);
-    expect(modulePath(spec)).toBe('/app/model.ts');
+    expect(modulePath(unit.spec)).toBe('/app/model.ts');
   });
 
   it('rolls the pods when the settings change, not otherwise', () => {
@@ -67,6 +78,12 @@ describe('buildDeployment', () => {
     expect(a.data).toMatchObject({ COLONY_AGENT: 'counter', COLONY_PARTITIONS: '64', COLONY_DURABILITY: 'turn', COLONY_HEALTH_PORT: '8081' });
   });
 
+  it('hashes what the settings are, not the order they were written in', () => {
+    const configMap = buildConfigMap(agent({ module: 'c.ts' }), context);
+    const reversed = { ...configMap, data: Object.fromEntries(Object.entries(configMap.data ?? {}).reverse()) };
+    expect(configHash(reversed)).toBe(configHash(configMap));
+  });
+
   it('keeps derived names within 63 characters', () => {
     const long = 'a'.repeat(63);
     expect(deploymentName(long).length).toBeLessThanOrEqual(63);
@@ -74,14 +91,14 @@ describe('buildDeployment', () => {
   });
 
   it('gives the pods the NATS token through a Secret of the Agent, owned by it, and rolls them when the token changes', () => {
-    const spec = agent({ module: 'c.ts' });
-    expect(buildNatsSecret(spec, { agentUid: 'uid-1', natsToken: undefined })).toBeUndefined();
-    expect(buildDeployment(spec, context, 'h').spec?.template.spec?.containers[0]?.envFrom).toEqual([{ configMapRef: { name: configMapName('counter') } }]);
+    const unit = agent({ module: 'c.ts' });
+    expect(buildNatsSecret(unit, { owners: context.owners, natsToken: undefined })).toBeUndefined();
+    expect(buildDeployment(unit, context, 'h').spec?.template.spec?.containers[0]?.envFrom).toEqual([{ configMapRef: { name: configMapName('counter') } }]);
 
-    const secret = buildNatsSecret(spec, { agentUid: 'uid-1', natsToken: 's3cret' });
+    const secret = buildNatsSecret(unit, { owners: context.owners, natsToken: 's3cret' });
     expect(secret?.metadata).toMatchObject({ name: natsSecretName('counter'), namespace: 'shop', ownerReferences: [expect.objectContaining({ kind: 'Agent', uid: 'uid-1' })] });
     expect(secret?.data).toEqual({ COLONY_NATS_TOKEN: Buffer.from('s3cret').toString('base64') });
-    const withToken = buildDeployment(spec, { ...context, natsToken: 's3cret' }, 'h');
+    const withToken = buildDeployment(unit, { ...context, natsToken: 's3cret' }, 'h');
     expect(withToken.spec?.template.spec?.containers[0]?.envFrom).toEqual([
       { configMapRef: { name: configMapName('counter') } },
       { secretRef: { name: 'counter-agent-nats' } },
@@ -89,9 +106,67 @@ describe('buildDeployment', () => {
     // The token itself appears nowhere in the Deployment.
     expect(JSON.stringify(withToken)).not.toContain('s3cret');
 
-    const configMap = buildConfigMap(spec, context);
-    const other = buildNatsSecret(spec, { agentUid: 'uid-1', natsToken: 'rotated' });
+    const configMap = buildConfigMap(unit, context);
+    const other = buildNatsSecret(unit, { owners: context.owners, natsToken: 'rotated' });
     expect(configHash(configMap, secret)).not.toBe(configHash(configMap, other));
     expect(configHash(configMap, secret)).not.toBe(configHash(configMap));
+  });
+});
+
+describe('the Deployment of a placement group', () => {
+  const customer = spec({ module: 'customer.ts', source: { configMapRef: { name: 'customer-source' } }, placement: { group: 'shop' }, partitions: 32 }, 'customer');
+  const order = spec({ module: './order.ts', source: { configMapRef: { name: 'shop-code', key: 'order-v2.ts' } }, placement: { group: 'shop', keyDelimiter: ':' } }, 'order');
+  const shop = placementUnits([order, customer]).units[0]!;
+  const owners = [{ name: 'customer', uid: 'uid-c' }, { name: 'order', uid: 'uid-o' }];
+
+  it('is one workload named after the group, owned by every member, the lead its controller', () => {
+    const configMap = buildConfigMap(shop, { owners });
+    const deployment = buildDeployment(shop, { ...context, owners }, configHash(configMap));
+    expect(deployment.metadata?.name).toBe('shop-agent');
+    expect(configMap.metadata?.name).toBe('shop-agent-settings');
+    const references = [
+      { apiVersion: 'colony.dev/v1alpha1', kind: 'Agent', name: 'customer', uid: 'uid-c', controller: true, blockOwnerDeletion: true },
+      { apiVersion: 'colony.dev/v1alpha1', kind: 'Agent', name: 'order', uid: 'uid-o', controller: false, blockOwnerDeletion: true },
+    ];
+    expect(deployment.metadata?.ownerReferences).toEqual(references);
+    expect(configMap.metadata?.ownerReferences).toEqual(references);
+    expect(buildNatsSecret(shop, { owners, natsToken: 't' })?.metadata).toMatchObject({ name: 'shop-agent-nats', ownerReferences: references });
+    // Its pods are selected by the group's name, and say which group they are.
+    expect(deployment.spec?.selector).toEqual({ matchLabels: { 'colony.dev/agent': 'shop', 'app.kubernetes.io/component': 'runtime' } });
+    expect(deployment.spec?.template.metadata?.labels).toMatchObject({ 'colony.dev/agent': 'shop', 'colony.dev/group': 'shop', 'app.kubernetes.io/name': 'shop' });
+  });
+
+  it("hosts every member: each member's source at its own path, the members' settings in the group's ConfigMap", () => {
+    const pod = buildDeployment(shop, { ...context, owners }, 'h').spec?.template.spec;
+    expect(pod?.volumes).toEqual([
+      { name: 'tmp', emptyDir: {} },
+      { name: 'customer-source', configMap: { name: 'customer-source', items: [{ key: 'customer.ts', path: 'customer.ts' }] } },
+      { name: 'order-source', configMap: { name: 'shop-code', items: [{ key: 'order-v2.ts', path: 'order.ts' }] } },
+    ]);
+    expect(pod?.containers[0]?.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'customer-source', mountPath: '/app/agents/customer', readOnly: true },
+      { name: 'order-source', mountPath: '/app/agents/order', readOnly: true },
+    ]);
+    expect(pod?.containers[0]?.envFrom).toEqual([{ configMapRef: { name: 'shop-agent-settings' } }]);
+    const data = buildConfigMap(shop, { owners }).data ?? {};
+    expect(data).toMatchObject({ COLONY_GROUP: 'shop', COLONY_PARTITIONS: '32', COLONY_HEALTH_PORT: '8081' });
+    expect(data.COLONY_AGENT).toBeUndefined();
+    expect(JSON.parse(data.COLONY_GROUP_AGENTS ?? '[]')).toEqual([
+      expect.objectContaining({ name: 'customer', module: '/app/agents/customer/customer.ts', durability: 'turn' }),
+      expect.objectContaining({ name: 'order', module: '/app/agents/order/order.ts', keyDelimiter: ':' }),
+    ]);
+  });
+
+  it("runs the lead's image, or the runtime image", () => {
+    const withImage = placementUnits([spec({ module: 'customer.ts', image: 'registry.example/shop:1', placement: { group: 'shop' } }, 'customer'), order]).units[0]!;
+    expect(buildDeployment(withImage, { ...context, owners }, 'h').spec?.template.spec?.containers[0]?.image).toBe('registry.example/shop:1');
+    expect(modulePath(withImage.members[0]!)).toBe('/app/customer.ts');
+    expect(buildDeployment(shop, { ...context, owners }, 'h').spec?.template.spec?.containers[0]?.image).toBe('colony/runtime:1.0');
+  });
+
+  it('rolls the pods when a member joins', () => {
+    const alone = placementUnits([customer]).units[0]!;
+    expect(configHash(buildConfigMap(alone, { owners }))).not.toBe(configHash(buildConfigMap(shop, { owners })));
   });
 });

@@ -17,12 +17,26 @@ import { ANNOTATION, LABEL, MANAGED_BY, PART_OF, RUNTIME_COMPONENT, RUNTIME_HEAL
 import { POD_ENV } from '../../../agent-runtime/protocol/pod-env.ts';
 import { DEFAULT_KV_REPLICAS } from '../../../agent-runtime/protocol/shared-env.ts';
 import type { AgentSpec } from '../../manifest/agent-spec.ts';
-import { configMapName, deploymentName, natsSecretName, sourceMountPath } from './names.ts';
+import type { PlacementUnit } from '../../placement/groups.ts';
+import { unitEnv } from '../../drivers/unit-env.ts';
+import { configMapName, deploymentName, natsSecretName, sourceMountPath, sourceVolumeName } from './names.ts';
 
-/** What the builders need besides the Agent. */
+/** An Agent object that owns what is built for its unit. */
+export interface AgentOwner {
+  name: string;
+  uid: string;
+}
+
+/**
+ * What the builders need besides the placement unit (an Agent, or a placement
+ * group: placement/groups.ts). What is built goes by the unit's name.
+ */
 export interface BuildContext {
-  /** The Agent object's uid: the owner of what is built, so deleting the Agent deletes it. */
-  agentUid: string;
+  /**
+   * The Agent objects that own what is built: the unit's members, its lead
+   * (the controller) first. Kubernetes deletes it once all of them are gone.
+   */
+  owners: readonly AgentOwner[];
   /** The runtime image for Agents without spec.image. */
   runtimeImage: string;
   natsUrl: string;
@@ -38,73 +52,73 @@ export interface BuildContext {
   sourceVersion?: string | undefined;
 }
 
-export function ownerReference(spec: AgentSpec, uid: string): V1OwnerReference {
-  return { apiVersion: 'colony.dev/v1alpha1', kind: 'Agent', name: spec.name, uid, controller: true, blockOwnerDeletion: true };
+/** An owner reference to each owner; only the first (the unit's lead) is the controller. */
+export function ownerReferences(owners: readonly AgentOwner[]): V1OwnerReference[] {
+  return owners.map(({ name, uid }, i) => ({ apiVersion: 'colony.dev/v1alpha1', kind: 'Agent', name, uid, controller: i === 0, blockOwnerDeletion: true }));
 }
 
-export function podLabels(spec: AgentSpec): Record<string, string> {
+/** The labels of a unit's pods: by its name (an Agent's pods are labelled as before groups), and a group's by its group too. */
+export function podLabels(unit: PlacementUnit): Record<string, string> {
   return {
-    [LABEL.agent]: spec.name,
-    [LABEL.name]: spec.name,
+    [LABEL.agent]: unit.name,
+    [LABEL.name]: unit.name,
     [LABEL.component]: RUNTIME_COMPONENT,
     [LABEL.partOf]: PART_OF,
+    ...(unit.group === undefined ? {} : { [LABEL.group]: unit.group }),
   };
 }
 
-/** The label selector of an Agent's pods (status.selector, for the scale subresource). */
-export function podSelector(spec: AgentSpec): string {
-  return `${LABEL.agent}=${spec.name},${LABEL.component}=${RUNTIME_COMPONENT}`;
+/** The label selector of a unit's pods (status.selector, for the scale subresource): by the unit's name. */
+export function podSelector(unit: string): string {
+  return `${LABEL.agent}=${unit},${LABEL.component}=${RUNTIME_COMPONENT}`;
+}
+
+/** The key of an Agent's code in its source ConfigMap (spec.source.configMapRef.key, or the module's file name). */
+export function sourceKey(spec: AgentSpec): string {
+  return spec.source?.configMapRef.key ?? moduleFile(spec);
+}
+
+function moduleFile(spec: AgentSpec): string {
+  return spec.module.replace(/^\.\//, '');
 }
 
 /** The module path inside the pod: under the source mount for ConfigMap code, as written for an image. */
 export function modulePath(spec: AgentSpec): string {
-  if (spec.source) return `${sourceMountPath(spec.name)}/${spec.module.replace(/^\.\//, '')}`;
-  return spec.module.startsWith('/') ? spec.module : `/app/${spec.module.replace(/^\.\//, '')}`;
+  if (spec.source) return `${sourceMountPath(spec.name)}/${moduleFile(spec)}`;
+  return spec.module.startsWith('/') ? spec.module : `/app/${moduleFile(spec)}`;
 }
 
-/** Metadata of an object the controller makes for an Agent: in its namespace, labelled, owned by it. */
-function ownedMetadata(spec: AgentSpec, name: string, agentUid: string): V1ObjectMeta {
+/** Metadata of an object the controller makes for a unit: in its namespace, labelled, owned by its Agents. */
+function ownedMetadata(unit: PlacementUnit, name: string, owners: readonly AgentOwner[]): V1ObjectMeta {
   return {
     name,
-    namespace: spec.namespace,
-    labels: { ...podLabels(spec), [LABEL.managedBy]: MANAGED_BY },
-    ownerReferences: [ownerReference(spec, agentUid)],
+    namespace: unit.spec.namespace,
+    labels: { ...podLabels(unit), [LABEL.managedBy]: MANAGED_BY },
+    ownerReferences: ownerReferences(owners),
   };
 }
 
-/** The Agent's runtime settings, read by its pods through envFrom. */
-export function buildConfigMap(spec: AgentSpec, context: Pick<BuildContext, 'agentUid'>): V1ConfigMap {
-  const data: Record<string, string> = {
-    [POD_ENV.agent]: spec.name,
-    [POD_ENV.module]: modulePath(spec),
-    [POD_ENV.partitions]: String(spec.partitions),
-    [POD_ENV.durability]: spec.durability,
-    [POD_ENV.idleTimeoutMs]: String(spec.idleTimeoutMs),
-    [POD_ENV.retentionMs]: String(spec.retentionMs),
-      ...(spec.subscriptions.length > 0 ? { [POD_ENV.subscriptions]: JSON.stringify(spec.subscriptions) } : {}),
-    [POD_ENV.drainTimeoutMs]: String(spec.drainTimeoutMs),
-    [POD_ENV.healthPort]: String(RUNTIME_HEALTH_PORT),
-  };
-  if (spec.exportName) data[POD_ENV.exportName] = spec.exportName;
+/** The unit's runtime settings (unitEnv: one Agent's, or a group's members'), read by its pods through envFrom. */
+export function buildConfigMap(unit: PlacementUnit, context: Pick<BuildContext, 'owners'>): V1ConfigMap {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: ownedMetadata(spec, configMapName(spec.name), context.agentUid),
-    data,
+    metadata: ownedMetadata(unit, configMapName(unit.name), context.owners),
+    data: { ...unitEnv(unit, modulePath), [POD_ENV.healthPort]: String(RUNTIME_HEALTH_PORT) },
   };
 }
 
 /**
- * The NATS token of an Agent's pods, in the Agent's namespace (a Secret cannot
- * be read across namespaces), owned by the Agent. Undefined when NATS asks
- * for no token.
+ * The NATS token of a unit's pods, in its namespace (a Secret cannot be read
+ * across namespaces), owned by its Agents. Undefined when NATS asks for no
+ * token.
  */
-export function buildNatsSecret(spec: AgentSpec, context: Pick<BuildContext, 'agentUid' | 'natsToken'>): V1Secret | undefined {
+export function buildNatsSecret(unit: PlacementUnit, context: Pick<BuildContext, 'owners' | 'natsToken'>): V1Secret | undefined {
   if (!context.natsToken) return undefined;
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: ownedMetadata(spec, natsSecretName(spec.name), context.agentUid),
+    metadata: ownedMetadata(unit, natsSecretName(unit.name), context.owners),
     type: 'Opaque',
     data: { [POD_ENV.natsToken]: Buffer.from(context.natsToken, 'utf8').toString('base64') },
   };
@@ -116,12 +130,25 @@ export function buildNatsSecret(spec: AgentSpec, context: Pick<BuildContext, 'ag
  * the annotation says nothing about the token.
  */
 export function configHash(configMap: V1ConfigMap, secret?: V1Secret): string {
-  // Without a Secret, the hash of the settings alone (as before there were tokens): no needless roll.
-  const content = secret ? JSON.stringify([configMap.data, secret.data]) : JSON.stringify(configMap.data);
+  // Keys sorted: the hash says what the settings are, not in which order they were written.
+  const sorted = (data: Record<string, string> | undefined) => Object.fromEntries(Object.entries(data ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)));
+  // Without a Secret, the hash of the settings alone (as before there were tokens).
+  const content = secret ? JSON.stringify([sorted(configMap.data), sorted(secret.data)]) : JSON.stringify(sorted(configMap.data));
   return createHash('sha256').update(content).digest('hex').slice(0, 16);
 }
 
-function runtimeContainer(spec: AgentSpec, context: BuildContext): V1Container {
+/** The source ConfigMap of each member that has one (spec.source): a volume, mounted where its module path points. */
+function sourceVolumes(unit: PlacementUnit): { volume: V1Volume; mount: V1VolumeMount }[] {
+  return unit.members.flatMap((member) => {
+    if (!member.source) return [];
+    const name = sourceVolumeName(member.name, unit.group !== undefined);
+    const items = [{ key: sourceKey(member), path: moduleFile(member) }];
+    return [{ volume: { name, configMap: { name: member.source.configMapRef.name, items } }, mount: { name, mountPath: sourceMountPath(member.name), readOnly: true } }];
+  });
+}
+
+function runtimeContainer(unit: PlacementUnit, context: BuildContext): V1Container {
+  const { spec } = unit;
   const env: V1EnvVar[] = [
     { name: POD_ENV.podId, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: POD_ENV.namespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -131,8 +158,7 @@ function runtimeContainer(spec: AgentSpec, context: BuildContext): V1Container {
     { name: POD_ENV.terminationLog, value: TERMINATION_MESSAGE_PATH },
     ...spec.env.map((e) => ({ name: e.name, value: e.value })),
   ];
-  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
-  if (spec.source) mounts.push({ name: 'agent-source', mountPath: sourceMountPath(spec.name), readOnly: true });
+  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }, ...sourceVolumes(unit).map((source) => source.mount)];
   const probe = (path: string, failureThreshold: number) => ({
     httpGet: { path, port: RUNTIME_HEALTH_PORT },
     periodSeconds: 5,
@@ -143,7 +169,7 @@ function runtimeContainer(spec: AgentSpec, context: BuildContext): V1Container {
     name: 'runtime',
     image: spec.image ?? context.runtimeImage,
     imagePullPolicy: context.imagePullPolicy,
-    envFrom: [{ configMapRef: { name: configMapName(spec.name) } }, ...(context.natsToken ? [{ secretRef: { name: natsSecretName(spec.name) } }] : [])],
+    envFrom: [{ configMapRef: { name: configMapName(unit.name) } }, ...(context.natsToken ? [{ secretRef: { name: natsSecretName(unit.name) } }] : [])],
     env,
     ports: [{ name: 'health', containerPort: RUNTIME_HEALTH_PORT }],
     terminationMessagePath: TERMINATION_MESSAGE_PATH,
@@ -168,33 +194,29 @@ function runtimeContainer(spec: AgentSpec, context: BuildContext): V1Container {
 /** Where a runtime container leaves why it ended (Kubernetes' default), read back into the container's last state. */
 export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 
-/** The Deployment that runs an Agent's pods. */
-export function buildDeployment(spec: AgentSpec, context: BuildContext, hash: string): V1Deployment {
-  const labels = podLabels(spec);
-  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: {} }];
-  if (spec.source) {
-    const ref = spec.source.configMapRef;
-    const key = ref.key ?? spec.module.replace(/^\.\//, '');
-    volumes.push({ name: 'agent-source', configMap: { name: ref.name, items: [{ key, path: spec.module.replace(/^\.\//, '') }] } });
-  }
+/**
+ * The Deployment that runs a unit's pods: an Agent's, or a placement group's,
+ * whose pods host every member (each member's source mounted at its own path).
+ * Pod settings (image, env, resources, scheduling) are the unit's lead's.
+ */
+export function buildDeployment(unit: PlacementUnit, context: BuildContext, hash: string): V1Deployment {
+  const { spec } = unit;
+  const labels = podLabels(unit);
+  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: {} }, ...sourceVolumes(unit).map((source) => source.volume)];
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: {
-      name: deploymentName(spec.name),
-      namespace: spec.namespace,
-      labels: { ...labels, [LABEL.managedBy]: MANAGED_BY },
-      ownerReferences: [ownerReference(spec, context.agentUid)],
-    },
+    metadata: ownedMetadata(unit, deploymentName(unit.name), context.owners),
     spec: {
       replicas: context.replicas,
-      selector: { matchLabels: { [LABEL.agent]: spec.name, [LABEL.component]: RUNTIME_COMPONENT } },
+      // Immutable once made: by the unit's name only, as for an Agent before groups.
+      selector: { matchLabels: { [LABEL.agent]: unit.name, [LABEL.component]: RUNTIME_COMPONENT } },
       // New pods come up before old ones go: partitions move to them, two-phase, as on scale-up.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
         metadata: { labels, annotations: { [ANNOTATION.configHash]: context.sourceVersion ? `${hash}-${context.sourceVersion}` : hash } },
         spec: {
-          containers: [runtimeContainer(spec, context)],
+          containers: [runtimeContainer(unit, context)],
           imagePullSecrets: context.imagePullSecrets?.length ? context.imagePullSecrets.map((name) => ({ name })) : undefined,
           volumes,
           // Enough for the drain (finish turns, persist, release) before SIGKILL.

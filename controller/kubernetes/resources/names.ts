@@ -9,22 +9,33 @@ function fit(name: string): string {
   return `${name.slice(0, MAX_NAME - 9).replace(/-+$/, '')}-${hash}`;
 }
 
-/** The Deployment running an Agent's pods. */
-export function deploymentName(agent: string): string {
-  return fit(`${agent}-agent`);
+// The workload's objects go by the placement unit's name: the Agent's, or its placement group's (placement/groups.ts).
+
+/** The Deployment running a unit's pods. */
+export function deploymentName(unit: string): string {
+  return fit(`${unit}-agent`);
 }
 
-/** The ConfigMap with an Agent's runtime settings (not its source: that one is the user's). */
-export function configMapName(agent: string): string {
-  return fit(`${agent}-agent-settings`);
+/** The ConfigMap with a unit's runtime settings (not its source: that one is the user's). */
+export function configMapName(unit: string): string {
+  return fit(`${unit}-agent-settings`);
 }
 
-/** The Secret with the NATS token of an Agent's pods (a copy, in the Agent's namespace, of the release's). */
-export function natsSecretName(agent: string): string {
-  return fit(`${agent}-agent-nats`);
+/** The Secret with the NATS token of a unit's pods (a copy, in its namespace, of the release's). */
+export function natsSecretName(unit: string): string {
+  return fit(`${unit}-agent-nats`);
 }
 
 /** Where an Agent's source from a ConfigMap is mounted in its pods (inside /app, so `import 'colony'` resolves). */
 export function sourceMountPath(agent: string): string {
   return `/app/agents/${agent}`;
+}
+
+/**
+ * The volume of an Agent's source in its pods: `agent-source` in the pods of
+ * an Agent of its own (as before placement groups, so its pods do not roll);
+ * one per member, by the member's name, in a group's.
+ */
+export function sourceVolumeName(agent: string, inGroup: boolean): string {
+  return inGroup ? fit(`${agent}-source`) : 'agent-source';
 }
