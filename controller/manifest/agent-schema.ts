@@ -121,5 +121,31 @@ export const AGENT_SPEC_SCHEMA = {
     tolerations: { type: 'array', items: openObject('A Kubernetes toleration.'), description: 'Kubernetes tolerations of the pods.' },
     affinity: openObject('Kubernetes affinity of the pods.'),
     serviceAccountName: { type: 'string', description: 'Kubernetes service account of the pods.' },
+    volumes: {
+      type: 'array',
+      description:
+        'Kubernetes volumes of the pods, as in a pod spec (a persistentVolumeClaim of a local volume, a configMap, a csi or an ephemeral volume...), mounted with volumeMounts. Names tmp, agent-source and *-source are Colony\'s own.',
+      items: {
+        type: 'object',
+        required: ['name'],
+        properties: { name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' } },
+        'x-kubernetes-preserve-unknown-fields': true,
+      },
+    },
+    volumeMounts: {
+      type: 'array',
+      description: 'Where the runtime container mounts spec.volumes.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'mountPath'],
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          mountPath: { type: 'string', pattern: '^/' },
+          readOnly: { type: 'boolean' },
+          subPath: { type: 'string' },
+        },
+      },
+    },
   },
 } as const;

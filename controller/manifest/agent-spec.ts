@@ -42,5 +42,8 @@ export interface AgentSpec {
     tolerations: Record<string, unknown>[] | undefined;
     affinity: Record<string, unknown> | undefined;
     serviceAccountName: string | undefined;
+    /** spec.volumes, as in a pod spec, and where the runtime container mounts them (checked: each mount names a volume). */
+    volumes: Record<string, unknown>[];
+    volumeMounts: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
   };
 }

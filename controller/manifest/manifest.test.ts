@@ -32,6 +32,12 @@ describe('parseManifest', () => {
     ['  module: ./c.ts\n  scaling:\n    minReplica: 1\n', 'field "spec.scaling.minReplica" is not allowed'],
     ['  module: ./c.ts\n  scaling:\n    minReplicas: 5\n    maxReplicas: 2\n', 'spec.scaling.maxReplicas (2) is below minReplicas (5)'],
     ['  partitions: 8\n', 'field "spec.module" is required'],
+    ['  module: ./c.ts\n  volumes:\n    - { name: data, hostPath: { path: /d } }\n  volumeMounts:\n    - { name: index, mountPath: /data }\n', 'spec.volumeMounts: "index" is not in spec.volumes (data)'],
+    ['  module: ./c.ts\n  volumes:\n    - { name: tmp, emptyDir: {} }\n', 'spec.volumes: the name "tmp" is Colony\'s own'],
+    ['  module: ./c.ts\n  volumes:\n    - { name: customer-source, emptyDir: {} }\n', 'spec.volumes: the name "customer-source" is Colony\'s own'],
+    ['  module: ./c.ts\n  volumes:\n    - { name: data, emptyDir: {} }\n    - { name: data, emptyDir: {} }\n', 'spec.volumes: "data" is declared twice'],
+    ['  module: ./c.ts\n  volumes:\n    - { name: data, emptyDir: {} }\n  volumeMounts:\n    - { name: data, mountPath: /app/data }\n', 'spec.volumeMounts: /app/data is where Colony mounts'],
+    ['  module: ./c.ts\n  volumeMounts:\n    - { name: data, mountPath: data }\n', 'field "spec.volumeMounts[0].mountPath" must match pattern'],
   ])('refuses %j, naming the field', (spec, message) => {
     expect(() => parseManifest(manifest(spec), 'bad.yaml')).toThrow(ManifestError);
     expect(() => parseManifest(manifest(spec), 'bad.yaml')).toThrow(message);

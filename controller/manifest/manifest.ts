@@ -98,8 +98,32 @@ export function resolveAgent(raw: RawAgent, origin: string, baseDir: string | un
       tolerations: spec.tolerations as Record<string, unknown>[] | undefined,
       affinity: spec.affinity as Record<string, unknown> | undefined,
       serviceAccountName: spec.serviceAccountName as string | undefined,
+      ...checkedVolumes(spec, `${origin}: agent ${name}`),
     },
   };
+}
+
+/** Colony's own volumes of a runtime pod: a user's volume may not take their names. */
+const RESERVED_VOLUME = /^(tmp|agent-source|.*-source)$/;
+/** Where Colony mounts in a runtime container: the code under /app, scratch space in /tmp. */
+const RESERVED_MOUNT = /^\/(app|tmp)(\/|$)/;
+
+/** spec.volumes and spec.volumeMounts, checked: unique names, none of Colony's, each mount naming a volume, no mount over /app or /tmp. */
+function checkedVolumes(spec: Record<string, unknown>, where: string): Pick<AgentSpec['kubernetes'], 'volumes' | 'volumeMounts'> {
+  const volumes = (spec.volumes as Record<string, unknown>[] | undefined) ?? [];
+  const volumeMounts = (spec.volumeMounts as AgentSpec['kubernetes']['volumeMounts'] | undefined) ?? [];
+  const names = new Set<string>();
+  for (const volume of volumes) {
+    const volumeName = volume.name as string;
+    if (RESERVED_VOLUME.test(volumeName)) throw new ManifestError(`${where}: spec.volumes: the name "${volumeName}" is Colony's own (tmp, agent-source, *-source); choose another`);
+    if (names.has(volumeName)) throw new ManifestError(`${where}: spec.volumes: "${volumeName}" is declared twice`);
+    names.add(volumeName);
+  }
+  for (const mount of volumeMounts) {
+    if (!names.has(mount.name)) throw new ManifestError(`${where}: spec.volumeMounts: "${mount.name}" is not in spec.volumes${names.size ? ` (${[...names].join(', ')})` : ''}`);
+    if (RESERVED_MOUNT.test(mount.mountPath)) throw new ManifestError(`${where}: spec.volumeMounts: ${mount.mountPath} is where Colony mounts the agent's code (/app) or scratch space (/tmp); mount elsewhere, e.g. /data`);
+  }
+  return { volumes, volumeMounts };
 }
 
 /** Parses every Agent in one YAML file (other kinds are skipped). */

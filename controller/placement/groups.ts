@@ -45,6 +45,8 @@ const POD_SETTINGS: { field: string; of: (spec: AgentSpec) => unknown }[] = [
   { field: 'spec.tolerations', of: (s) => s.kubernetes.tolerations },
   { field: 'spec.affinity', of: (s) => s.kubernetes.affinity },
   { field: 'spec.serviceAccountName', of: (s) => s.kubernetes.serviceAccountName },
+  { field: 'spec.volumes', of: (s) => s.kubernetes.volumes },
+  { field: 'spec.volumeMounts', of: (s) => s.kubernetes.volumeMounts },
 ];
 
 /** JSON with sorted keys: two settings are the same when this is. */

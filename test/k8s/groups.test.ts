@@ -22,8 +22,8 @@ interface Owned {
  * Placement groups on Kubernetes, end to end: examples/k8s/shop.yaml's two
  * Agents share group "shop", so the controller (as the chart's
  * ServiceAccount) makes one Deployment for the group, whose pods — run by
- * the stand-in kubelet as runtime processes — host both Agents; an order's
- * call to its customer stays on the order's pod.
+ * the stand-in kubelet as runtime processes — host both Agents; a purchase's
+ * call to its customer stays on the purchase's pod.
  */
 const external = podsRunElsewhere('test/k8s/groups.test.ts');
 
@@ -48,58 +48,58 @@ describe.skipIf(external)('placement groups on Kubernetes', () => {
       .poll(() => pods.platform.deploymentReplicas('shop-agent'), { timeout: 30_000, interval: 500, message: `no Deployment shop-agent; controller log:\n${pods.platform.controllerLog()}` })
       .toBe(2);
     expect(await exists('deployment', 'customer-agent')).toBe(false);
-    expect(await exists('deployment', 'order-agent')).toBe(false);
-    const [customer, order] = await Promise.all([agent('customer'), agent('order')]);
+    expect(await exists('deployment', 'purchase-agent')).toBe(false);
+    const [customer, purchase] = await Promise.all([agent('customer'), agent('purchase')]);
     const deployment = await pods.platform.json<Owned & { spec: { template: { metadata: { labels: Record<string, string> } } } }>('get', 'deployment', 'shop-agent');
     expect(deployment.metadata.ownerReferences).toEqual([
       expect.objectContaining({ name: 'customer', uid: customer.metadata.uid, controller: true }),
-      expect.objectContaining({ name: 'order', uid: order.metadata.uid, controller: false }),
+      expect.objectContaining({ name: 'purchase', uid: purchase.metadata.uid, controller: false }),
     ]);
     expect(deployment.spec.template.metadata.labels).toMatchObject({ 'colony.dev/agent': 'shop', 'colony.dev/group': 'shop' });
     const settings = await pods.platform.json<Owned & { data: Record<string, string> }>('get', 'configmap', 'shop-agent-settings');
     expect(settings.data).toMatchObject({ COLONY_GROUP: 'shop', COLONY_PARTITIONS: '32' });
     expect(JSON.parse(settings.data.COLONY_GROUP_AGENTS ?? '[]')).toEqual([
       expect.objectContaining({ name: 'customer', module: '/app/agents/customer/customer.ts' }),
-      expect.objectContaining({ name: 'order', module: '/app/agents/order/order.ts', keyDelimiter: ':' }),
+      expect.objectContaining({ name: 'purchase', module: '/app/agents/purchase/purchase.ts', keyDelimiter: ':' }),
     ]);
-    expect(settings.metadata.ownerReferences?.map((ref) => ref.name)).toEqual(['customer', 'order']);
+    expect(settings.metadata.ownerReferences?.map((ref) => ref.name)).toEqual(['customer', 'purchase']);
   });
 
-  it("hosts both Agents on the group's pods: an order and its customer answer from the same pod", async () => {
+  it("hosts both Agents on the group's pods: a purchase and its customer answer from the same pod", async () => {
     await expect.poll(() => pods.kubelet.running().filter((pod) => pod.startsWith('shop-agent-')).length, { timeout: 60_000, interval: 500 }).toBe(2);
     // Both pods serve: the group's partitions are spread over them.
-    await expect.poll(async () => (await agent('order')).status, { timeout: 30_000, interval: 500 }).toMatchObject({ readyReplicas: 2, partitionsSummary: '32/32' });
-    const placed = await call('order', 'tenant7:1', 'place', { amount: 30 });
+    await expect.poll(async () => (await agent('purchase')).status, { timeout: 30_000, interval: 500 }).toMatchObject({ readyReplicas: 2, partitionsSummary: '32/32' });
+    const placed = await call('purchase', 'tenant7:1', 'place', { amount: 30 });
     expect(placed.status, JSON.stringify(placed.body)).toBe(200);
-    expect(placed.body).toMatchObject({ order: 'tenant7:1', amount: 30, customer: { orders: 1, spent: 30 } });
+    expect(placed.body).toMatchObject({ purchase: 'tenant7:1', amount: 30, customer: { orders: 1, spent: 30 } });
     expect(pods.kubelet.running()).toContain(placed.body.pod);
     expect(placed.body.customerPod).toBe(placed.body.pod);
     const seen = await call('customer', 'tenant7', 'get');
     expect(seen.body).toMatchObject({ orders: 1, spent: 30, recent: ['tenant7:1'], pod: placed.body.pod });
     // Over two pods, one tenant could land with its customer by chance; eight more could not (1 in 256).
     for (let tenant = 0; tenant < 8; tenant += 1) {
-      const { body } = await call('order', `t${tenant}:1`, 'place', { amount: 5 });
+      const { body } = await call('purchase', `t${tenant}:1`, 'place', { amount: 5 });
       expect(body.customerPod, `t${tenant}`).toBe(body.pod);
     }
   });
 
   it("shows the group in each member's status, with the group's pods, partitions and selector", async () => {
-    for (const name of ['customer', 'order']) {
+    for (const name of ['customer', 'purchase']) {
       await expect.poll(async () => (await condition(name, 'Ready'))?.reason, { timeout: 30_000, interval: 500 }).toBe('AllPartitionsServed');
       expect((await agent(name)).status).toMatchObject({ group: 'shop', replicas: 2, partitionsSummary: '32/32', selector: 'colony.dev/agent=shop,app.kubernetes.io/component=runtime' });
     }
     // kubectl get agents -o wide: the GROUP column, and the group's two pods once both are ready.
-    await expect.poll(() => pods.platform.kubectl('get', 'agents', '-o', 'wide'), { timeout: 30_000, interval: 500 }).toMatch(/^order\s+shop\s+auto\s+2\s+2\s+32\/32\s+/m);
+    await expect.poll(() => pods.platform.kubectl('get', 'agents', '-o', 'wide'), { timeout: 30_000, interval: 500 }).toMatch(/^purchase\s+shop\s+auto\s+2\s+2\s+32\/32\s+/m);
   });
 
   it("says in a member's Degraded condition which of its settings the group ignores", async () => {
-    await pods.platform.kubectl('patch', 'agent', 'order', '--type=merge', '-p', '{"spec":{"partitions":16}}');
+    await pods.platform.kubectl('patch', 'agent', 'purchase', '--type=merge', '-p', '{"spec":{"partitions":16}}');
     await expect
-      .poll(() => condition('order', 'Degraded'), { timeout: 30_000, interval: 500 })
-      .toMatchObject({ status: 'True', reason: 'SettingsIgnored', message: expect.stringContaining('spec.partitions of order is ignored') });
+      .poll(() => condition('purchase', 'Degraded'), { timeout: 30_000, interval: 500 })
+      .toMatchObject({ status: 'True', reason: 'SettingsIgnored', message: expect.stringContaining('spec.partitions of purchase is ignored') });
     expect(await condition('customer', 'Degraded')).toMatchObject({ status: 'False' });
-    await pods.platform.kubectl('patch', 'agent', 'order', '--type=merge', '-p', '{"spec":{"partitions":null}}');
-    await expect.poll(async () => (await condition('order', 'Degraded'))?.status, { timeout: 30_000, interval: 500 }).toBe('False');
+    await pods.platform.kubectl('patch', 'agent', 'purchase', '--type=merge', '-p', '{"spec":{"partitions":null}}');
+    await expect.poll(async () => (await condition('purchase', 'Degraded'))?.status, { timeout: 30_000, interval: 500 }).toBe('False');
   });
 
   it('refuses a group named after an Agent outside it, and says so on its members', async () => {
@@ -115,7 +115,7 @@ describe.skipIf(external)('placement groups on Kubernetes', () => {
   });
 
   it('keeps the Deployment while a member is left, and removes it with the last one', async () => {
-    await pods.platform.kubectl('delete', 'agent', 'order');
+    await pods.platform.kubectl('delete', 'agent', 'purchase');
     await expect
       .poll(async () => (await pods.platform.json<Owned>('get', 'deployment', 'shop-agent')).metadata.ownerReferences?.map((ref) => ref.name), { timeout: 30_000, interval: 500 })
       .toEqual(['customer']);

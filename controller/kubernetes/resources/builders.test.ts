@@ -69,6 +69,25 @@ describe('buildDeployment', () => {
     expect(modulePath(unit.spec)).toBe('/app/model.ts');
   });
 
+  it('mounts the volumes the Agent declares (a local volume next to its data), and says where its metrics are', () => {
+    const unit = agent({
+      module: 'search.ts',
+      nodeSelector: { 'kubernetes.io/hostname': 'node-a' },
+      volumes: [{ name: 'index', persistentVolumeClaim: { claimName: 'products-index', readOnly: true } }],
+      volumeMounts: [{ name: 'index', mountPath: '/data/index', readOnly: true }],
+    }, 'search');
+    const pod = buildDeployment(unit, context, 'h').spec?.template;
+    expect(pod?.spec?.volumes).toEqual([
+      { name: 'tmp', emptyDir: {} },
+      { name: 'index', persistentVolumeClaim: { claimName: 'products-index', readOnly: true } },
+    ]);
+    expect(pod?.spec?.containers[0]?.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'index', mountPath: '/data/index', readOnly: true },
+    ]);
+    expect(pod?.metadata?.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8081', 'prometheus.io/path': '/metrics' });
+  });
+
   it('rolls the pods when the settings change, not otherwise', () => {
     const a = buildConfigMap(agent({ module: 'c.ts', partitions: 64 }), context);
     const b = buildConfigMap(agent({ module: 'c.ts', partitions: 64 }), context);

@@ -158,7 +158,7 @@ function runtimeContainer(unit: PlacementUnit, context: BuildContext): V1Contain
     { name: POD_ENV.terminationLog, value: TERMINATION_MESSAGE_PATH },
     ...spec.env.map((e) => ({ name: e.name, value: e.value })),
   ];
-  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }, ...sourceVolumes(unit).map((source) => source.mount)];
+  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }, ...sourceVolumes(unit).map((source) => source.mount), ...spec.kubernetes.volumeMounts];
   const probe = (path: string, failureThreshold: number) => ({
     httpGet: { path, port: RUNTIME_HEALTH_PORT },
     periodSeconds: 5,
@@ -202,7 +202,7 @@ export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 export function buildDeployment(unit: PlacementUnit, context: BuildContext, hash: string): V1Deployment {
   const { spec } = unit;
   const labels = podLabels(unit);
-  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: {} }, ...sourceVolumes(unit).map((source) => source.volume)];
+  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: {} }, ...sourceVolumes(unit).map((source) => source.volume), ...(spec.kubernetes.volumes as unknown as V1Volume[])];
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -214,7 +214,16 @@ export function buildDeployment(unit: PlacementUnit, context: BuildContext, hash
       // New pods come up before old ones go: partitions move to them, two-phase, as on scale-up.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
-        metadata: { labels, annotations: { [ANNOTATION.configHash]: context.sourceVersion ? `${hash}-${context.sourceVersion}` : hash } },
+        metadata: {
+          labels,
+          annotations: {
+            [ANNOTATION.configHash]: context.sourceVersion ? `${hash}-${context.sourceVersion}` : hash,
+            // Prometheus' kubernetes_sd pod role finds the pods' metrics by these (README: Metrics).
+            'prometheus.io/scrape': 'true',
+            'prometheus.io/port': String(RUNTIME_HEALTH_PORT),
+            'prometheus.io/path': '/metrics',
+          },
+        },
         spec: {
           containers: [runtimeContainer(unit, context)],
           imagePullSecrets: context.imagePullSecrets?.length ? context.imagePullSecrets.map((name) => ({ name })) : undefined,
