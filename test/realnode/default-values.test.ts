@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../helpers/load.ts';
@@ -8,6 +8,7 @@ import type { Cluster } from './cluster-access.ts';
 
 const COUNTER = fileURLToPath(new URL('../../examples/k8s/counter.yaml', import.meta.url));
 const GPU = fileURLToPath(new URL('../../examples/k8s/gpu-agent.yaml', import.meta.url));
+const SHOP = fileURLToPath(new URL('../../examples/k8s/shop.yaml', import.meta.url));
 const ACCOUNT = fileURLToPath(new URL('../../examples/account', import.meta.url));
 const BUSY = fileURLToPath(new URL('../fixtures/agents/busy', import.meta.url));
 const SLEEPY = fileURLToPath(new URL('../fixtures/agents/sleepy', import.meta.url));
@@ -186,6 +187,73 @@ describe('Colony on a real node, default values', () => {
     await load.stop();
     expect(load.failures).toEqual([]);
     await expectCounted(c, load, keys);
+  });
+
+  it('kubectl apply -f examples/k8s/shop.yaml → one Deployment for the group; a purchase and its customer answer from one pod', async () => {
+    await c.must(['apply', '-f', SHOP]);
+    await expect.poll(() => c.runningPods('shop'), { timeout: 90_000, interval: 500 }).toHaveLength(2);
+    let placed = { status: 0, body: undefined as unknown };
+    await expect.poll(async () => (placed = await c.call('purchase', 'tenant7:1', 'place', { amount: 30 })).status, { timeout: 60_000, interval: 500 }).toBe(200);
+    const body = placed.body as { purchase: string; customer: { orders: number }; pod: string; customerPod: string };
+    expect(body).toMatchObject({ purchase: 'tenant7:1', customer: { orders: 1 } });
+    expect(body.customerPod).toBe(body.pod);
+    expect(await c.runningPods('shop')).toContain(body.pod);
+    await expect.poll(async () => (await c.must(['get', 'agents', '-o', 'wide'])).trim(), { timeout: 30_000, interval: 500 }).toMatch(/^purchase\s+shop\s+/m);
+    await c.must(['delete', '-f', SHOP]);
+    await expect.poll(() => c.runningPods('shop'), { timeout: 90_000, interval: 500 }).toHaveLength(0);
+  });
+
+  it("reads a dataset from a local volume on the node it is pinned to (docs/kubernetes.md's pattern)", async () => {
+    const disk = await mkdtemp('/var/tmp/colony-realnode-disk-');
+    try {
+      // What a node provisioning step leaves on the node's disk: readable by the runtime's user (65532).
+      await chmod(disk, 0o755);
+      await writeFile(`${disk}/products.json`, JSON.stringify([{ sku: 'lamp', price: 30 }, { sku: 'desk', price: 120 }]), { mode: 0o644 });
+      const node = c.node.nodeName;
+      const code = [
+        "import { readFile } from 'node:fs/promises';",
+        "import { defineAgent } from 'colony';",
+        'export const catalog = defineAgent({',
+        '  state: () => ({}),',
+        '  methods: {',
+        '    async price(ctx) {',
+        "      const products = JSON.parse(await readFile('/data/index/products.json', 'utf8'));",
+        '      return { sku: ctx.key, price: products.find((p) => p.sku === ctx.key)?.price ?? null, pod: ctx.podId };',
+        '    },',
+        '  },',
+        '});',
+      ].join('\n');
+      const manifests = [
+        { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'catalog-index' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'local-data', persistentVolumeReclaimPolicy: 'Retain', local: { path: disk }, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } } } },
+        { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'catalog-index', namespace: 'default' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'local-data', volumeName: 'catalog-index', resources: { requests: { storage: '1Gi' } } } },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'catalog-source', namespace: 'default' }, data: { 'catalog.ts': code } },
+        {
+          apiVersion: 'colony.dev/v1alpha1',
+          kind: 'Agent',
+          metadata: { name: 'catalog', namespace: 'default' },
+          spec: {
+            module: 'catalog.ts',
+            source: { configMapRef: { name: 'catalog-source' } },
+            nodeSelector: { 'kubernetes.io/hostname': node },
+            volumes: [{ name: 'index', persistentVolumeClaim: { claimName: 'catalog-index', readOnly: true } }],
+            volumeMounts: [{ name: 'index', mountPath: '/data/index', readOnly: true }],
+          },
+        },
+      ];
+      await c.must(['apply', '-f', '-'], manifests.map((m) => JSON.stringify(m)).join('\n---\n'));
+      await expect.poll(() => c.runningPods('catalog'), { timeout: 90_000, interval: 500 }).toHaveLength(1);
+      let answer = { status: 0, body: undefined as unknown };
+      await expect.poll(async () => (answer = await c.call('catalog', 'desk', 'price')).status, { timeout: 60_000, interval: 500 }).toBe(200);
+      expect(answer.body).toMatchObject({ sku: 'desk', price: 120 });
+      const pod = (await c.runningPods('catalog'))[0] as string;
+      expect((await c.kubectl(['exec', pod, '--', 'touch', '/data/index/probe'])).stderr).toMatch(/Read-only file system/);
+      await c.must(['delete', 'agent', 'catalog']);
+      await expect.poll(() => c.runningPods('catalog'), { timeout: 90_000, interval: 500 }).toHaveLength(0);
+      await c.must(['delete', 'pvc/catalog-index', 'configmap/catalog-source', '--wait=true']);
+      await c.must(['delete', 'pv', 'catalog-index', '--wait=true']);
+    } finally {
+      await rm(disk, { recursive: true, force: true });
+    }
   });
 
   it('places the GPU Agent only on a node with a free GPU, and says in words why a second pod is Pending', async () => {
