@@ -11,6 +11,7 @@ import { RequestTiming } from './request-timing.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { observeFailedInvoke, registerInvokeRoute } from './routes/invoke.ts';
+import { NO_TRACING } from '../agent-runtime/observability/tracing.ts';
 import { withMethodNotAllowed } from './routes/method-not-allowed.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
@@ -109,6 +110,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         closing: closing.signal,
         now,
         newCallId,
+        tracing: deps.tracing ?? NO_TRACING,
       });
       registerAgentRoutes(v1, { registry, namespace });
       if (deps.topics) registerTopicRoutes(v1, { topics: deps.topics, closing: closing.signal, now, newEventId: newCallId });

@@ -1,3 +1,4 @@
+import type { Tracing } from '../agent-runtime/observability/tracing.ts';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { RoKV } from '@nats-io/kv';
 import type { Registry } from 'prom-client';
@@ -45,4 +46,6 @@ export interface GatewayDeps {
   topics?: TopicRoutesOptions['topics'] | undefined;
   /** Bearer tokens required on /v1 routes; undefined: open (health and metrics are always open). */
   apiTokens?: ApiTokens | undefined;
+  /** Spans of calls (OpenTelemetry over OTLP when OTEL_* ask for it); default none. */
+  tracing?: Tracing | undefined;
 }

@@ -12,6 +12,8 @@ import { RegistryView } from '../agent-runtime/client/registry-view.ts';
 import { errorField } from '../agent-runtime/observability/log.ts';
 import type { StructuredLogger } from '../agent-runtime/observability/log.ts';
 import { buildGateway } from './app.ts';
+import { NO_TRACING } from '../agent-runtime/observability/tracing.ts';
+import type { Tracing } from '../agent-runtime/observability/tracing.ts';
 import type { ApiTokens } from './auth.ts';
 import { DemandPublisher } from '../agent-runtime/client/demand.ts';
 
@@ -32,6 +34,8 @@ export interface StartGatewayOptions {
   kvReplicas?: number;
   /** Bearer tokens required on /v1 routes; undefined: open. */
   apiTokens?: ApiTokens | undefined;
+  /** Spans of calls (startTracing at the process's entry); default none. */
+  tracing?: Tracing | undefined;
 }
 
 export interface RunningGateway {
@@ -89,6 +93,7 @@ function reachableHost(host: string): string {
  */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const { nc, namespace, log } = options;
+  const tracing = options.tracing ?? NO_TRACING;
   const [buckets, journal] = await Promise.all([openBuckets(nc, { replicas: options.kvReplicas }), openJournal(nc, { replicas: options.kvReplicas })]);
   const registry = new RegistryView(buckets.registry, namespace);
   await registry.start();
@@ -126,13 +131,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     workflows: { records: buckets.workflows, journal },
     topics: new TopicStreams(nc, namespace, { replicas: options.kvReplicas }),
     apiTokens: options.apiTokens,
+    tracing,
   });
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closed ??= closeHttp(app).finally(() => {
+    closed ??= closeHttp(app).finally(async () => {
       registry.stop();
       placement.stop();
       connection.stop();
+      await tracing.shutdown();
     });
     return closed;
   };

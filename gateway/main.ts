@@ -2,6 +2,7 @@ import { connect } from '@nats-io/transport-node';
 import { createLogger, errorField } from '../agent-runtime/observability/log.ts';
 import { loadConfig } from './config.ts';
 import { startGateway } from './gateway.ts';
+import { startTracing } from '../agent-runtime/observability/tracing.ts';
 
 /**
  * The gateway container's entry: configuration from the environment, one NATS
@@ -39,6 +40,8 @@ try {
     log,
     kvReplicas: config.kvReplicas,
     apiTokens: config.apiTokens,
+    // OpenTelemetry's own variables (OTEL_EXPORTER_OTLP_ENDPOINT...), read here at the entry as the rest.
+    tracing: startTracing('colony-gateway', process.env, { 'colony.namespace': config.namespace }),
   });
   if (!config.apiTokens) log.warn('COLONY_API_TOKENS is not set: anyone who reaches this gateway can call every agent');
   log.info('gateway listening', { url: gateway.url, nats: nc.getServer() });

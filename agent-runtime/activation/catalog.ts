@@ -19,6 +19,8 @@ import { ColonyError } from '../protocol/errors.ts';
 import type { WorkflowDeps } from '../workflow/workflow-deps.ts';
 import { isWorkflowVerb } from '../workflow/verbs.ts';
 import type { AgentMetrics } from '../observability/pod-metrics.ts';
+import { NO_TRACING } from '../observability/tracing.ts';
+import type { Tracing } from '../observability/tracing.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, MESSAGE_HEADROOM_BYTES } from '../protocol/limits.ts';
 
 export interface CatalogOptions {
@@ -45,6 +47,8 @@ export interface CatalogOptions {
   events?: EventSink | undefined;
   /** The pod's metrics of this Agent (turns, activations). */
   metrics?: Pick<AgentMetrics, 'turn' | 'activated'> | undefined;
+  /** Spans of turns and state writes (OpenTelemetry); default none. */
+  tracing?: Tracing | undefined;
 }
 
 export const DEFAULT_TURN_GRACE_MS = 2_000;
@@ -74,12 +78,13 @@ export interface CatalogStats {
 export class Catalog {
   readonly #activations = new Map<string, Activation>();
   readonly #retiring = new Map<string, Promise<void>>();
-  readonly #options: Required<Omit<CatalogOptions, 'now' | 'watchdog' | 'workflows' | 'events' | 'metrics'>> & {
+  readonly #options: Required<Omit<CatalogOptions, 'now' | 'watchdog' | 'workflows' | 'events' | 'metrics' | 'tracing'>> & {
     now: () => number;
     watchdog: TurnWatch | undefined;
     workflows: WorkflowDeps | undefined;
     events: EventSink | undefined;
     metrics: CatalogOptions['metrics'];
+    tracing: Tracing;
   };
   readonly #counters = { inflight: 0, queued: 0 };
   #latencies: number[] = [];
@@ -100,6 +105,7 @@ export class Catalog {
       workflows: undefined,
       events: undefined,
       metrics: undefined,
+      tracing: NO_TRACING,
       ...options,
     };
   }
@@ -248,6 +254,7 @@ export class Catalog {
       watchdog: options.watchdog,
       workflows: options.workflows,
       events: options.events,
+      tracing: options.tracing ?? NO_TRACING,
       counters: this.#counters,
       sendProbe: (target: string, probe: Probe) => this.#sendProbe(target, probe),
       onTurn: (latencyMs, label, outcome) => {

@@ -15,6 +15,8 @@ export interface Commit {
   fingerprint?: (() => string) | undefined;
   /** What ran, for errors: `counter.increment on alice`. */
   where: string;
+  /** The turn's span, when tracing: the state write is its child. */
+  traceparent?: string | undefined;
 }
 
 /**
@@ -73,9 +75,12 @@ export async function commitTurn(activation: Activation, commit: Commit): Promis
       });
     return commit.reply;
   }
+  const span = commit.traceparent === undefined ? undefined : deps.tracing.start(`state write ${deps.agent.name}`, commit.traceparent, 'internal', { 'colony.agent': deps.agent.name, 'colony.key': activation.key });
   try {
     await record.flush(deps.store, activation.key);
+    span?.end();
   } catch (cause) {
+    span?.end(cause instanceof ColonyError ? cause.code : 'unavailable');
     activation.abandon();
     if (cause instanceof ColonyError) return errorReply(cause);
     return errorReply(

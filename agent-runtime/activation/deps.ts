@@ -1,3 +1,4 @@
+import type { Tracing } from '../observability/tracing.ts';
 import type { StructuredLogger } from '../observability/log.ts';
 import type { Durability } from '../protocol/pod-env.ts';
 import type { WakeEntry } from '../protocol/wake.ts';
@@ -45,6 +46,8 @@ export interface ActivationDeps {
   watchdog: TurnWatch | undefined;
   /** Where the events turns publish go (their topics); absent: they stay in the outbox, logged. */
   events?: EventSink | undefined;
+  /** Spans of turns and state writes (NO_TRACING when off). */
+  tracing: Tracing;
   /** Set when the Agent is a workflow: what its instances' runs share. */
   workflows: WorkflowDeps | undefined;
   /** How long a turn may run past its deadline before its activation is abandoned. */

@@ -1,5 +1,6 @@
 import { ColonyError } from '../protocol/errors.ts';
 import { errorField } from '../observability/log.ts';
+import type { TraceSpan } from '../observability/tracing.ts';
 import type { Activation } from './activation.ts';
 import { commitTurn } from './commit.ts';
 import { errorReply, okReply, toColonyError } from './reply.ts';
@@ -39,7 +40,10 @@ export interface Turn {
  */
 export async function runTurn(activation: Activation, turn: Turn): Promise<boolean> {
   const { deps } = activation;
-  const { scope, respond } = turn;
+  const { respond } = turn;
+  // With tracing on, the turn is a span, and the calls it makes are its children.
+  const span = deps.tracing.enabled ? startTurnSpan(activation, turn) : undefined;
+  const scope = span ? { ...turn.scope, traceparent: span.traceparent } : turn.scope;
   const startedAt = deps.now();
   activation.beginTurn(scope.chain);
   const watch = deps.watchdog?.begin(activation.address, turn.label, scope.deadline);
@@ -71,7 +75,7 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
     // A streamed reply is not kept for repeats: its chunks went out as they came (decision 21).
     const callId = stream?.streaming ? '' : scope.callId;
     if (ctx.published) activation.record.stage(ctx.published);
-    const reply = await commitTurn(activation, { callId, reply: okReply(result), fingerprint: turn.fingerprint, where: turn.where });
+    const reply = await commitTurn(activation, { callId, reply: okReply(result), fingerprint: turn.fingerprint, where: turn.where, traceparent: scope.traceparent });
     outcome = reply.status;
     respond(reply);
     return reply.status === 'ok';
@@ -86,7 +90,19 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
     stream?.signal.removeEventListener('abort', cancel);
     if (watch !== undefined) deps.watchdog?.end(watch);
     activation.endTurn(startedAt, turn.label, outcome);
+    span?.end(outcome === 'ok' ? undefined : outcome);
   }
+}
+
+function startTurnSpan(activation: Activation, turn: Turn): TraceSpan | undefined {
+  const agent = activation.deps.agent.name;
+  return activation.deps.tracing.start(`turn ${agent}.${turn.label}`, turn.scope.traceparent, 'server', {
+    'colony.agent': agent,
+    'colony.key': activation.key,
+    'colony.method': turn.label,
+    'colony.call_id': turn.scope.callId,
+    'colony.activation': activation.activationId,
+  });
 }
 
 export function deadlineError(where: string, phase: string): ColonyError {

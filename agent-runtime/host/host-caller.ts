@@ -7,6 +7,7 @@ import type { Reply } from '../activation/reply.ts';
 import { decodeJson, encodeJson } from '../protocol/codec.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { checkInstanceKey, oversizedInput } from '../protocol/limits.ts';
+import type { Tracing } from '../observability/tracing.ts';
 
 /** An Agent this pod hosts: takes a call in-process. */
 export interface LocalAgent {
@@ -25,6 +26,8 @@ export interface HostCallerDeps {
   maxPayloadBytes: number;
   /** Counts each call by target and route (the pod's metrics). */
   metrics?: { call(target: string, inProcess: boolean): void } | undefined;
+  /** A client span per call when tracing is on; the call then carries the span's traceparent. */
+  tracing?: Tracing | undefined;
 }
 
 /**
@@ -41,6 +44,26 @@ export class HostCaller implements Caller {
   }
 
   async call(request: OutgoingCall): Promise<unknown> {
+    const tracing = this.#deps.tracing;
+    if (!tracing?.enabled) return this.#call(request);
+    const span = tracing.start(`call ${request.agent}.${request.method}`, request.traceparent, 'client', {
+      'colony.agent': request.agent,
+      'colony.key': request.key,
+      'colony.method': request.method,
+      'colony.call_id': request.callId,
+      'colony.caller': request.caller,
+    });
+    try {
+      const result = await this.#call(span ? { ...request, traceparent: span.traceparent } : request);
+      span?.end();
+      return result;
+    } catch (error) {
+      span?.end(error instanceof ColonyError ? error.code : 'internal');
+      throw error;
+    }
+  }
+
+  async #call(request: OutgoingCall): Promise<unknown> {
     const keyProblem = checkInstanceKey(request.key);
     if (keyProblem) throw new ColonyError('invalid_argument', `call to ${request.agent}.${request.method}: ${keyProblem}`);
     const { client } = this.#deps;

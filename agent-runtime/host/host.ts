@@ -13,6 +13,8 @@ import type { HealthServer } from '../observability/health-server.ts';
 import { errorField } from '../observability/log.ts';
 import type { StructuredLogger } from '../observability/log.ts';
 import { PodMetrics } from '../observability/pod-metrics.ts';
+import { NO_TRACING } from '../observability/tracing.ts';
+import type { Tracing } from '../observability/tracing.ts';
 import { PartitionOwnership } from '../placement/ownership.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/limits.ts';
@@ -37,6 +39,8 @@ export interface HostDeps {
   definitions: readonly AnyDefinition[];
   log: StructuredLogger;
   now?: () => number;
+  /** Spans of turns, calls and state writes; default none. */
+  tracing?: Tracing | undefined;
 }
 
 /**
@@ -52,6 +56,7 @@ export class Host {
   readonly #config: Readonly<HostConfig>;
   readonly #nc: NatsConnection;
   readonly #definitions: readonly AnyDefinition[];
+  readonly #tracing: Tracing;
   readonly #log: StructuredLogger;
   readonly #now: () => number;
   readonly #startedAt: number;
@@ -75,6 +80,7 @@ export class Host {
     this.#config = config;
     this.#nc = deps.nc;
     this.#definitions = deps.definitions;
+    this.#tracing = deps.tracing ?? NO_TRACING;
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
     this.#startedAt = this.#now();
@@ -136,6 +142,7 @@ export class Host {
       releasing: (partition) => this.#ownership.releasing(partition),
       maxPayloadBytes,
       metrics: this.#metrics,
+      tracing: this.#tracing,
     });
     this.#watchdog = Watchdog.start({
       reportAfterMs: config.stallLimitMs,
@@ -146,6 +153,7 @@ export class Host {
     const shared = {
       config,
       metrics: this.#metrics,
+      tracing: this.#tracing,
       nc: this.#nc,
       buckets,
       client,
@@ -326,6 +334,7 @@ export class Host {
     } catch (error) {
       this.#log.warn('closing the NATS connection failed', errorField(error));
     }
+    await this.#tracing.shutdown();
     this.#log.info('stopped', { drainMs: this.#now() - started });
   }
 }

@@ -15,6 +15,7 @@ import type { SubscriptionSet } from '../events/subscription-set.ts';
 import { errorField } from '../observability/log.ts';
 import type { StructuredLogger } from '../observability/log.ts';
 import type { AgentMetrics, PodMetrics } from '../observability/pod-metrics.ts';
+import type { Tracing } from '../observability/tracing.ts';
 import type { ColonyError } from '../protocol/errors.ts';
 import { STATUS_OK } from '../protocol/headers.ts';
 import { registryApiKey, WAKE_BUCKET } from '../protocol/subjects.ts';
@@ -39,6 +40,7 @@ const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 256;
 export interface PodShared {
   config: Readonly<HostConfig>;
   metrics: PodMetrics;
+  tracing: Tracing;
   nc: NatsConnection;
   buckets: Buckets;
   client: ColonyClient;
@@ -147,6 +149,7 @@ export class HostedAgent {
       workflows,
       events: shared.topics,
       metrics,
+      tracing: shared.tracing,
     });
     stats = () => catalog.stats();
     let activities: ActivityWorker | undefined;

@@ -9,6 +9,7 @@ import { importAgentDefinition } from './agent-module.ts';
 import { ConfigError } from '../protocol/shared-env.ts';
 import { loadConfig } from './config.ts';
 import { Host } from './host.ts';
+import { startTracing } from '../observability/tracing.ts';
 import { PARENT_GONE_EXIT_MARGIN_MS, parentGone, parentGoneDrainMs, watchParent } from './parent-watch.ts';
 
 async function main(): Promise<void> {
@@ -40,7 +41,9 @@ async function main(): Promise<void> {
     // Stack traces for request errors cost a captured Error per call; Colony wraps those errors anyway.
     noAsyncTraces: true,
   });
-  const host = await Host.start(config, { nc, definitions, log });
+  // OpenTelemetry's own variables (OTEL_EXPORTER_OTLP_ENDPOINT...), read here at the entry as the rest.
+  const tracing = startTracing('colony-runtime', process.env, { 'colony.pod': config.podId, 'colony.unit': config.unit, 'colony.namespace': config.namespace });
+  const host = await Host.start(config, { nc, definitions, log, tracing });
   // Write the compile cache now rather than at exit, so the next pod of this machine starts faster.
   module.flushCompileCache?.();
   handleStops(host, config.drainTimeoutMs, log, Number(process.env[POD_ENV.parentPid]));

@@ -13,6 +13,7 @@ import type { AutoscalerTunables } from '../../controller/autoscaler/tunables.ts
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { Controller } from '../../controller/controller.ts';
 import { ControllerMetrics } from '../../controller/metrics.ts';
+import { startTracing } from '../../agent-runtime/observability/tracing.ts';
 import type { DriverPod } from '../../controller/drivers/driver.ts';
 import { LocalDriver } from '../../controller/drivers/local/local-driver.ts';
 import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
@@ -161,6 +162,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       log: log.child({ component: 'gateway' }),
       kvReplicas,
       metricsRegistry,
+      // Pods inherit this process's environment, so OTEL_* turn tracing on for all of colony dev.
+      tracing: startTracing('colony-gateway', process.env, { 'colony.namespace': namespace }),
     }).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new Error(`the gateway cannot listen on ${host}:${options.gatewayPort}: the port is in use; stop what uses it, or pass --port (0 picks a free one)`, { cause: error });

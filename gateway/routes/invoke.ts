@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
+import { ColonyError, httpStatusOf } from '../../agent-runtime/protocol/errors.ts';
+import type { Tracing } from '../../agent-runtime/observability/tracing.ts';
 import { checkInstanceKey, isMethodName } from '../../agent-runtime/protocol/limits.ts';
 import { callFromRequest, REQUEST_HEADER, RESPONSE_HEADER } from '../call-headers.ts';
 import type { CallSource } from '../call-headers.ts';
@@ -43,10 +44,15 @@ export interface InvokeRouteOptions extends CallSource {
   timing: RequestTiming;
   /** Aborted once the gateway has begun to close: calls that still arrive (on open connections) are refused. */
   closing: AbortSignal;
+  /** A server span per call when tracing is on; the call then carries the span's traceparent. */
+  tracing: Tracing;
 }
 
+/** The span of a call through the gateway: the route's template, low in cardinality as OpenTelemetry's HTTP conventions ask. */
+const SPAN_NAME = 'POST /v1/agents/{agent}/{key}/{method}';
+
 export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOptions): void {
-  const { client, registry, namespace, metrics, timing, closing } = options;
+  const { client, registry, namespace, metrics, timing, closing, tracing } = options;
 
   // The hot path: registry lookups and header parsing, then one NATS request.
   // The result bytes go back to the caller as they came from the pod.
@@ -65,8 +71,32 @@ export function registerInvokeRoute(app: FastifyInstance, options: InvokeRouteOp
     const input = readInput(request.body, request.headers[REQUEST_HEADER.contentType]);
     const call = callFromRequest(request.headers, request.params, input, options);
     reply.header(RESPONSE_HEADER.callId, call.callId);
+    if (tracing.enabled) return traced(request, reply, call, entry);
     if (acceptsEventStream(request.headers.accept)) return invokeStreaming(request, reply, call, entry);
     return sendResult(request, reply, await client.call(call), entry);
+  };
+
+  /** The call within a server span, whose traceparent it carries to the pod (tracing on only: the hot path stays as it is). */
+  const traced = async (request: FastifyRequest<InvokeRoute>, reply: FastifyReply<InvokeRoute>, call: CallRequest, entry: RegistryEntry): Promise<FastifyReply<InvokeRoute>> => {
+    const { agent, key, method } = request.params;
+    const span = tracing.start(SPAN_NAME, call.traceparent, 'server', {
+      'http.request.method': 'POST',
+      'http.route': '/v1/agents/{agent}/{key}/{method}',
+      'colony.agent': agent,
+      'colony.key': key,
+      'colony.method': method,
+      'colony.call_id': call.callId,
+    });
+    const inSpan = span ? { ...call, traceparent: span.traceparent } : call;
+    try {
+      const answered = acceptsEventStream(request.headers.accept) ? await invokeStreaming(request, reply, inSpan, entry) : sendResult(request, reply, await client.call(inSpan), entry);
+      span?.end(undefined, { 'http.response.status_code': answered.statusCode });
+      return answered;
+    } catch (error) {
+      const code = error instanceof ColonyError ? error.code : 'internal';
+      span?.end(code, { 'http.response.status_code': httpStatusOf(code) });
+      throw error;
+    }
   };
 
   /** Sends a call's result as the pod gave it: 200 with its JSON, or 204 for none. */
