@@ -83,8 +83,10 @@ const ERROR_HEADERS: Readonly<Record<number, Record<string, OpenApiObject>>> = {
   [ERROR_CODES.method_not_allowed.status]: { Allow: ref('headers', 'Allow') },
 };
 
-function errorResponse(description: string, headers?: Record<string, OpenApiObject>): OpenApiObject {
-  return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema: ref('schemas', 'Error') } } };
+function errorResponse(description: string, headers?: Record<string, OpenApiObject>, code?: ErrorCode): OpenApiObject {
+  const retryAfter = code === 'resource_exhausted' || code === 'unavailable' ? { retryAfterSeconds: 1 } : {};
+  const example = code ? { example: { error: { code, message: 'what happened, to what, and what to do next', ...retryAfter } } } : {};
+  return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema: ref('schemas', 'Error'), ...example } } };
 }
 
 /** One response per status of the error table, `Error<status>`, naming its codes; and `Error` for any. */
@@ -92,12 +94,12 @@ function errorResponseComponents(): OpenApiObject {
   const responses: OpenApiObject = { Error: errorResponse('An error: `{"error": {"code", "message"}}`; the status is its code’s (README, "The HTTP API").') };
   for (const [status, codes] of codesByStatus()) {
     const named = codes.map((code) => `\`${code}\`${ERROR_CODES[code].retryable ? ' (retryable)' : ''}`).join(', ');
-    responses[`Error${status}`] = errorResponse(`Error: ${named}.`, ERROR_HEADERS[status]);
+    responses[`Error${status}`] = errorResponse(`Error: ${named}.`, ERROR_HEADERS[status], codes[0]);
   }
   return responses;
 }
 
-const timeoutSeconds = (ms: number): string => `${ms / 1_000} s`;
+const duration = (ms: number): string => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1_000} s`);
 
 const PARAMETERS: OpenApiObject = {
   Key: {
@@ -117,7 +119,7 @@ const PARAMETERS: OpenApiObject = {
   Timeout: {
     name: REQUEST_HEADER.timeout,
     in: 'header',
-    description: `The call’s deadline: milliseconds (\`1500\`) or a duration with a unit (\`500ms\`, \`5s\`, \`2m\`); default ${timeoutSeconds(DEFAULT_CALL_TIMEOUT_MS)}, at most ${timeoutSeconds(MAX_CALL_TIMEOUT_MS)}. For a streamed reply, of the whole stream.`,
+    description: `The call’s deadline: milliseconds (\`1500\`) or a duration with a unit (\`500ms\`, \`5s\`, \`2m\`); default ${duration(DEFAULT_CALL_TIMEOUT_MS)}, at most ${duration(MAX_CALL_TIMEOUT_MS)}. For a streamed reply, of the whole stream.`,
     schema: { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m)?$' },
   },
   IdempotencyKey: {

@@ -84,6 +84,7 @@ describe('the gateway’s OpenAPI document', () => {
     statuses.delete(ERROR_CODES.cancelled.status); // only ever the end of a stream whose client left
     expect(Object.keys(document.components.responses).sort()).toEqual(['Error', ...[...statuses].map((status) => `Error${status}`)].sort());
     expect(document.components.responses.Error409.description).toContain('`aborted`');
+    expect(document.components.responses.Error401.content['application/json'].example.error.code).toBe('unauthenticated');
     expect(document.components.responses.Error503.headers['Retry-After']).toEqual({ $ref: '#/components/headers/RetryAfter' });
     const responses = document.paths['/v1/agents/counter/{key}/increment'].post.responses;
     for (const status of [400, 404, 409, 413, 422, 429, 500, 502, 503, 504, 507]) expect(responses[String(status)]).toEqual({ $ref: `#/components/responses/Error${status}` });

@@ -28,6 +28,10 @@ describe('GET /openapi.json', () => {
     });
     const second = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(Object.keys(second.json().paths)).toContain('/v1/agents/greeter/{key}/greet');
+    // A pod publishes a new API for an Agent: a new record in the same place.
+    agents[0] = { ...STAND_IN_COUNTER, api: { ...(STAND_IN_COUNTER.api as NonNullable<RegistryAgent['api']>), methods: { get: {}, reset: {} } } };
+    const third = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(Object.keys(third.json().paths)).toContain('/v1/agents/counter/{key}/reset');
     await app.close();
   });
 
