@@ -10,6 +10,7 @@ import { GatewayMetrics, registerEventLagGauge } from './metrics.ts';
 import { RequestTiming } from './request-timing.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerDocsRoutes, registerOpenApiRoute } from './routes/openapi.ts';
 import { observeFailedInvoke, registerInvokeRoute } from './routes/invoke.ts';
 import { NO_TRACING } from '../agent-runtime/observability/tracing.ts';
 import { withMethodNotAllowed } from './routes/method-not-allowed.ts';
@@ -27,7 +28,7 @@ export const MAX_PARAM_LENGTH = 16 * 1024;
 
 const ROUTES_HINT =
   'the gateway serves POST /v1/agents/{agent}/{key}/{method}, GET /v1/agents, GET /v1/agents/{agent}, POST /v1/topics/{topic}, ' +
-  '/v1/workflows/{workflow}/{id}/… (the README lists them), GET /healthz, GET /readyz and GET /metrics; percent-encode a key or workflow id that contains "/" (as %2F)';
+  '/v1/workflows/{workflow}/{id}/… (the README lists them; GET /openapi.json describes them, GET /docs shows it), GET /healthz, GET /readyz and GET /metrics; percent-encode a key or workflow id that contains "/" (as %2F)';
 
 /**
  * Bodies up to this size are read in full even when they are over the NATS
@@ -95,11 +96,12 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   );
 
   withMethodNotAllowed(app, () => {
-    // The /v1 routes, in a context of their own: with API tokens, one onRequest hook checks every
-    // request before its body is read (a caller without a token cannot make the gateway read 16 MiB);
-    // without, no hook at all, so the hot path is as measured in decision 6. Health and metrics stay open.
+    // The /v1 routes and /openapi.json, in a context of their own: with API tokens, one onRequest hook checks
+    // every request before its body is read (a caller without a token cannot make the gateway read 16 MiB);
+    // without, no hook at all, so the hot path is as measured in decision 6. Health, metrics and the
+    // /docs page (which asks for the token, decision 23) stay open.
+    const { apiTokens } = deps;
     app.register(async (v1) => {
-      const { apiTokens } = deps;
       if (apiTokens) v1.addHook('onRequest', async (request) => apiTokens.check(request.headers.authorization));
       registerInvokeRoute(v1, {
         client: deps.client,
@@ -126,7 +128,12 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
           newWorkflowId: randomUUID,
         });
       }
+      registerOpenApiRoute(v1, {
+        registry,
+        document: { namespace, authRequired: apiTokens !== undefined, workflows: deps.workflows !== undefined, topics: deps.topics !== undefined },
+      });
     });
+    registerDocsRoutes(app, { namespace, authRequired: apiTokens !== undefined });
     registerHealthRoutes(app, { isReady: deps.isReady ?? (() => true), closing: closing.signal, metricsRegistry: deps.metricsRegistry });
   });
   return app;

@@ -1,5 +1,5 @@
 import type { AgentApiRecord, MethodDescriptor } from '../protocol/registry.ts';
-import { compileInputSchema, type InputValidator } from '../protocol/schema.ts';
+import { checkOutputSchema, compileInputSchema, type InputValidator } from '../protocol/schema.ts';
 import { isMethodName } from '../protocol/limits.ts';
 import type { AgentContext, TaskContext } from '../sdk/context.ts';
 import type { AnyAgentOptions, MethodFn } from '../sdk/types.ts';
@@ -81,12 +81,16 @@ function loadPlainAgent(name: string, definition: AnyAgentOptions, extraSubscrip
       throw new Error(`agent ${name}: method name "${methodName}" must match [A-Za-z_][A-Za-z0-9_]* (at most 128 characters)`);
     }
     const schema = definition.schemas?.[methodName];
-    const descriptor: MethodDescriptor = schema === undefined ? {} : { input: schema };
+    const output = definition.outputs?.[methodName];
+    const descriptor: MethodDescriptor = { ...(schema === undefined ? {} : { input: schema }), ...(output === undefined ? {} : { output }) };
     const validate = schema === undefined ? undefined : compileInputSchema(schema, `${name}.${methodName}`);
+    if (output !== undefined) checkOutputSchema(output, `${name}.${methodName}`);
     methods.set(methodName, { name: methodName, fn, validate, descriptor });
   }
-  for (const schemaName of Object.keys(definition.schemas ?? {})) {
-    if (!methods.has(schemaName)) throw new Error(`agent ${name}: "schemas" names "${schemaName}", which is not a method`);
+  for (const field of ['schemas', 'outputs'] as const) {
+    for (const schemaName of Object.keys(definition[field] ?? {})) {
+      if (!methods.has(schemaName)) throw new Error(`agent ${name}: "${field}" names "${schemaName}", which is not a method`);
+    }
   }
   if (methods.size === 0 && definition.activities === undefined) throw new Error(`agent ${name}: it has no methods`);
   const tasks = new Map<string, (ctx: TaskContext<unknown>, input: unknown) => Promise<void>>();

@@ -18,6 +18,8 @@ export interface AgentSpecRecord {
 export interface MethodDescriptor {
   /** JSON schema of the method's input, when the agent declares one. */
   input?: JsonSchema;
+  /** JSON schema of the method's result, when the agent declares one (`outputs`); for documentation, never checked. */
+  output?: JsonSchema;
 }
 
 /** What an Agent's pods publish about its API (registry key `api.<ns>.<agent>`). */

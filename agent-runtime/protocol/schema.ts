@@ -24,18 +24,26 @@ function validator(): Ajv {
  * not on its first call.
  */
 export function compileInputSchema(schema: JsonSchema, where: string): InputValidator {
-  let validate: ValidateFunction;
-  try {
-    validate = validator().compile(schema);
-  } catch (cause) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    throw new Error(`the input schema of ${where} is not a valid JSON schema: ${detail}`, { cause });
-  }
+  const validate = compileSchema(schema, `the input schema of ${where}`);
   return (input) => {
     if (validate(input === undefined ? null : input)) return undefined;
     const first = validate.errors?.[0];
     return first ? describeSchemaError(first) : 'input does not match the schema';
   };
+}
+
+/** Checks that a method's output schema (declared for documentation, never applied) is a valid JSON schema; throws naming `where`. */
+export function checkOutputSchema(schema: JsonSchema, where: string): void {
+  compileSchema(schema, `the output schema of ${where}`);
+}
+
+function compileSchema(schema: JsonSchema, what: string): ValidateFunction {
+  try {
+    return validator().compile(schema);
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new Error(`${what} is not a valid JSON schema: ${detail}`, { cause });
+  }
 }
 
 function fieldPath(root: string, instancePath: string, child?: string): string {

@@ -31,6 +31,12 @@ export interface AgentOptions<S, M extends Record<string, MethodFn<S>>> {
   methods: M;
   /** JSON schemas for the inputs of methods; a call whose input fails its schema is refused with 400. */
   schemas?: { [K in keyof M]?: JsonSchema };
+  /**
+   * JSON schemas of what methods answer (for a method that streams, the array of its chunks),
+   * published with the Agent's API for its documentation (the gateway's /openapi.json); results
+   * are not checked against them.
+   */
+  outputs?: { [K in keyof M]?: JsonSchema };
   /** Runs when the instance is activated, after its state is loaded. */
   onActivate?: (ctx: AgentContext<S>) => void | Promise<void>;
   /** Runs before the instance is deactivated (idle, drain); its state change is persisted. */

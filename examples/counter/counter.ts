@@ -19,4 +19,9 @@ export const counter = defineAgent({
       additionalProperties: false,
     },
   },
+  // What the methods answer, for the gateway's API document (/openapi.json, /docs); not checked at run time.
+  outputs: {
+    increment: { type: 'object', properties: { count: { type: 'integer' } }, required: ['count'] },
+    get: { type: 'object', properties: { count: { type: 'integer' } }, required: ['count'] },
+  },
 });
