@@ -244,11 +244,40 @@ describe('the controller on Kubernetes', () => {
     expect(result.stdout).toMatch(/agent.colony.dev\/account created \(server dry run\)/);
   });
 
-  it('lints clean with helm, with default and with cluster values', async () => {
-    for (const values of [[], ['-f', `${CHART}/values-cluster.yaml`]]) {
+  it('lints clean with helm, with default and with cluster values, and with the metrics extras', async () => {
+    for (const values of [[], ['-f', `${CHART}/values-cluster.yaml`], ['--set', 'metrics.podMonitor.enabled=true,metrics.grafanaDashboard.enabled=true']]) {
       const output = await platform.helm(['lint', '--strict', CHART, ...values]);
       expect(output).toContain('1 chart(s) linted, 0 chart(s) failed');
     }
+  });
+
+  it('renders PodMonitors for the chart and the runtime pods, scrape annotations, and a Grafana dashboard of metrics Colony serves', async () => {
+    const rendered = await platform.helm([
+      'template', RELEASE, CHART, '--namespace', SYSTEM,
+      '--set', 'metrics.podMonitor.enabled=true,metrics.grafanaDashboard.enabled=true,metrics.podMonitor.labels.release=prom',
+      '--set', 'controller.watchNamespaces={team-a},gateway.agentNamespace=team-a',
+    ]);
+    const objects = parseAllDocuments(rendered).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: Record<string, unknown>; data?: Record<string, string> }).filter(Boolean);
+    const monitors = objects.filter((o) => o.kind === 'PodMonitor');
+    expect(monitors.map((m) => [m.metadata.namespace, m.spec?.podMetricsEndpoints])).toEqual([
+      [SYSTEM, [{ port: 'http', path: '/metrics', interval: '30s' }]],
+      ['team-a', [{ port: 'health', path: '/metrics', interval: '30s' }]],
+    ]);
+    expect(monitors.every((m) => m.metadata.labels?.release === 'prom')).toBe(true);
+    for (const kind of ['controller', 'gateway']) {
+      const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === `${RELEASE}-${kind}`) as unknown as { spec: { template: { metadata: { annotations?: Record<string, string> } } } };
+      expect(deployment.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics' });
+    }
+    const dashboard = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `${RELEASE}-colony-dashboard`);
+    expect(dashboard?.metadata.labels?.grafana_dashboard).toBe('1');
+    const json = JSON.parse(dashboard?.data?.['colony.json'] ?? '') as { panels: { title: string; targets: { expr: string }[] }[] };
+    // Every metric a panel asks for is one Colony serves: its name is in the sources that make them.
+    const sources = (
+      await Promise.all(['agent-runtime/observability/pod-metrics.ts', 'controller/metrics.ts', 'gateway/metrics.ts', 'gateway/routes/health.ts', 'gateway/gateway.ts'].map((f) => readFile(fileURLToPath(new URL(`../../${f}`, import.meta.url)), 'utf8')))
+    ).join('\n');
+    const wanted = new Set(json.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/colony_[a-z_]+/g) ?? [])));
+    expect(wanted.size).toBeGreaterThan(10);
+    for (const name of wanted) expect(sources, `${name} (a panel of the dashboard)`).toContain(name.replace(/_(bucket|sum|count)$/, ''));
   });
 
   it('accepts the chart on a server-side dry run: default and cluster values, API tokens, an external NATS', async () => {
