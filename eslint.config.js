@@ -42,7 +42,7 @@ const importBoundaries = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.colony/', '.scratch/', 'coverage/', 'charts/', 'test/fixtures/broken/'] },
+  { ignores: ['node_modules/', 'dist/', '.colony/', '.scratch/', 'coverage/', 'charts/', 'test/fixtures/broken/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The `colony` executable. Colony is TypeScript run by Node 24's type stripping.
+// The `colony` executable. Colony is TypeScript run by Node 24's type stripping, or compiled.
 // When the `node` running this is older (a user's Node 20 or 22 running
 // `npx colony`), re-run the command on the Node 24 binary that Colony depends on
 // (the `node` npm package): Colony is not tested on an older Node.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,10 @@ process.env.NODE_COMPILE_CACHE ??= join(
 );
 module.enableCompileCache?.(process.env.NODE_COMPILE_CACHE);
 
-const entry = fileURLToPath(new URL('./colony.ts', import.meta.url));
+// The repository (or a checkout installed by path) runs the TypeScript sources; a package installed
+// from `npm pack`'s tarball holds no sources but their JavaScript, compiled into dist/ (decision 23).
+const source = fileURLToPath(new URL('./colony.ts', import.meta.url));
+const entry = existsSync(source) ? source : fileURLToPath(new URL('../dist/cli/colony.js', import.meta.url));
 const major = Number(process.versions.node.split('.')[0]);
 
 if (major >= 24) {
@@ -27,7 +31,7 @@ if (major >= 24) {
     node = createRequire(import.meta.url).resolve('node/bin/node');
   } catch {
     process.stderr.write(
-      `colony: Colony runs on Node 24; this is Node ${process.versions.node}, and the Node 24 that Colony installs (the npm package \`node\`) is missing: run npm install in Colony's folder, or install Node 24\n`,
+      `colony: Colony runs on Node 24; this is Node ${process.versions.node}, and the Node 24 that Colony installs (the npm package \`node\`) is missing: run npm install in Colony's folder (or in the project that installed Colony), or install Node 24\n`,
     );
     process.exit(1);
   }

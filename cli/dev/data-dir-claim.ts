@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ownModule } from '../../agent-runtime/host/own-files.ts';
 import { parseRecord, recordFile, writeRecord } from './dev-record.ts';
 import type { ChildRole, DevRecord, RecordedChild } from './dev-record.ts';
 import { decideClaim, describeChildren, stopLeftovers } from './leftovers.ts';
@@ -10,7 +10,7 @@ import { isRunning, natsServersUsing, refOf, selfRef, systemControl } from './pr
 import type { ProcessRef } from './processes.ts';
 
 /** The keeper's entry (see keeper.ts). */
-export const KEEPER_ENTRY = fileURLToPath(new URL('./keeper.ts', import.meta.url));
+export const KEEPER_ENTRY = ownModule('./keeper.ts', import.meta.url);
 /** The keeper exits on SIGTERM at once; this bounds its stop when a start finds it left over. */
 export const KEEPER_GRACE_MS = 1_000;
 

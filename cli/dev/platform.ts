@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { openBuckets } from '../../agent-runtime/client/buckets.ts';
+import { AGENT_NODE_OPTIONS, ownModule } from '../../agent-runtime/host/own-files.ts';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
 import type { LogLevel, StructuredLogger } from '../../agent-runtime/observability/log.ts';
 import { DEFAULT_NAMESPACE } from '../../agent-runtime/protocol/limits.ts';
@@ -23,7 +23,7 @@ import { colonyCacheDir } from '../tools/cache-dir.ts';
 import { ensureNatsServer, NATS_STOP_GRACE_MS, startNatsServer } from '../tools/nats-server.ts';
 import type { RunningNatsServer } from '../tools/nats-server.ts';
 
-export const RUNTIME_ENTRY = fileURLToPath(new URL('../../agent-runtime/host/main.ts', import.meta.url));
+export const RUNTIME_ENTRY = ownModule('../../agent-runtime/host/main.ts', import.meta.url);
 
 export interface PlatformOptions {
   agents: AgentSpec[];
@@ -137,7 +137,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       natsUrl,
       natsToken,
       kvReplicas,
-      runtimeEntry: RUNTIME_ENTRY,
+      runtimeArgs: [...AGENT_NODE_OPTIONS, RUNTIME_ENTRY],
       events: { onPodGone: (...args) => controller.onPodGone(...args) },
       log: log.child({ component: 'local-driver' }),
       onPodOutput: options.onPodOutput,

@@ -18,6 +18,11 @@ describe('formatPodLine', () => {
     expect(printed).toBe('06:00:00 counter-abc123 WRN counter.fail on a failed: boom method=fail\n    at Object.fail (file:///home/me/agents/counter.ts:12:11)');
   });
 
+  it('leaves out the frames of installed packages (Colony installed from its tarball, its dependencies)', () => {
+    const installed = '    at body (file:///home/me/app/node_modules/colony/dist/agent-runtime/activation/turn.js:40:3)';
+    expect(stackFrames(`Error: x\n    at Object.fail (file:///home/me/app/counter.ts:12:11)\n${installed}`)).toBe('\n    at Object.fail (file:///home/me/app/counter.ts:12:11)');
+  });
+
   it('shows every frame when none is the agent code', () => {
     expect(stackFrames(`Error: x\n    at body (file://${runtime}:40:3)`)).toContain('turn.ts:40:3');
   });

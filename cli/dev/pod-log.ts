@@ -1,8 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import type { DriverPod } from '../../controller/drivers/driver.ts';
 
-/** Colony's own sources and dependencies: their stack frames are left out of the stacks shown for agent code. */
-const COLONY_DIRS = ['agent-runtime/', 'controller/', 'gateway/', 'cli/', 'node_modules/'].map((dir) => fileURLToPath(new URL(`../../${dir}`, import.meta.url)));
+/**
+ * Colony's own modules (its sources, or compiled in an installed package) and every installed
+ * package (Colony's dependencies; Colony itself once installed): their stack frames are left out
+ * of the stacks shown for agent code.
+ */
+const COLONY_DIRS = [...['agent-runtime/', 'controller/', 'gateway/', 'cli/'].map((dir) => fileURLToPath(new URL(`../../${dir}`, import.meta.url))), '/node_modules/'];
 
 const COLORS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m', '\x1b[34m', '\x1b[96m'];
 const RESET = '\x1b[0m';

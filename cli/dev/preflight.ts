@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { AGENT_NODE_OPTIONS, ownModule } from '../../agent-runtime/host/own-files.ts';
 import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
 
 const run = promisify(execFile);
-const CHECK_ENTRY = fileURLToPath(new URL('../../agent-runtime/host/check.ts', import.meta.url));
+const CHECK_ENTRY = ownModule('../../agent-runtime/host/check.ts', import.meta.url);
 
 /** An Agent whose code cannot run: found before anything starts, instead of as a crash-looping pod. */
 export class AgentCodeError extends Error {
@@ -22,7 +22,7 @@ export async function checkAgentCode(agents: AgentSpec[]): Promise<void> {
   const problems = await Promise.all(
     agents.map(async (agent) => {
       try {
-        await run(process.execPath, ['--no-warnings', CHECK_ENTRY, agent.name, agent.module, agent.exportName ?? '', JSON.stringify(agent.subscriptions)], {
+        await run(process.execPath, ['--no-warnings', ...AGENT_NODE_OPTIONS, CHECK_ENTRY, agent.name, agent.module, agent.exportName ?? '', JSON.stringify(agent.subscriptions)], {
           env: { ...process.env, ...Object.fromEntries(agent.env.map((e) => [e.name, e.value])) },
           timeout: 60_000,
         });

@@ -7,17 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestContext } from 'vitest';
 import { readmeSteps } from '../helpers/readme-steps.ts';
 import type { ReadmeStep } from '../helpers/readme-steps.ts';
-import { runLine, startForeground } from '../helpers/user-shell.ts';
+import { ENGINE_WARNING, greeterServed, invokeAsShown, NO_REGISTRY, REGISTRY_HINT, skipLoudly, startDevLine } from '../helpers/readme-user.ts';
+import { runLine } from '../helpers/user-shell.ts';
 import type { Foreground } from '../helpers/user-shell.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 const SECTION = 'Write an agent';
 const steps = readmeSteps(readFileSync(join(REPO, 'README.md'), 'utf8'), SECTION);
-
-const ENGINE_WARNING = /EBADENGINE|Unsupported engine/i;
-const NO_REGISTRY = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|ENOTCACHED)\b|npm error network/;
-const REGISTRY_HINT =
-  'it needs the npm registry, or npm\'s cache holding what the README installs from it (run `npm install -D typescript @types/node@24` once in any folder with network access)';
 
 /**
  * The README's "Write an agent", followed literally in an empty folder as a user would in a
@@ -79,23 +75,16 @@ describe(`the README's "${SECTION}", followed in an empty folder`, () => {
     }
     const { line, expected } = step;
     if (line.startsWith('npx colony dev ')) return startDev(line);
-    if (line.startsWith('npx colony invoke ')) {
-      if (!gatewayUrl) throw new Error('colony dev is not running');
-      const ran = await runLine(`${line} --url ${gatewayUrl}`, project);
-      expect(ran.code, ran.output).toBe(0);
-      expect(ran.stdout.trim()).toBe(expected);
-      expect(ran.output).not.toMatch(ENGINE_WARNING);
-      return;
-    }
+    if (line.startsWith('npx colony invoke ')) return invokeAsShown(line, expected, gatewayUrl, project);
     if (line === 'npx tsc' && noRegistry) {
       skipped.add(step);
-      skipLoudly(ctx, `not run: \`${noRegistry}\` failed for want of the npm registry; ${REGISTRY_HINT}`);
+      skipLoudly(ctx, 'readme-project', `not run: \`${noRegistry}\` failed for want of the npm registry; ${REGISTRY_HINT}`);
     }
     const ran = await runLine(line.replaceAll('/path/to/colony', REPO), project);
     if (ran.code !== 0 && /^npm install\b/.test(line) && !line.includes('/path/to/colony') && NO_REGISTRY.test(ran.output)) {
       noRegistry = line;
       skipped.add(step);
-      skipLoudly(ctx, `could not run \`${line}\`: ${REGISTRY_HINT}\n${ran.output}`);
+      skipLoudly(ctx, 'readme-project', `could not run \`${line}\`: ${REGISTRY_HINT}\n${ran.output}`);
     }
     expect(ran.code, ran.output).toBe(0);
     expect(ran.output).not.toMatch(ENGINE_WARNING);
@@ -103,19 +92,7 @@ describe(`the README's "${SECTION}", followed in an empty folder`, () => {
   }
 
   async function startDev(line: string): Promise<void> {
-    expect(line, 'the colony dev line is run as plain words').toMatch(/^[\w./ -]+$/);
-    dev = startForeground([...line.split(/\s+/), '--port', '0'], project);
-    const gateway = await dev.waitFor(/gateway {2}http:\/\/\S+/, 90_000);
-    gatewayUrl = gateway.split(/\s+/)[1];
-    const output = dev.output();
-    expect(output).toContain('Colony is ready');
-    expect(output).toMatch(/greeter +1\/1 pod .*methods: greet, introduce/);
-    expect(output).not.toMatch(ENGINE_WARNING);
+    dev = startDevLine(line, project);
+    gatewayUrl = await greeterServed(dev);
   }
 });
-
-/** A step that cannot run here: said on stderr and in the report, never silently. */
-function skipLoudly(ctx: TestContext, note: string): never {
-  process.stderr.write(`\n[readme-project] SKIPPED ${note}\n\n`);
-  return ctx.skip(note);
-}

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AGENT_NODE_OPTIONS } from '../../agent-runtime/host/own-files.ts';
 import type { TestCluster } from './kube-cluster.ts';
 
 const RUNTIME = fileURLToPath(new URL('../../agent-runtime/host/main.ts', import.meta.url));
@@ -94,7 +95,7 @@ export function startMiniKubelet(cluster: TestCluster, namespace: string, select
     env.COLONY_PARENT_PID = String(process.pid);
     // The container's terminationMessagePath (/dev/termination-log), as a kubelet mounts it: a file of the pod's own.
     if (env.COLONY_TERMINATION_LOG) env.COLONY_TERMINATION_LOG = join(root, 'termination-log');
-    const child = spawn(process.execPath, [RUNTIME], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...AGENT_NODE_OPTIONS, RUNTIME], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
     let reported = false;
     const collect = (chunk: Buffer): void => {

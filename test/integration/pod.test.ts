@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColonyClient } from '../../agent-runtime/client/client.ts';
 import { openBuckets } from '../../agent-runtime/client/buckets.ts';
 import type { Buckets } from '../../agent-runtime/client/buckets.ts';
+import { AGENT_NODE_OPTIONS } from '../../agent-runtime/host/own-files.ts';
 import { decodeJson, encodeJson } from '../../agent-runtime/protocol/codec.ts';
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import type { PlacementTable, PodHeartbeat } from '../../agent-runtime/protocol/placement.ts';
@@ -51,7 +52,7 @@ describe('a runtime pod', () => {
     buckets = await openBuckets(nc);
     nc.subscribe(heartbeatSubject('default', 'counter'), { callback: (_e, msg) => void heartbeats.push(msg.json<PodHeartbeat>()) });
     client = new ColonyClient(nc, { partitionsOf: () => PARTITIONS }, { namespace: 'default' });
-    pod = spawn(process.execPath, [ENTRY], {
+    pod = spawn(process.execPath, [...AGENT_NODE_OPTIONS, ENTRY], {
       env: {
         ...process.env,
         [POD_ENV.natsUrl]: nats.url,

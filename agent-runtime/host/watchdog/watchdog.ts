@@ -1,10 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import type { TurnWatch } from '../../activation/deps.ts';
+import { ownModule } from '../own-files.ts';
 import { createTurnTableBuffers, TurnTable } from './turn-table.ts';
 import type { WatchdogOptions } from './verdict.ts';
 import type { WatchdogWorkerData } from './worker.ts';
 
-const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
+const WORKER_ENTRY = ownModule('./worker.ts', import.meta.url);
 /** How often the watchdog thread looks at the main thread. */
 const CHECK_INTERVAL_MS = 250;
 /** A block outside any turn may last this long before the pod is killed. */

@@ -18,8 +18,8 @@ export interface LocalDriverOptions {
   natsToken?: string | undefined;
   /** JetStream replicas of the KV buckets, as the controller and the gateway open them. */
   kvReplicas?: number;
-  /** The runtime entry file (agent-runtime/host/main.ts). */
-  runtimeEntry: string;
+  /** Node's arguments that start a pod: its options, then the runtime's entry file (agent-runtime/host/main.ts). */
+  runtimeArgs: readonly string[];
   events: DriverEvents;
   log: StructuredLogger;
   /** Every line a pod writes, for `colony dev` to show. */
@@ -189,7 +189,7 @@ export class LocalDriver implements PodDriver {
       [POD_ENV.parentPid]: String(process.pid),
     };
     // Own process group: Ctrl-C in a terminal reaches colony dev only, which then drains the pods in order.
-    const child = spawn(process.execPath, [this.#options.runtimeEntry], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [...this.#options.runtimeArgs], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const pod: DriverPod = {
       podId,
       agent: spec.name,
