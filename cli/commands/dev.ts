@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
 import { isLogLevel } from '../../agent-runtime/observability/log.ts';
@@ -13,6 +13,10 @@ import { checkAgentCode } from '../dev/preflight.ts';
 import { formatPodLine } from '../dev/pod-log.ts';
 import { firstStopSignal } from '../dev/stop-signals.ts';
 import { printSummary } from '../dev/summary.ts';
+import { unitsToRestart, watchFolders } from '../dev/watch.ts';
+import type { Platform } from '../dev/platform.ts';
+import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
+import { DEFAULT_NAMESPACE } from '../../agent-runtime/protocol/limits.ts';
 import { UsageError } from '../usage-error.ts';
 
 export const DEV_USAGE = `colony dev [dir...] [options]
@@ -28,6 +32,8 @@ Options:
   --nats-url <url>    use this NATS server instead of starting one (with the token
                       in $COLONY_NATS_TOKEN and $COLONY_KV_REPLICAS KV replicas)
   --log-level <lvl>   pod log level: debug, info, warn, error (default info)
+  --watch             reload agents when their code or manifests change: their pods
+                      drain (state kept) and new ones start with the new code
   --json              print logs as JSON lines instead of formatted text`;
 
 export async function devCommand(argv: string[]): Promise<void> {
@@ -41,6 +47,7 @@ export async function devCommand(argv: string[]): Promise<void> {
       'nats-url': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       json: { type: 'boolean', default: false },
+      watch: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -124,8 +131,10 @@ export async function devCommand(argv: string[]): Promise<void> {
     process.exit(130);
   });
   await printSummary(platform, { dataDir, natsStarted: !values['nats-url'], startedMs: Date.now() - started });
+  const stopWatching = values.watch ? watchAgents(dirs, agents, platform, say) : () => undefined;
 
   const signal = await stopSignal;
+  stopWatching();
   process.stdout.write(`\ncolony dev: stopping (draining pods${signal === 'SIGHUP' ? '' : `; ${signal} again to exit at once`})\n`);
   try {
     await platform.stop();
@@ -135,4 +144,42 @@ export async function devCommand(argv: string[]): Promise<void> {
     process.exit(1);
   }
   say('stopped');
+}
+
+/**
+ * `--watch`: when files under `dirs` change, reads the manifests again and checks the code
+ * (a mistake is reported and the pods keep running what they run), applies the manifests
+ * (Agents added, removed, changed), and restarts the pods of each Agent (or placement group)
+ * whose code or manifest changed: they drain, so state is kept, while new pods start.
+ */
+function watchAgents(dirs: string[], initial: AgentSpec[], platform: Platform, say: (line: string) => void): () => void {
+  let current = initial;
+  say(`watching ${dirs.map((dir) => relative(process.cwd(), dir) || '.').join(', ')} for changes`);
+  return watchFolders(dirs, async (files) => {
+    say(`changed: ${files.map((file) => relative(process.cwd(), file)).join(', ')}`);
+    let next: AgentSpec[];
+    try {
+      next = await loadManifests(dirs, () => undefined);
+      if (next.length === 0) throw new Error(`no Agent manifests found under ${dirs.join(', ')}`);
+      await checkAgentCode(next);
+    } catch (error) {
+      say(`not reloaded: ${(error as Error).message}\ncolony dev: the pods keep running the code they have; fix it and save again`);
+      return;
+    }
+    const restart = unitsToRestart(current, next, files);
+    try {
+      await platform.controller.apply(next);
+      current = next;
+      for (const unit of restart) {
+        const started = Date.now();
+        const pods = await platform.driver.restart(next[0]?.namespace ?? DEFAULT_NAMESPACE, unit);
+        // Said once the new pods serve every partition (their API published): a call then runs the new code.
+        await platform.controller.waitSettled(60_000);
+        say(`reloaded ${unit}: ${pods} pod${pods === 1 ? '' : 's'} drained and replaced in ${Date.now() - started} ms`);
+      }
+      if (restart.length === 0) say('nothing to restart');
+    } catch (error) {
+      say(`reloading failed: ${(error as Error).message}`);
+    }
+  });
 }

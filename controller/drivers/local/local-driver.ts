@@ -111,6 +111,22 @@ export class LocalDriver implements PodDriver {
     void Promise.all(stopping);
   }
 
+  /**
+   * Replaces every pod of a unit (`colony dev --watch`, its code changed): the
+   * pods drain (turns finish, state is persisted, partitions are released) while
+   * new pods start, which take the partitions over and load the new code.
+   * Resolves once the old pods are gone.
+   */
+  async restart(namespace: string, unit: string): Promise<number> {
+    const agent = this.#agents.get(`${namespace}/${unit}`);
+    if (!agent || agent.removed) return 0;
+    const old = [...agent.pods.values()].filter((pod) => !pod.stopping);
+    const stopped = Promise.all(old.map((pod) => this.#stopPod(pod)));
+    if (!agent.restartTimer) this.#fill(agent);
+    await stopped;
+    return old.length;
+  }
+
   async remove(namespace: string, agentName: string): Promise<void> {
     const id = `${namespace}/${agentName}`;
     const agent = this.#agents.get(id);
