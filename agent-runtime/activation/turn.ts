@@ -1,5 +1,5 @@
 import { ColonyError } from '../protocol/errors.ts';
-import { errorField } from '../observability/log.ts';
+import { errorField, lazyChild, traceFields } from '../observability/log.ts';
 import type { TraceSpan } from '../observability/tracing.ts';
 import type { Activation } from './activation.ts';
 import { commitTurn } from './commit.ts';
@@ -48,7 +48,8 @@ export async function runTurn(activation: Activation, turn: Turn): Promise<boole
   activation.beginTurn(scope.chain);
   const watch = deps.watchdog?.begin(activation.address, turn.label, scope.deadline);
   const abort = new AbortController();
-  const log = deps.log.child({ key: activation.key, method: turn.label, callId: scope.callId });
+  // Made only if the turn logs: its key, method, call id, and the trace it runs in.
+  const log = lazyChild(deps.log, () => ({ key: activation.key, method: turn.label, callId: scope.callId, ...traceFields(scope.traceparent) }));
   // The caller of a stream went away, or the pod drains: the method's signal says so.
   const stream = turn.stream;
   const cancel = (): void => abort.abort(stream?.signal.reason);
