@@ -25,8 +25,9 @@ describe("every pod's /metrics (examples/shop and examples/account)", () => {
   beforeAll(async () => {
     harness = await startTestPlatform('pod-metrics', [join(EXAMPLES_DIR, 'shop'), join(EXAMPLES_DIR, 'account')], {
       onPodOutput: (pod, line) => {
-        const port = /"msg":"pod started".*"healthPort":(\d+)/.exec(line)?.[1];
-        if (port) ports.set(pod.podId, Number(port));
+        if (!line.startsWith('{')) return;
+        const parsed = JSON.parse(line) as { msg?: string; healthPort?: number };
+        if (parsed.msg === 'pod started' && parsed.healthPort) ports.set(pod.podId, parsed.healthPort);
       },
     });
   });
