@@ -4,6 +4,16 @@ import { SHARED_READS, SHARED_REFUSALS } from '../protocol/shared-env-cases.ts';
 import { ConfigError } from '../protocol/shared-env.ts';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_RETENTION_MS, DEFAULT_HEALTH_PORT, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_STALL_LIMIT_MS, loadConfig } from './config.ts';
 
+/** A hosted Agent's settings when its manifest sets none of them. */
+const AGENT_DEFAULTS = {
+  exportName: undefined,
+  durability: 'turn',
+  idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+  retentionMs: DEFAULT_RETENTION_MS,
+  subscriptions: [],
+  keyDelimiter: undefined,
+};
+
 /** What every controller sets for a pod. */
 const POD = { [POD_ENV.agent]: 'counter', [POD_ENV.podId]: 'counter-1', [POD_ENV.module]: '/app/counter.ts' };
 
@@ -15,18 +25,7 @@ describe('the runtime pod loadConfig', () => {
       namespace: 'default',
       unit: 'counter',
       group: undefined,
-      agents: [
-        {
-          name: 'counter',
-          modulePath: '/app/counter.ts',
-          exportName: undefined,
-          durability: 'turn',
-          idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
-          retentionMs: DEFAULT_RETENTION_MS,
-          subscriptions: [],
-          keyDelimiter: undefined,
-        },
-      ],
+      agents: [{ name: 'counter', modulePath: '/app/counter.ts', ...AGENT_DEFAULTS }],
       podId: 'counter-1',
       partitions: 64,
       drainTimeoutMs: DEFAULT_DRAIN_TIMEOUT_MS,
@@ -92,16 +91,7 @@ describe('the runtime pod loadConfig', () => {
       const config = loadConfig(GROUP);
       expect(config).toMatchObject({ unit: 'shop', group: 'shop', podId: 'shop-1', partitions: 64 });
       expect(config.agents.map((a) => a.name)).toEqual(['customer', 'order']);
-      expect(config.agents[0]).toEqual({
-        name: 'customer',
-        modulePath: '/app/customer.ts',
-        exportName: undefined,
-        durability: 'turn',
-        idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
-        retentionMs: DEFAULT_RETENTION_MS,
-        subscriptions: [],
-        keyDelimiter: undefined,
-      });
+      expect(config.agents[0]).toEqual({ name: 'customer', modulePath: '/app/customer.ts', ...AGENT_DEFAULTS });
       expect(config.agents[1]).toMatchObject({ exportName: 'order', durability: 'async', idleTimeoutMs: 500, keyDelimiter: ':', subscriptions: [{ topic: 't' }] });
     });
 
