@@ -39,6 +39,13 @@ const importBoundaries = [
     ['^(@nats-io/|@kubernetes/|fastify)', 'The SDK agents import never reaches NATS, Kubernetes or HTTP.'],
     ['^\\.\\./(?!protocol/)', 'The SDK imports only its own files and agent-runtime/protocol.'],
   ),
+  // colony/testing runs agents in a unit test's process: the runtime's pieces, never NATS or the pod.
+  boundary(
+    'agent-runtime/testing/**/*.ts',
+    ['^(@nats-io/|@kubernetes/|fastify)', 'colony/testing runs agents without NATS, Kubernetes or HTTP.'],
+    ['^\\.\\./(host|client)/', 'colony/testing runs agents without a pod (host/) or NATS calls (client/).'],
+    ['^(\\.\\./)+(controller|gateway|cli)/', 'The runtime imports nothing of the controller, the gateway or the CLI.'],
+  ),
 ];
 
 export default tseslint.config(
