@@ -88,6 +88,23 @@ const invoice = defineAgent({
   },
 });
 
+/** The README's invoice (Reminders, timers and background tasks), without its task. */
+const readmeInvoice = defineAgent({
+  state: () => ({ paid: false, reminded: 0 }),
+  methods: {
+    issue(ctx) {
+      ctx.reminders.set('overdue', { method: 'remind', afterMs: 7 * 86_400_000, everyMs: 86_400_000 });
+    },
+    pay(ctx) {
+      ctx.state.paid = true;
+      ctx.reminders.cancel('overdue');
+    },
+    remind(ctx) {
+      ctx.state.reminded += 1;
+    },
+  },
+});
+
 describe('testAgent', () => {
   it('calls an instance and shows the state it committed', async () => {
     const t = testAgent(wallet, { name: 'wallet' });
@@ -164,6 +181,19 @@ describe('the test clock', () => {
     expect(t.state('i-1')?.reminded).toEqual([0, 1, 2, 3].map((day) => START + 60_000 + day * 86_400_000));
     expect(t.clock.now()).toBe(START + 60_000 + 3 * 86_400_000);
     expect(t.reminders('i-1')[0]?.dueAt).toBe(START + 60_000 + 4 * 86_400_000);
+  });
+
+  it("runs the README's invoice: reminded after 7 days, then daily, until paid", async () => {
+    const t = testAgent(readmeInvoice, { name: 'invoice' });
+    await t.instance('inv-1').issue();
+    await t.clock.advance(7 * 86_400_000);
+    expect(t.state('inv-1')).toEqual({ paid: false, reminded: 1 });
+    await t.clock.advance(86_400_000);
+    expect(t.state('inv-1')?.reminded).toBe(2);
+    await t.instance('inv-1').pay();
+    await t.clock.advance(30 * 86_400_000);
+    expect(t.state('inv-1')).toEqual({ paid: true, reminded: 2 });
+    expect(t.reminders('inv-1')).toEqual([]);
   });
 
   it('fires a reminder of an instance that was deactivated (it is activated again)', async () => {
