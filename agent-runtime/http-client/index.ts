@@ -15,5 +15,6 @@ export type { ColonyHttpErrorOptions } from './errors.ts';
 export { ColonyError } from '../protocol/errors.ts';
 export type { ErrorCode } from '../protocol/errors.ts';
 export type { ClientOptions, HttpCallOptions } from './transport.ts';
-export type { StreamClient, WorkflowClient, WorkflowInputOf, WorkflowOutputOf, WorkflowRef, WorkflowView } from './types.ts';
+export type { StreamClient, WorkflowClient, WorkflowInputOf, WorkflowOutputOf, WorkflowVerbReply } from './types.ts';
+export type { WorkflowStatus, WorkflowView } from '../protocol/workflow.ts';
 export type { CallClient } from '../sdk/types.ts';

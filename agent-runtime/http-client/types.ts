@@ -1,5 +1,4 @@
-import type { ErrorBody } from '../protocol/errors.ts';
-import type { WorkflowStatus } from '../protocol/workflow.ts';
+import type { WorkflowView } from '../protocol/workflow.ts';
 import type { InputOf, JsonValue, MethodsOf } from '../sdk/types.ts';
 import type { WorkflowDefinition } from '../sdk/workflow.ts';
 import type { HttpCallOptions } from './transport.ts';
@@ -19,43 +18,22 @@ export type WorkflowInputOf<W> = BodyOf<W> extends (ctx: never, input: infer I) 
 export type WorkflowOutputOf<W> = BodyOf<W> extends (...args: never[]) => Promise<infer O> ? O : JsonValue;
 
 /** What the verbs answer: the instance and its status after the verb. */
-export interface WorkflowRef {
-  id: string;
-  workflow: string;
-  status: WorkflowStatus;
-}
-
-/** A workflow instance, as `GET /v1/workflows/{workflow}/{id}` shows it (null where unset). */
-export interface WorkflowView<I = unknown, O = unknown> extends WorkflowRef {
-  input: I | null;
-  /** Set once it completed. */
-  output: O | null;
-  /** Set once it failed. */
-  error: ErrorBody | null;
-  customStatus: unknown;
-  /** ms since the epoch */
-  createdAt: number;
-  updatedAt: number;
-  /** 1, and one more for each continueAsNew. */
-  run: number;
-  /** Why it was terminated, when it was. */
-  reason?: string;
-}
+export type WorkflowVerbReply = Pick<WorkflowView, 'id' | 'workflow' | 'status'>;
 
 /** Typed client of the workflow instances of a workflow definition `W` (`typeof approval`). */
 export interface WorkflowClient<W> {
   /** Starts the instance `id` with `input`; rejects with `already_exists` while one with that id exists. */
-  start(id: string, input: WorkflowInputOf<W>, options?: HttpCallOptions): Promise<WorkflowRef>;
+  start(id: string, input: WorkflowInputOf<W>, options?: HttpCallOptions): Promise<WorkflowVerbReply>;
   /** The instance as it is now; `not_found` if it was never started, or purged. */
   get(id: string, options?: Pick<HttpCallOptions, 'signal'>): Promise<WorkflowView<WorkflowInputOf<W>, WorkflowOutputOf<W>>>;
   /** The instance once it is no longer running, or as it is when `timeoutMs` (default 30 s, at most 15 min) passed. */
   wait(id: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<WorkflowView<WorkflowInputOf<W>, WorkflowOutputOf<W>>>;
   /** Delivers the event `name` (what `ctx.waitForEvent(name)` resolves with); `failed_precondition` once it finished. */
-  event(id: string, name: string, payload?: unknown, options?: HttpCallOptions): Promise<WorkflowRef>;
+  event(id: string, name: string, payload?: unknown, options?: HttpCallOptions): Promise<WorkflowVerbReply>;
   /** Ends it as `terminated` with `reason`; `failed_precondition` once it finished. */
-  terminate(id: string, reason?: string, options?: HttpCallOptions): Promise<WorkflowRef>;
-  suspend(id: string, options?: HttpCallOptions): Promise<WorkflowRef>;
-  resume(id: string, options?: HttpCallOptions): Promise<WorkflowRef>;
+  terminate(id: string, reason?: string, options?: HttpCallOptions): Promise<WorkflowVerbReply>;
+  suspend(id: string, options?: HttpCallOptions): Promise<WorkflowVerbReply>;
+  resume(id: string, options?: HttpCallOptions): Promise<WorkflowVerbReply>;
   /** Deletes a finished instance and its journal (the id can be used again); `failed_precondition` while it runs. */
   purge(id: string, options?: HttpCallOptions): Promise<{ id: string; workflow: string; purged: true }>;
 }

@@ -1,13 +1,14 @@
 import type { AnyWorkflowDefinition } from '../sdk/workflow.ts';
 import { pathOf, readJson, send } from './transport.ts';
 import type { ClientOptions, HttpCallOptions } from './transport.ts';
-import type { WorkflowClient, WorkflowInputOf, WorkflowOutputOf, WorkflowRef, WorkflowView } from './types.ts';
+import type { WorkflowView } from '../protocol/workflow.ts';
+import type { WorkflowClient, WorkflowInputOf, WorkflowOutputOf, WorkflowVerbReply } from './types.ts';
 
 /** The routes of `/v1/workflows/{workflow}` (README, "Workflows"), as a typed client. */
 export function workflowClient<W extends AnyWorkflowDefinition>(client: ClientOptions, workflow: string): WorkflowClient<W> {
   const instance = (id: string): string => pathOf('v1', 'workflows', workflow, id);
-  const verb = async (id: string, path: string, name: string, body: unknown, options: HttpCallOptions = {}): Promise<WorkflowRef> =>
-    (await readJson(await send(client, { method: 'POST', path: `${instance(id)}${path}`, body, what: `${name} of workflow ${workflow}/${id}` }, options))) as WorkflowRef;
+  const verb = async (id: string, path: string, name: string, body: unknown, options: HttpCallOptions = {}): Promise<WorkflowVerbReply> =>
+    (await readJson(await send(client, { method: 'POST', path: `${instance(id)}${path}`, body, what: `${name} of workflow ${workflow}/${id}` }, options))) as WorkflowVerbReply;
   type View = WorkflowView<WorkflowInputOf<W>, WorkflowOutputOf<W>>;
   const read = async (id: string, query: string, signal: AbortSignal | undefined): Promise<View> =>
     (await readJson(await send(client, { method: 'GET', path: `${instance(id)}${query}`, what: `workflow ${workflow}/${id}` }, { signal }))) as View;
