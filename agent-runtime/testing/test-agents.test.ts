@@ -88,11 +88,12 @@ const invoice = defineAgent({
   },
 });
 
-/** The README's invoice (Reminders, timers and background tasks), without its task. */
+/** The README's invoice (Reminders, timers and background tasks), as it is there. */
 const readmeInvoice = defineAgent({
-  state: () => ({ paid: false, reminded: 0 }),
+  state: () => ({ paid: false, reminded: 0, progress: 0 }),
   methods: {
     issue(ctx) {
+      // Durable: fires `remind` in 7 days, then daily, even if no pod has this instance active.
       ctx.reminders.set('overdue', { method: 'remind', afterMs: 7 * 86_400_000, everyMs: 86_400_000 });
     },
     pay(ctx) {
@@ -100,7 +101,22 @@ const readmeInvoice = defineAgent({
       ctx.reminders.cancel('overdue');
     },
     remind(ctx) {
-      ctx.state.reminded += 1;
+      ctx.state.reminded += 1; // ctx.reminder = { name, dueAt }
+    },
+    poll(ctx) {
+      ctx.timers.set('refresh', { method: 'refresh', afterMs: 1_000, everyMs: 5_000 }); // in memory only
+    },
+    refresh() {},
+    archive(ctx) {
+      ctx.tasks.start('export', { batch: 100 }); // runs outside turns, no time limit
+    },
+  },
+  tasks: {
+    async export(ctx, input: { batch: number }) {
+      while (!ctx.signal.aborted) {
+        const done = await ctx.update((state) => (state.progress += input.batch) >= 10_000); // a turn: checkpointed
+        if (done) return; // returning ends the task
+      } // aborted on drain: resumes on the next owner
     },
   },
 });
@@ -187,13 +203,20 @@ describe('the test clock', () => {
     const t = testAgent(readmeInvoice, { name: 'invoice' });
     await t.instance('inv-1').issue();
     await t.clock.advance(7 * 86_400_000);
-    expect(t.state('inv-1')).toEqual({ paid: false, reminded: 1 });
+    expect(t.state('inv-1')).toEqual({ paid: false, reminded: 1, progress: 0 });
     await t.clock.advance(86_400_000);
     expect(t.state('inv-1')?.reminded).toBe(2);
     await t.instance('inv-1').pay();
     await t.clock.advance(30 * 86_400_000);
-    expect(t.state('inv-1')).toEqual({ paid: true, reminded: 2 });
+    expect(t.state('inv-1')).toEqual({ paid: true, reminded: 2, progress: 0 });
     expect(t.reminders('inv-1')).toEqual([]);
+  });
+
+  it("runs the README invoice's background task, whose updates are turns", async () => {
+    const t = testAgent(readmeInvoice, { name: 'invoice' });
+    await t.instance('inv-2').archive();
+    await t.idle();
+    expect(t.state('inv-2')?.progress).toBe(10_000);
   });
 
   it('fires a reminder of an instance that was deactivated (it is activated again)', async () => {

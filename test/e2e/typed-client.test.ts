@@ -69,7 +69,7 @@ describe('the typed HTTP client (colony/client)', () => {
   });
 
   it('runs a call once per idempotency key, and refuses the key for another input', async () => {
-    const once = colony.agent<typeof counter>('counter', 'idem', { idempotencyKey: 'add-5-once' });
+    const once = colony.agent<typeof counter>('counter', 'idem', { idempotencyKey: 'add-5-once', timeoutMs: 5_000 });
     expect(await once.increment({ by: 5 })).toEqual({ count: 5 });
     expect(await once.increment({ by: 5 })).toEqual({ count: 5 });
     expect(await colony.agent<typeof counter>('counter', 'idem').get()).toEqual({ count: 5 });
