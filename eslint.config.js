@@ -21,6 +21,16 @@ function boundary(files, ...patterns) {
   };
 }
 
+/**
+ * A boundary (as `boundary`) that leaves out the files `ignores` matches.
+ * @param {string[]} ignores
+ * @param {string} files
+ * @param {...[string, string]} patterns
+ */
+function withIgnores(ignores, files, ...patterns) {
+  return { ...boundary(files, ...patterns), ignores };
+}
+
 const importBoundaries = [
   boundary(
     'controller/**/*.ts',
@@ -38,6 +48,22 @@ const importBoundaries = [
     'agent-runtime/sdk/**/*.ts',
     ['^(@nats-io/|@kubernetes/|fastify)', 'The SDK agents import never reaches NATS, Kubernetes or HTTP.'],
     ['^\\.\\./(?!protocol/)', 'The SDK imports only its own files and agent-runtime/protocol.'],
+  ),
+  // colony/client runs in browsers too: fetch only, and of the runtime only the error table and the SDK's types.
+  // Its unit tests define agents (the SDK) to type the client with.
+  withIgnores(
+    ['agent-runtime/http-client/**/*.test.ts'],
+    'agent-runtime/http-client/**/*.ts',
+    ['^node:', 'colony/client runs in browsers too: no Node built-ins (it uses fetch).'],
+    ['^(@nats-io/|@kubernetes/|fastify)', 'colony/client talks HTTP to the gateway: no NATS, Kubernetes or fastify.'],
+    ['^\\.\\./(?!protocol/(errors|workflow)\\.ts$|sdk/(types|workflow)\\.ts$)', 'colony/client imports only its own files, protocol/errors.ts, protocol/workflow.ts and the SDK\'s types.'],
+  ),
+  // colony/testing runs agents in a unit test's process: the runtime's pieces, never NATS or the pod.
+  boundary(
+    'agent-runtime/testing/**/*.ts',
+    ['^(@nats-io/|@kubernetes/|fastify)', 'colony/testing runs agents without NATS, Kubernetes or HTTP.'],
+    ['^\\.\\./(host|client)/', 'colony/testing runs agents without a pod (host/) or NATS calls (client/).'],
+    ['^(\\.\\./)+(controller|gateway|cli)/', 'The runtime imports nothing of the controller, the gateway or the CLI.'],
   ),
 ];
 

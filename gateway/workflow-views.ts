@@ -1,26 +1,12 @@
 import { ColonyError } from '../agent-runtime/protocol/errors.ts';
-import type { ErrorBody } from '../agent-runtime/protocol/errors.ts';
 import { WORKFLOW_STATUSES } from '../agent-runtime/protocol/workflow.ts';
-import type { WorkflowStatus, WorkflowSummary } from '../agent-runtime/protocol/workflow.ts';
+import type { WorkflowStatus, WorkflowSummary, WorkflowView } from '../agent-runtime/protocol/workflow.ts';
+
+export type { WorkflowView } from '../agent-runtime/protocol/workflow.ts';
 
 /** Workflows a page lists unless `limit` says otherwise, and the most it may say. */
 export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1_000;
-
-/** A workflow instance as GET /v1/workflows/{workflow}/{id} and the list show it: every field present, null when unset. */
-export interface WorkflowView {
-  id: string;
-  workflow: string;
-  status: WorkflowStatus;
-  input: unknown;
-  output: unknown;
-  error: ErrorBody | null;
-  customStatus: unknown;
-  createdAt: number;
-  updatedAt: number;
-  run: number;
-  reason?: string;
-}
 
 /** GET /v1/workflows/{workflow}: one page, newest first; `next` is absent on the last. */
 export interface WorkflowViewPage {

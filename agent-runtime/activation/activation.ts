@@ -107,7 +107,7 @@ export class Activation implements StateHolder, MailboxView {
   }
 
   get timers(): ActivationTimers {
-    this.#timers ??= new ActivationTimers(this.deps.agent, (name, method, input) => this.#fireTimer(name, method, input));
+    this.#timers ??= new ActivationTimers(this.deps.agent, this.deps.timers, (name, method, input) => this.#fireTimer(name, method, input));
     return this.#timers;
   }
 

@@ -1,4 +1,9 @@
 import type { CallMeta, CallOp } from '../protocol/envelope.ts';
+import { ColonyError } from '../protocol/errors.ts';
+import { oversizedInput } from '../protocol/limits.ts';
+import type { IncomingCall } from './mailbox.ts';
+import { unwrapReply } from './reply.ts';
+import type { Reply } from './reply.ts';
 
 /** A call that agent code makes to another instance. */
 export interface OutgoingCall {
@@ -42,4 +47,24 @@ export function metaOf(request: OutgoingCall): CallMeta {
     oneway: request.oneway,
     op: request.op,
   };
+}
+
+/**
+ * Runs `request` on an Agent of this process (`dispatch`: its catalog). The
+ * input still goes through JSON, held to the size one message may carry, so
+ * agent code sees the same values, and the same limits, as over NATS. A
+ * one-way call resolves at once; any other with the result, or rejects with
+ * the callee's ColonyError.
+ */
+export async function callInProcess(dispatch: (call: IncomingCall) => Promise<Reply>, request: OutgoingCall, maxPayloadBytes: number): Promise<unknown> {
+  const json = request.input === undefined ? undefined : JSON.stringify(request.input);
+  const problem = json === undefined ? undefined : oversizedInput(request.agent, request.method, Buffer.byteLength(json), maxPayloadBytes);
+  if (problem) throw new ColonyError('payload_too_large', problem);
+  const input = json === undefined ? undefined : JSON.parse(json);
+  const reply = dispatch({ meta: metaOf(request), input });
+  if (request.oneway) {
+    void reply;
+    return undefined;
+  }
+  return unwrapReply(await reply);
 }

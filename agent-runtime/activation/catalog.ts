@@ -22,6 +22,8 @@ import type { AgentMetrics } from '../observability/pod-metrics.ts';
 import { NO_TRACING } from '../observability/tracing.ts';
 import type { Tracing } from '../observability/tracing.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, MESSAGE_HEADROOM_BYTES } from '../protocol/limits.ts';
+import { REAL_TIMERS } from '../reminders/timer-source.ts';
+import type { TimerSource } from '../reminders/timer-source.ts';
 
 export interface CatalogOptions {
   /** The pod this catalog runs in (activation ids start with it). */
@@ -34,6 +36,8 @@ export interface CatalogOptions {
   caller: Caller;
   log: StructuredLogger;
   now?: () => number;
+  /** Where `ctx.timers` are set: Node's timers unless a test passes its clock's (colony/testing). */
+  timers?: TimerSource;
   turnGraceMs?: number;
   hookTimeoutMs?: number;
   maxMailbox?: number;
@@ -95,6 +99,7 @@ export class Catalog {
   constructor(options: CatalogOptions) {
     this.#options = {
       now: Date.now,
+      timers: REAL_TIMERS,
       podId: 'local',
       wake: new MemoryWakeHooks(),
       turnGraceMs: DEFAULT_TURN_GRACE_MS,
@@ -247,6 +252,7 @@ export class Catalog {
       caller: options.caller,
       log: options.log,
       now: options.now,
+      timers: options.timers,
       turnGraceMs: options.turnGraceMs,
       hookTimeoutMs: options.hookTimeoutMs,
       maxMailbox: options.maxMailbox,

@@ -10,6 +10,7 @@ import type { LoadedAgent } from './loaded-agent.ts';
 import type { Work } from './mailbox.ts';
 import type { WorkflowDeps } from '../workflow/workflow-deps.ts';
 import type { EventSink } from '../events/outbox.ts';
+import type { TimerSource } from '../reminders/timer-source.ts';
 
 /** Keeps the durable wake-up index of the pod's partitions (see reminders/scheduler.ts). */
 export interface WakeHooks {
@@ -41,6 +42,8 @@ export interface ActivationDeps {
   caller: Caller;
   log: StructuredLogger;
   now: () => number;
+  /** Where `ctx.timers` are set (Node's timers, or a test's clock). */
+  timers: TimerSource;
   wake: WakeHooks;
   limits: TurnLimits;
   watchdog: TurnWatch | undefined;

@@ -1,6 +1,7 @@
 import { ColonyError } from '../protocol/errors.ts';
 import type { Durability } from '../protocol/pod-env.ts';
 import { MIN_REMINDER_PERIOD_MS } from '../reminders/reminder.ts';
+import type { TimerSource } from '../reminders/timer-source.ts';
 import type { ReminderInfo, ReminderOptions, Reminders, Tasks, TimerOptions, Timers } from '../sdk/context.ts';
 import type { InstanceRecord } from './instance-record.ts';
 import type { LoadedAgent } from './loaded-agent.ts';
@@ -79,14 +80,17 @@ export class RemindersApi implements Reminders {
   }
 }
 
-/** `ctx.timers`: in-memory timers of one activation. */
+/** `ctx.timers`: in-memory timers of one activation, set on the catalog's timer source. */
 export class ActivationTimers implements Timers {
   readonly #agent: LoadedAgent;
+  readonly #source: TimerSource;
   readonly #fire: (name: string, method: string, input: unknown) => void;
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** What cancels each pending timer. */
+  readonly #timers = new Map<string, () => void>();
 
-  constructor(agent: LoadedAgent, fire: (name: string, method: string, input: unknown) => void) {
+  constructor(agent: LoadedAgent, source: TimerSource, fire: (name: string, method: string, input: unknown) => void) {
     this.#agent = agent;
+    this.#source = source;
     this.#fire = fire;
   }
 
@@ -103,22 +107,25 @@ export class ActivationTimers implements Timers {
     }
     this.cancel(name);
     const input = copyInput(options.input);
-    const run = (): void => {
-      if (options.everyMs === undefined) this.#timers.delete(name);
-      this.#fire(name, options.method, copyInput(input));
+    const { everyMs } = options;
+    const schedule = (ms: number): void => {
+      this.#timers.set(
+        name,
+        this.#source.set(() => {
+          // A periodic timer is set again before its turn runs, so that turn can cancel it.
+          if (everyMs === undefined) this.#timers.delete(name);
+          else schedule(everyMs);
+          this.#fire(name, options.method, copyInput(input));
+        }, ms),
+      );
     };
-    const timer = setTimeout(() => {
-      run();
-      if (options.everyMs !== undefined && this.#timers.has(name)) this.#timers.set(name, setInterval(run, options.everyMs));
-    }, options.afterMs);
-    this.#timers.set(name, timer);
+    schedule(options.afterMs);
   }
 
   cancel(name: string): boolean {
-    const timer = this.#timers.get(name);
-    if (!timer) return false;
-    clearTimeout(timer);
-    clearInterval(timer);
+    const cancel = this.#timers.get(name);
+    if (!cancel) return false;
+    cancel();
     this.#timers.delete(name);
     return true;
   }

@@ -1,12 +1,11 @@
 import type { ColonyClient } from '../client/client.ts';
 import type { IncomingCall } from '../activation/mailbox.ts';
-import { metaOf } from '../activation/caller.ts';
+import { callInProcess } from '../activation/caller.ts';
 import type { Caller, OutgoingCall } from '../activation/caller.ts';
-import { unwrapReply } from '../activation/reply.ts';
 import type { Reply } from '../activation/reply.ts';
 import { decodeJson, encodeJson } from '../protocol/codec.ts';
 import { ColonyError } from '../protocol/errors.ts';
-import { checkInstanceKey, oversizedInput } from '../protocol/limits.ts';
+import { checkInstanceKey } from '../protocol/limits.ts';
 import type { Tracing } from '../observability/tracing.ts';
 
 /** An Agent this pod hosts: takes a call in-process. */
@@ -71,19 +70,7 @@ export class HostCaller implements Caller {
     const local = this.#deps.local(request.agent);
     const inProcess = local !== undefined && this.#deps.serves(partition);
     this.#deps.metrics?.call(request.agent, inProcess);
-    if (local && inProcess) {
-      const json = request.input === undefined ? undefined : JSON.stringify(request.input);
-      const problem = json === undefined ? undefined : oversizedInput(request.agent, request.method, Buffer.byteLength(json), this.#deps.maxPayloadBytes);
-      if (problem) throw new ColonyError('payload_too_large', problem);
-      const input = json === undefined ? undefined : JSON.parse(json);
-      const meta = metaOf(request);
-      const reply = local.dispatch({ meta, input }, partition);
-      if (request.oneway) {
-        void reply;
-        return undefined;
-      }
-      return unwrapReply(await reply);
-    }
+    if (local && inProcess) return callInProcess((call) => local.dispatch(call, partition), request, this.#deps.maxPayloadBytes);
     if (local && this.#deps.releasing(partition)) {
       // The partition's next owner waits until this pod has let it go, which waits for the turns in
       // flight here — among them, likely, the one making this call: over NATS it would wait for its

@@ -48,6 +48,30 @@ export interface WorkflowSummary {
   parent?: WorkflowRef | undefined;
 }
 
+/**
+ * A workflow instance as GET /v1/workflows/{workflow}/{id} and the list show
+ * it: every field present, null when unset; `I` and `O` its input and output
+ * (the typed client, colony/client, reads them from the workflow's body).
+ */
+export interface WorkflowView<I = unknown, O = unknown> {
+  id: string;
+  workflow: string;
+  status: WorkflowStatus;
+  input: I | null;
+  /** Set once it completed. */
+  output: O | null;
+  /** Set once it failed. */
+  error: ErrorBody | null;
+  customStatus: unknown;
+  /** ms since the epoch */
+  createdAt: number;
+  updatedAt: number;
+  /** 1, and one more for each continueAsNew. */
+  run: number;
+  /** Why it was terminated, when it was. */
+  reason?: string;
+}
+
 export interface WorkflowRef {
   namespace: string;
   workflow: string;

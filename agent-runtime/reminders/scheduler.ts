@@ -5,6 +5,8 @@ import { WakeHeap } from './wake-heap.ts';
 import { wakeTimeOf } from '../protocol/wake.ts';
 import type { WakeEntry } from '../protocol/wake.ts';
 import type { WakeIndex } from './wake-index.ts';
+import { REAL_TIMERS } from './timer-source.ts';
+import type { TimerSource } from './timer-source.ts';
 
 export interface SchedulerOptions {
   index: WakeIndex;
@@ -16,6 +18,8 @@ export interface SchedulerOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Longest single timer; the scheduler re-checks at least this often. */
   maxSleepMs?: number;
+  /** Where its timer comes from (default Node's; colony/testing passes its clock's). */
+  timers?: TimerSource;
 }
 
 const unrefSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -37,13 +41,16 @@ export class ReminderScheduler {
   readonly #attempts = new Map<string, number>();
   readonly #waking = new Set<string>();
   readonly #owned = new Set<number>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #timers: TimerSource;
+  /** Cancels the armed timer. */
+  #timer: (() => void) | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #stopped = false;
 
   constructor(options: SchedulerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#timers = options.timers ?? REAL_TIMERS;
   }
 
   get scheduled(): number {
@@ -125,28 +132,32 @@ export class ReminderScheduler {
 
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#timer?.();
+    this.#timer = undefined;
   }
 
   #arm(): void {
     if (this.#stopped) return;
     const next = this.#heap.peek();
     if (next === undefined) {
-      clearTimeout(this.#timer);
+      this.#timer?.();
       this.#timer = undefined;
       this.#timerAt = Number.POSITIVE_INFINITY;
       return;
     }
     const at = Math.min(next, this.#now() + (this.#options.maxSleepMs ?? 60_000));
     if (this.#timer && this.#timerAt <= at) return;
-    clearTimeout(this.#timer);
+    this.#timer?.();
     this.#timerAt = at;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Number.POSITIVE_INFINITY;
-      this.#fire();
-    }, Math.max(0, at - this.#now()));
-    this.#timer.unref();
+    this.#timer = this.#timers.set(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        this.#fire();
+      },
+      Math.max(0, at - this.#now()),
+      { unref: true },
+    );
   }
 
   #fire(): void {

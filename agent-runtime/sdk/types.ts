@@ -69,11 +69,13 @@ export type AnyAgentDefinition = AgentDefinition<any, any>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the runtime treats state as opaque.
 export type AnyAgentOptions = AgentOptions<any, Record<string, MethodFn<any>>>;
 
-type MethodsOf<D> = D extends AgentDefinition<infer _S, infer M> ? M : never;
+/** The methods of an agent definition `D` (`typeof counter`), by name. */
+export type MethodsOf<D> = D extends AgentDefinition<infer _S, infer M> ? M : never;
 
-type InputOf<F> = F extends (ctx: never, ...rest: infer R) => unknown ? R : never;
+/** The parameters of a method after its context: `[input]`, `[input?]` or `[]`. */
+export type InputOf<F> = F extends (ctx: never, ...rest: infer R) => unknown ? R : never;
 /** What a call to a method answers: its result, or for a method that streams (returns an async iterable) its chunks collected. */
-type OutputOf<F> = F extends (...args: never[]) => infer O ? (O extends AsyncIterable<infer C> ? C[] : Awaited<O>) : never;
+export type OutputOf<F> = F extends (...args: never[]) => infer O ? (O extends AsyncIterable<infer C> ? C[] : Awaited<O>) : never;
 
 /** Typed request/reply client for an agent definition `D`. */
 export type CallClient<D> = {

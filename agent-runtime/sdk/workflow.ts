@@ -115,9 +115,9 @@ export interface WorkflowContext {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a workflow's input type is the author's choice.
 export type WorkflowFn = (ctx: WorkflowContext, input: any) => Promise<unknown>;
 
-export interface WorkflowOptions<A extends Record<string, ActivityFn>> {
+export interface WorkflowOptions<A extends Record<string, ActivityFn>, R extends WorkflowFn = WorkflowFn> {
   /** The body: ordinary async code; its return value is the workflow's output. */
-  run: WorkflowFn;
+  run: R;
   /** Activities this workflow's pods run: stateless functions, at least once, dispatched over all the Agent's pods. */
   activities?: A;
   /** The retry policy of every step unless the step gives its own. */
@@ -126,7 +126,8 @@ export interface WorkflowOptions<A extends Record<string, ActivityFn>> {
 
 declare const workflowBrand: unique symbol;
 
-export interface WorkflowDefinition<A extends Record<string, ActivityFn>> extends WorkflowOptions<A> {
+/** A workflow definition: `A` its activities, `R` its body, whose input and output a typed client reads (`colony/client`). */
+export interface WorkflowDefinition<A extends Record<string, ActivityFn>, R extends WorkflowFn = WorkflowFn> extends WorkflowOptions<A, R> {
   readonly [workflowBrand]: true;
 }
 
@@ -140,9 +141,9 @@ const DEFINITION = Symbol.for('colony.workflow-definition');
  * names, as for an agent; start instances with
  * `POST /v1/workflows/{name}/{id}` or `colony workflow start`.
  */
-export function defineWorkflow<A extends Record<string, ActivityFn> = Record<string, never>>(options: WorkflowOptions<A>): WorkflowDefinition<A> {
+export function defineWorkflow<A extends Record<string, ActivityFn> = Record<string, never>, R extends WorkflowFn = WorkflowFn>(options: WorkflowOptions<A, R>): WorkflowDefinition<A, R> {
   if (typeof options?.run !== 'function') throw new TypeError('defineWorkflow needs a `run` function: the workflow body');
-  return Object.freeze({ ...options, [DEFINITION]: true }) as unknown as WorkflowDefinition<A>;
+  return Object.freeze({ ...options, [DEFINITION]: true }) as unknown as WorkflowDefinition<A, R>;
 }
 
 /** True when `value` was made by defineWorkflow (in any copy of the SDK). */

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../usage-error.ts';
 import { httpStatusOf, isErrorCode } from '../../agent-runtime/protocol/errors.ts';
 import { splitAddress } from './address.ts';
-import { EventStreamParser } from './event-stream.ts';
+import { EventStreamParser } from '../../agent-runtime/http-client/event-stream.ts';
 import { callHeaders, gatewayErrorText, gatewayOptions, sendToGateway } from './gateway-client.ts';
 
 export const INVOKE_USAGE = `colony invoke <agent>/<key> <method> [json] [options]

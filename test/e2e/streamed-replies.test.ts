@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent-runtime/observability/log.ts';
-import { EventStreamParser } from '../../cli/commands/event-stream.ts';
+import { EventStreamParser } from '../../agent-runtime/http-client/event-stream.ts';
 import { startGateway } from '../../gateway/gateway.ts';
 import type { AgentSpec } from '../../controller/manifest/agent-spec.ts';
 import { COLONY_BIN, EXAMPLES_DIR } from '../helpers/colony-dev.ts';
