@@ -1,8 +1,13 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const sources = ['agent-runtime', 'controller', 'gateway', 'cli', 'examples'];
 
 export default defineConfig({
+  // The repository runs Colony from its sources: `colony`, `colony/client` and `colony/testing` resolve
+  // to the .ts files under the colony-source condition (package.json exports; decision 24), not to dist/.
+  ssr: { resolve: { conditions: ['colony-source', ...defaultServerConditions] } },
+  resolve: { conditions: ['colony-source'] },
   test: {
     globalSetup: ['./test/global-setup.ts'],
     projects: [
