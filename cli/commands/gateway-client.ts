@@ -24,7 +24,7 @@ export function callHeaders(options: { timeout: string | undefined; idempotencyK
 
 /** A request the CLI sends to the gateway. */
 export interface GatewayRequest {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path and query, percent-encoded: `/v1/workflows/order/o-1?wait=10s`. */
   path: string;
   /** JSON text. */
