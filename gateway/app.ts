@@ -133,7 +133,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
       }
       registerOpenApiRoute(v1, {
         registry,
-        document: { namespace, authRequired: apiTokens !== undefined, workflows: deps.workflows !== undefined, topics: deps.topics !== undefined },
+        document: { namespace, authRequired: apiTokens !== undefined, workflows: deps.workflows !== undefined, topics: deps.topics !== undefined, instances: deps.instances !== undefined },
       });
     });
     registerDocsRoutes(app, { namespace, authRequired: apiTokens !== undefined });
