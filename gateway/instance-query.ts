@@ -1,6 +1,7 @@
 import { DEFAULT_INSTANCE_PAGE, MAX_INSTANCE_PAGE } from '../agent-runtime/protocol/admin.ts';
 import { ColonyError } from '../agent-runtime/protocol/errors.ts';
 import { checkInstanceKey } from '../agent-runtime/protocol/limits.ts';
+import { pageLimit, queryValue } from './page-query.ts';
 
 /** What GET /v1/agents/{agent}/instances asks for, checked. */
 export interface InstanceListQuery {
@@ -42,27 +43,15 @@ export function decodeKeyCursor(cursor: string): string {
   return key;
 }
 
-function single(name: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new ColonyError('invalid_argument', `the query parameter ${name} is given more than once; give it once`);
-  return value;
-}
-
 /** Reads `stored`, `limit` and `cursor` from a list request's query string; a bad one is a 400 naming it. */
 export function parseInstanceListQuery(query: Record<string, unknown>): InstanceListQuery {
-  const storedText = single('stored', query.stored);
-  const limitText = single('limit', query.limit);
-  const cursor = single('cursor', query.cursor);
+  const storedText = queryValue('stored', query.stored);
+  const limitText = queryValue('limit', query.limit);
+  const cursor = queryValue('cursor', query.cursor);
   if (storedText !== undefined && storedText !== 'true' && storedText !== 'false') {
     throw new ColonyError('invalid_argument', `the query parameter stored is "${storedText.slice(0, 32)}"; it is true (the instances with a stored record) or false (those in memory, the default)`);
   }
-  let limit = DEFAULT_INSTANCE_PAGE;
-  if (limitText !== undefined) {
-    limit = /^\d{1,7}$/.test(limitText) ? Number(limitText) : Number.NaN;
-    if (!(limit >= 1 && limit <= MAX_INSTANCE_PAGE)) {
-      throw new ColonyError('invalid_argument', `the query parameter limit is "${limitText.slice(0, 32)}"; give a whole number from 1 to ${MAX_INSTANCE_PAGE}`);
-    }
-  }
+  const limit = pageLimit(limitText, DEFAULT_INSTANCE_PAGE, MAX_INSTANCE_PAGE);
   return { stored: storedText === 'true', limit, after: cursor === undefined || cursor === '' ? undefined : decodeKeyCursor(cursor) };
 }
 

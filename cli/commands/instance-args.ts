@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../usage-error.ts';
 import { splitAddress } from './address.ts';
-import { callHeaders, gatewayOptions } from './gateway-client.ts';
-import type { GatewayRequest } from './gateway-client.ts';
+import { callHeaders, requestOptions, requestOptionsOf } from './gateway-client.ts';
+import type { GatewayRequest, RequestOptions } from './gateway-client.ts';
 
 const COMMON_OPTIONS = `Options:
   --url <url>         gateway URL (default $COLONY_URL or http://127.0.0.1:8080)
@@ -40,13 +40,7 @@ export type InstanceCommand =
   | { verb: 'state-put'; agent: string; key: string; state: string }
   | { verb: 'reminders-cancel'; agent: string; key: string; name: string };
 
-export interface InstanceOptions {
-  url: string;
-  token: string | undefined;
-  json: boolean;
-  timeout: string | undefined;
-  idempotencyKey: string | undefined;
-}
+export type InstanceOptions = RequestOptions;
 
 const VERBS = { state: ['get', 'put', 'delete'], reminders: ['list', 'cancel'] } as const;
 /** Arguments after the address, by verb. */
@@ -68,10 +62,7 @@ export function parseInstanceArgs(command: 'state' | 'reminders', argv: string[]
       args: argv,
       allowPositionals: true,
       options: {
-        ...gatewayOptions(env),
-        json: { type: 'boolean', default: false },
-        timeout: { type: 'string' },
-        'idempotency-key': { type: 'string' },
+        ...requestOptions(env),
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -89,7 +80,7 @@ export function parseInstanceArgs(command: 'state' | 'reminders', argv: string[]
   const extra = EXTRA[which];
   if (rest.length > extra) throw usage(`${command} ${verb} takes ${extra === 0 ? 'only the instance' : 'the instance and one argument'}; "${rest[extra]}" is one too many`);
   if (rest.length < extra) throw usage(`${command} ${verb} needs ${WHAT_EXTRA[which]} after the instance`);
-  const options: InstanceOptions = { url: values.url, token: values.token, json: values.json, timeout: values.timeout, idempotencyKey: values['idempotency-key'] };
+  const options = requestOptionsOf(values);
   const target = { agent: parts.name, key: parts.key };
   const [argument = ''] = rest;
   if (which === 'state-put') return { command: { verb: which, ...target, state: argument }, options };
