@@ -4,6 +4,7 @@ import { watchParent } from '../agent-runtime/host/parent-watch.ts';
 import { devCommand, DEV_USAGE } from './commands/dev.ts';
 import { getCommand, GET_USAGE } from './commands/get.ts';
 import { invokeCommand, INVOKE_USAGE } from './commands/invoke.ts';
+import { remindersCommand, REMINDERS_USAGE, stateCommand, STATE_USAGE } from './commands/instances.ts';
 import { manifestCommand, MANIFEST_USAGE } from './commands/manifest.ts';
 import { workflowCommand, WORKFLOW_USAGE } from './commands/workflow.ts';
 import { UsageError } from './usage-error.ts';
@@ -14,6 +15,9 @@ Commands:
   dev [dir]                         run the platform and the agents under [dir] on this machine
   invoke <agent>/<key> <method> [json]   call a method through the gateway
   get agents|pods [agent]           what runs: replicas, pods, partitions, load, scaling decisions
+  get instances <agent> [--stored]  an Agent's instances in memory, or with a stored record
+  state get|put|delete <agent>/<key> [json|@file|-]   read, replace or reset an instance's state
+  reminders list|cancel <agent>/<key> [name]          list or cancel an instance's reminders
   workflow start|get|list|...       start, inspect and steer workflow instances
   manifest [dir...]                 the Kubernetes objects (ConfigMap with the code + Agent) for kubectl apply
 
@@ -25,6 +29,10 @@ ${INVOKE_USAGE}
 
 ${GET_USAGE}
 
+${STATE_USAGE}
+
+${REMINDERS_USAGE}
+
 ${WORKFLOW_USAGE}
 
 ${MANIFEST_USAGE}`;
@@ -33,6 +41,8 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   dev: devCommand,
   invoke: invokeCommand,
   get: getCommand,
+  state: stateCommand,
+  reminders: remindersCommand,
   workflow: workflowCommand,
   manifest: manifestCommand,
 };

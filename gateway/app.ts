@@ -10,6 +10,7 @@ import { GatewayMetrics, registerEventLagGauge } from './metrics.ts';
 import { RequestTiming } from './request-timing.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerInstanceRoutes } from './routes/instances.ts';
 import { registerDocsRoutes, registerOpenApiRoute } from './routes/openapi.ts';
 import { observeFailedInvoke, registerInvokeRoute } from './routes/invoke.ts';
 import { NO_TRACING } from '../agent-runtime/observability/tracing.ts';
@@ -28,6 +29,7 @@ export const MAX_PARAM_LENGTH = 16 * 1024;
 
 const ROUTES_HINT =
   'the gateway serves POST /v1/agents/{agent}/{key}/{method}, GET /v1/agents, GET /v1/agents/{agent}, POST /v1/topics/{topic}, ' +
+  'GET /v1/agents/{agent}/instances, GET|PUT|DELETE /v1/agents/{agent}/{key}/state, GET /v1/agents/{agent}/{key}/reminders, ' +
   '/v1/workflows/{workflow}/{id}/… (the README lists them; GET /openapi.json describes them, GET /docs shows it), GET /healthz, GET /readyz and GET /metrics; percent-encode a key or workflow id that contains "/" (as %2F)';
 
 /**
@@ -115,6 +117,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         tracing: deps.tracing ?? NO_TRACING,
       });
       registerAgentRoutes(v1, { registry, namespace });
+      if (deps.instances) registerInstanceRoutes(v1, { client: deps.client, registry, namespace, instances: deps.instances, closing: closing.signal, now, newCallId });
       if (deps.topics) registerTopicRoutes(v1, { topics: deps.topics, closing: closing.signal, now, newEventId: newCallId });
       if (deps.workflows) {
         registerWorkflowRoutes(v1, {
@@ -130,7 +133,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
       }
       registerOpenApiRoute(v1, {
         registry,
-        document: { namespace, authRequired: apiTokens !== undefined, workflows: deps.workflows !== undefined, topics: deps.topics !== undefined },
+        document: { namespace, authRequired: apiTokens !== undefined, workflows: deps.workflows !== undefined, topics: deps.topics !== undefined, instances: deps.instances !== undefined },
       });
     });
     registerDocsRoutes(app, { namespace, authRequired: apiTokens !== undefined });

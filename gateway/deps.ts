@@ -3,6 +3,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { RoKV } from '@nats-io/kv';
 import type { Registry } from 'prom-client';
 import type { ColonyClient } from '../agent-runtime/client/client.ts';
+import type { InstanceDirectory } from '../agent-runtime/client/instance-directory.ts';
 import type { RegistryView } from '../agent-runtime/client/registry-view.ts';
 import type { StructuredLogger } from '../agent-runtime/observability/log.ts';
 import type { ApiTokens } from './auth.ts';
@@ -13,6 +14,9 @@ export type GatewayClient = Pick<ColonyClient, 'call' | 'callStream' | 'partitio
 
 /** What the gateway needs of RegistryView. */
 export type GatewayRegistry = Pick<RegistryView, 'get' | 'list'>;
+
+/** What the admin routes of instances need (client/instance-directory.ts): lists, and stored records read without waking anything. */
+export type GatewayInstances = Pick<InstanceDirectory, 'active' | 'stored' | 'readStored' | 'hasOwner'>;
 
 /** Where the workflow routes read workflow instances without waking them. */
 export interface GatewayWorkflows {
@@ -42,6 +46,8 @@ export interface GatewayDeps {
   newCallId?: () => string;
   /** Workflow records and journals; absent, the /v1/workflows routes are not served (suites about other routes). */
   workflows?: GatewayWorkflows | undefined;
+  /** Instance lists and stored records; absent, the admin routes of instances are not served (suites about other routes). */
+  instances?: GatewayInstances | undefined;
   /** Topic streams for POST /v1/topics/{topic}; absent, that route is not served (suites about other routes). */
   topics?: TopicRoutesOptions['topics'] | undefined;
   /** Bearer tokens required on /v1 routes; undefined: open (health and metrics are always open). */

@@ -6,6 +6,7 @@ import { openBuckets } from '../agent-runtime/client/buckets.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../agent-runtime/protocol/limits.ts';
 import { ColonyClient } from '../agent-runtime/client/client.ts';
 import { TopicStreams } from '../agent-runtime/client/topic-streams.ts';
+import { InstanceDirectory } from '../agent-runtime/client/instance-directory.ts';
 import { openJournal } from '../agent-runtime/client/journal.ts';
 import { PlacementView } from '../agent-runtime/client/placement-view.ts';
 import { RegistryView } from '../agent-runtime/client/registry-view.ts';
@@ -130,6 +131,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     isReady: () => connection.connected(),
     workflows: { records: buckets.workflows, journal },
     topics: new TopicStreams(nc, namespace, { replicas: options.kvReplicas }),
+    instances: new InstanceDirectory(nc, namespace, { records: buckets.state, placement }),
     apiTokens: options.apiTokens,
     tracing,
   });

@@ -1,5 +1,6 @@
 import { ColonyError } from '../agent-runtime/protocol/errors.ts';
 import { WORKFLOW_STATUSES } from '../agent-runtime/protocol/workflow.ts';
+import { pageLimit, queryValue } from './page-query.ts';
 import type { WorkflowStatus, WorkflowSummary, WorkflowView } from '../agent-runtime/protocol/workflow.ts';
 
 export type { WorkflowView } from '../agent-runtime/protocol/workflow.ts';
@@ -72,30 +73,17 @@ export function decodeCursor(cursor: string): ListPosition {
   return { createdAt: parsed[0], id: parsed[1] };
 }
 
-function single(name: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new ColonyError('invalid_argument', `the query parameter ${name} is given more than once; give it once`);
-  return value;
-}
-
 /** Reads `status`, `limit` and `cursor` from a list request's query string; a bad one is a 400 naming it. */
 export function parseListQuery(query: Record<string, unknown>): ListQuery {
-  const status = single('status', query.status);
-  const limitText = single('limit', query.limit);
-  const cursor = single('cursor', query.cursor);
+  const status = queryValue('status', query.status);
+  const limitText = queryValue('limit', query.limit);
+  const cursor = queryValue('cursor', query.cursor);
   if (status !== undefined && !(WORKFLOW_STATUSES as readonly string[]).includes(status)) {
     throw new ColonyError('invalid_argument', `the query parameter status is "${status.slice(0, 32)}"; it is one of ${WORKFLOW_STATUSES.join(', ')}`);
   }
-  let limit = DEFAULT_PAGE_LIMIT;
-  if (limitText !== undefined) {
-    limit = /^\d{1,7}$/.test(limitText) ? Number(limitText) : Number.NaN;
-    if (!(limit >= 1 && limit <= MAX_PAGE_LIMIT)) {
-      throw new ColonyError('invalid_argument', `the query parameter limit is "${limitText.slice(0, 32)}"; give a whole number from 1 to ${MAX_PAGE_LIMIT}`);
-    }
-  }
   return {
     status: status as WorkflowStatus | undefined,
-    limit,
+    limit: pageLimit(limitText, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT),
     after: cursor === undefined || cursor === '' ? undefined : decodeCursor(cursor),
   };
 }

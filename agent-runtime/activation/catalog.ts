@@ -18,6 +18,8 @@ import type { Reply } from './reply.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import type { WorkflowDeps } from '../workflow/workflow-deps.ts';
 import { isWorkflowVerb } from '../workflow/verbs.ts';
+import { ADMIN_VERBS, isAdminVerb, workflowAdminError } from '../protocol/admin.ts';
+import { readInstance } from './admin-ops.ts';
 import type { AgentMetrics } from '../observability/pod-metrics.ts';
 import { NO_TRACING } from '../observability/tracing.ts';
 import type { Tracing } from '../observability/tracing.ts';
@@ -149,12 +151,28 @@ export class Catalog {
       if (!isWorkflowVerb(call.meta.method)) return Promise.resolve(errorReply(new ColonyError('not_found', `a workflow has no verb "${call.meta.method}"`)));
       return this.#activation(call.meta.key, partition).enqueue(call);
     }
+    if (call.meta.op === 'admin') return this.#admin(call, partition);
     if (!agent.methods.has(call.meta.method)) {
       const known = [...agent.methods.keys()].join(', ');
       const error = new ColonyError('not_found', `agent ${agent.name} has no method "${call.meta.method}"; its methods are: ${known}`);
       return Promise.resolve(errorReply(error));
     }
     return this.#activation(call.meta.key, partition).enqueue(call);
+  }
+
+  /** An admin operation (protocol/admin.ts): a read answered without activating anything, or a write queued as a turn. */
+  #admin(call: IncomingCall, partition: number): Promise<Reply> {
+    const { agent, store } = this.#options;
+    const { key, method } = call.meta;
+    if (agent.workflow) return Promise.resolve(errorReply(workflowAdminError(agent.name)));
+    if (!isAdminVerb(method)) return Promise.resolve(errorReply(new ColonyError('not_found', `there is no admin operation "${method}"; they are: ${ADMIN_VERBS.join(', ')}`)));
+    if (method !== 'read') return this.#activation(key, partition).enqueue(call);
+    return readInstance({ agent: agent.name, key, activation: () => this.#activations.get(key), retired: () => this.#retiring.get(key), store });
+  }
+
+  /** The keys of the instances in memory (loaded or loading). */
+  keys(): IterableIterator<string> {
+    return this.#activations.keys();
   }
 
   /** Wakes an instance for its due reminders and tasks (activating it); resolves with how that went. */

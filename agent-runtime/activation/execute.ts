@@ -1,16 +1,15 @@
 import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
 import { errorField } from '../observability/log.ts';
-import type { StoredReply } from '../protocol/stored-record.ts';
 import type { Activation } from './activation.ts';
+import { executeAdmin } from './admin-ops.ts';
 import { syncWake } from './commit.ts';
 import { callFingerprint } from './fingerprint.ts';
-import { idempotencyConflict } from './mailbox.ts';
 import type { IncomingCall, Work } from './mailbox.ts';
 import { fireDueReminders } from './reminder-firing.ts';
+import { repeatReply } from './repeat-reply.ts';
 import { errorReply } from './reply.ts';
 import type { Reply } from './reply.ts';
-import { formatBytes } from './state-json.ts';
 import { deadlineError, runTurn } from './turn.ts';
 import { applyVerb } from '../workflow/verbs.ts';
 import type { WorkflowVerb } from '../protocol/workflow.ts';
@@ -18,7 +17,8 @@ import type { WorkflowVerb } from '../protocol/workflow.ts';
 /**
  * Runs one piece of work the mailbox hands over, as a turn: a method call
  * (unless it is a repeat, is late, names no method, fails its schema, or is
- * refused before it starts), a wake-up for due reminders, or a task's update.
+ * refused before it starts), a workflow verb, an admin write (admin-ops.ts),
+ * a wake-up for due reminders, or a task's update.
  */
 export async function executeWork(activation: Activation, work: Work): Promise<void> {
   if (activation.status === 'abandoned') {
@@ -44,6 +44,7 @@ export async function executeWork(activation: Activation, work: Work): Promise<v
       return;
     case 'call':
       if (work.meta.op === 'workflow') await executeVerb(activation, work.meta, work.call, work.resolve);
+      else if (work.meta.op === 'admin') await executeAdmin(activation, work.meta, work.call, work.resolve);
       else await executeCall(activation, work.meta, work.call, work.resolve);
   }
 }
@@ -53,7 +54,7 @@ async function executeVerb(activation: Activation, meta: CallMeta, call: Incomin
   const where = `${meta.method} of workflow ${activation.address}`;
   const remembered = activation.record.remembered(meta.callId, activation.deps.now());
   if (remembered) {
-    resolve(repeatReply(remembered, meta, call.input, where));
+    resolve(repeatReply(remembered, meta.callId, callFingerprint(meta.method, call.input), where));
     return;
   }
   const instance = activation.workflow;
@@ -90,7 +91,7 @@ async function executeCall(activation: Activation, meta: CallMeta, call: Incomin
   const where = `${agent.name}.${meta.method} on ${activation.key}`;
   const remembered = activation.record.remembered(meta.callId, now());
   if (remembered) {
-    resolve(repeatReply(remembered, meta, input, where));
+    resolve(repeatReply(remembered, meta.callId, callFingerprint(meta.method, input), where));
     return;
   }
   if (now() >= meta.deadline) {
@@ -135,18 +136,4 @@ async function remember(activation: Activation, meta: CallMeta, input: unknown, 
     deps.log.warn(`could not remember the reply of ${meta.method} on ${activation.key}`, { key: activation.key, ...errorField(error) });
   }
   return reply;
-}
-
-/** The answer to a repeat of a call this instance already ran (same call id). */
-function repeatReply(remembered: StoredReply, meta: CallMeta, input: unknown, where: string): Reply {
-  if (remembered.fp !== undefined && remembered.fp !== callFingerprint(meta.method, input)) return errorReply(idempotencyConflict(meta.callId));
-  if (remembered.omitted !== undefined) {
-    return errorReply(
-      new ColonyError(
-        'result_not_kept',
-        `call ${JSON.stringify(meta.callId)} (${where}) already ran at ${new Date(remembered.at).toISOString()}; its result (${formatBytes(remembered.omitted)}) was too large to keep beside the instance's state for repeats, and the call is not run again`,
-      ),
-    );
-  }
-  return remembered.body === undefined ? { status: remembered.status } : { status: remembered.status, body: remembered.body };
 }

@@ -155,6 +155,15 @@ export class InstanceRecord {
     this.#extrasJson = change.extrasJson;
   }
 
+  /**
+   * The state and reminders as last committed, as fresh values: what an admin
+   * read sees, whatever a running turn has changed and not committed yet.
+   */
+  committed(): { state: unknown; reminders: Record<string, ReminderEntry> } {
+    const extras = this.#extrasJson === NO_EXTRAS ? {} : (JSON.parse(this.#extrasJson) as Extras);
+    return { state: JSON.parse(this.#stateJson), reminders: extras.reminders ?? {} };
+  }
+
   /** The stored reply of a call id seen before (a recent one only while it is within the TTL at `now`). */
   remembered(callId: string, now: number): StoredReply | undefined {
     if (!callId) return undefined;

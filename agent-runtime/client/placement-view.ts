@@ -52,6 +52,12 @@ export class PlacementView {
     return this.#tables.get(agent)?.owners[partition];
   }
 
+  /** The pods the Agent's placement table gives partitions to now, each once (none without a table). */
+  pods(agent: string): string[] {
+    const owners = this.#tables.get(agent)?.owners ?? [];
+    return [...new Set(owners.filter((owner): owner is string => owner !== null))];
+  }
+
   #apply(table: PlacementTable): void {
     const previous = this.#tables.get(table.agent);
     if (previous && previous.epoch >= table.epoch) return;

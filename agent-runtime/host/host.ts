@@ -206,7 +206,7 @@ export class Host {
       () => this.#metrics.text(),
     );
     this.#state = 'running';
-    for (const agent of agents) agent.startActivities();
+    for (const agent of agents) agent.startWork();
     this.#pause.start();
     await this.#placement.start();
     this.#heartbeat();

@@ -1,4 +1,4 @@
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { Catalog, turnLimitsFor } from '../activation/catalog.ts';
 import type { CatalogStats } from '../activation/catalog.ts';
 import type { IncomingCall } from '../activation/mailbox.ts';
@@ -28,6 +28,7 @@ import type { AnyDefinition } from './agent-module.ts';
 import { CallInbox } from './call-inbox.ts';
 import type { HostConfig, HostedAgentConfig } from './config.ts';
 import { CrashGuard } from './crash-guard.ts';
+import { answerInstanceListings } from './instance-listing.ts';
 import type { HostCaller } from './host-caller.ts';
 import type { Watchdog } from './watchdog/watchdog.ts';
 import { ActivityWorker } from '../workflow/activity-worker.ts';
@@ -74,6 +75,7 @@ export class HostedAgent {
   readonly #inbox: CallInbox;
   readonly #subscriptions: SubscriptionSet | undefined;
   readonly #activities: ActivityWorker | undefined;
+  #listings: Subscription | undefined;
 
   private constructor(config: Readonly<HostedAgentConfig>, agent: LoadedAgent, shared: PodShared, parts: { catalog: Catalog; scheduler: ReminderScheduler; subscriptions: SubscriptionSet | undefined; activities: ActivityWorker | undefined }) {
     this.name = config.name;
@@ -183,8 +185,11 @@ export class HostedAgent {
     return this.catalog.dispatch(call, partition);
   }
 
-  startActivities(): void {
+  /** Starts the activity worker, and answers the gateway's listings of the instances in memory (instance-listing.ts). */
+  startWork(): void {
     this.#activities?.start();
+    const pod = this.#shared.config;
+    this.#listings = answerInstanceListings({ nc: this.#shared.nc, namespace: pod.namespace, agent: this.name, podId: pod.podId, keys: () => this.catalog.keys(), log: this.#shared.log });
   }
 
   subscribe(partition: number): { unsubscribe(): void; drain(): Promise<void> } {
@@ -232,8 +237,9 @@ export class HostedAgent {
     return this.#inbox.cancelStreams(error);
   }
 
-  /** Stops the activity worker and the event pumps (the pod drains); partitions are released by the pod. */
+  /** Stops the activity worker, the event pumps and the listings (the pod drains); partitions are released by the pod. */
   async stopWork(drainTimeoutMs: number): Promise<void> {
+    this.#listings?.unsubscribe();
     await Promise.all([this.#activities?.stop(drainTimeoutMs), this.#subscriptions?.stopAll()]);
   }
 

@@ -33,9 +33,10 @@ export interface CallMeta {
 /**
  * Operations a pod takes besides method calls: `probe` (deadlock detection),
  * `workflow` (a management verb of a workflow instance, the verb as the
- * method), `activity` (an activity run, on the Agent's activity subject).
+ * method), `activity` (an activity run, on the Agent's activity subject),
+ * `admin` (an admin operation on an instance, the verb as the method: protocol/admin.ts).
  */
-export const CALL_OPS = ['probe', 'workflow', 'activity'] as const;
+export const CALL_OPS = ['probe', 'workflow', 'activity', 'admin'] as const;
 export type CallOp = (typeof CALL_OPS)[number];
 
 const HEADER_LINE_BREAK = /[\r\n]/;

@@ -20,7 +20,8 @@ export const HEADER = {
    * An operation that is not a method call (CALL_OPS in envelope.ts): `probe`
    * (deadlock detection between instances, see activation/waits.ts),
    * `workflow` (a workflow's management verb, the verb as the method),
-   * `activity`. Absent on method calls.
+   * `activity`, `admin` (an admin read or write of an instance, the verb as
+   * the method: protocol/admin.ts). Absent on method calls.
    */
   op: 'Colony-Op',
   /**

@@ -57,6 +57,14 @@ export const WAKE_BUCKET = 'colony_wake';
 /** Where each subscription's pump keeps how far it handled its topic (agent-runtime/events). */
 export const CURSOR_BUCKET = 'colony_cursors';
 
+/**
+ * Where the gateway asks every pod of an Agent which of its instances are in
+ * memory (protocol/admin.ts): each pod of the Agent answers (no queue group).
+ */
+export function instanceListSubject(namespace: string, agent: string): string {
+  return `${SUBJECT_ROOT}.adm.${namespace}.${agent}.instances`;
+}
+
 /** Calls of an Agent's activities: every pod of the Agent takes from one queue group, so a fan-out spreads over all of them. */
 export function activitySubject(namespace: string, agent: string): string {
   return `${SUBJECT_ROOT}.act.${namespace}.${agent}`;
@@ -106,6 +114,16 @@ export function stateKey(namespace: string, agent: string, key: string): string 
   return `${namespace}.${agent}.${Buffer.from(key, 'utf8').toString('base64url')}`;
 }
 
+/** KV filter matching the state key of every instance of one Agent. */
+export function stateFilter(namespace: string, agent: string): string {
+  return `${namespace}.${agent}.*`;
+}
+
+/** The instance key of a state KV key (stateKey), or of a wake-up entry's (wakeKey): its last token, decoded. */
+export function keyOfInstanceKvKey(kvKey: string): string {
+  return Buffer.from(kvKey.slice(kvKey.lastIndexOf('.') + 1), 'base64url').toString('utf8');
+}
+
 /** KV key of an instance's wake-up entry; grouped by partition so its owner can list them. */
 export function wakeKey(namespace: string, agent: string, partition: number, key: string): string {
   return `${namespace}.${agent}.${partition}.${Buffer.from(key, 'utf8').toString('base64url')}`;
@@ -128,7 +146,7 @@ export function agentOfWakeKey(kvKey: string): string | undefined {
 
 /** The instance key of a wake-up entry's KV key. */
 export function keyOfWakeKey(kvKey: string): string {
-  return Buffer.from(kvKey.slice(kvKey.lastIndexOf('.') + 1), 'base64url').toString('utf8');
+  return keyOfInstanceKvKey(kvKey);
 }
 
 /** KV key of an Agent's placement table. */

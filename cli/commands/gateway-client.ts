@@ -9,6 +9,29 @@ export function gatewayOptions(env: NodeJS.ProcessEnv) {
   } as const;
 }
 
+/** The options of a command that reads and changes through the gateway (for parseArgs): --url, --token, --json, --timeout, --idempotency-key. */
+export function requestOptions(env: NodeJS.ProcessEnv) {
+  return {
+    ...gatewayOptions(env),
+    json: { type: 'boolean', default: false },
+    timeout: { type: 'string' },
+    'idempotency-key': { type: 'string' },
+  } as const;
+}
+
+/** What requestOptions read. */
+export interface RequestOptions {
+  url: string;
+  token: string | undefined;
+  json: boolean;
+  timeout: string | undefined;
+  idempotencyKey: string | undefined;
+}
+
+export function requestOptionsOf(values: { url: string; token?: string | undefined; json: boolean; timeout?: string | undefined; 'idempotency-key'?: string | undefined }): RequestOptions {
+  return { url: values.url, token: values.token, json: values.json, timeout: values.timeout, idempotencyKey: values['idempotency-key'] };
+}
+
 /** Headers that authenticate the CLI to a gateway that requires a token (COLONY_API_TOKENS). */
 function authHeaders(token: string | undefined): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
@@ -24,7 +47,7 @@ export function callHeaders(options: { timeout: string | undefined; idempotencyK
 
 /** A request the CLI sends to the gateway. */
 export interface GatewayRequest {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path and query, percent-encoded: `/v1/workflows/order/o-1?wait=10s`. */
   path: string;
   /** JSON text. */

@@ -2,22 +2,29 @@ import { parseArgs } from 'node:util';
 import type { AgentStatusRecord } from '../../agent-runtime/protocol/registry.ts';
 import { UsageError } from '../usage-error.ts';
 import { gatewayJson, gatewayOptions } from './gateway-client.ts';
+import { getInstances, instancesQuery } from './get-instances.ts';
 import { table } from './text-table.ts';
 
 export const GET_USAGE = `colony get agents|pods [agent] [options]
+colony get instances <agent> [--stored] [--limit n] [--cursor c] [options]
 
 Shows what runs, from the gateway's view of the controller's status (updated
-every second).
+every second), and the instances of an Agent.
 
   colony get agents        replicas wanted and ready, partitions, instances, why
   colony get pods          every pod with its partitions and load
   colony get pods counter  the pods of one Agent
+  colony get instances counter           its instances in memory, with their pods (by key)
+  colony get instances counter --stored  its instances with a stored record (by key)
 
 Options:
   --url <url>   gateway URL (default $COLONY_URL or http://127.0.0.1:8080)
   --token <t>   API token, for a gateway that requires one (default $COLONY_TOKEN)
-  --json        print the status records as JSON
-  --history     with agents: the recent scaling decisions too`;
+  --json        print the status records (instances: the page) as JSON
+  --history     with agents: the recent scaling decisions too
+  --stored      instances: those with a stored record rather than those in memory
+  --limit <n>   instances: at most this many (1 to 1000, default 100)
+  --cursor <c>  instances: the page after the one that printed this cursor`;
 
 function age(since: number | undefined, now: number): string {
   if (since === undefined) return '-';
@@ -39,6 +46,9 @@ export async function getCommand(argv: string[]): Promise<void> {
       ...gatewayOptions(process.env),
       json: { type: 'boolean', default: false },
       history: { type: 'boolean', default: false },
+      stored: { type: 'boolean', default: false },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -47,7 +57,14 @@ export async function getCommand(argv: string[]): Promise<void> {
     return;
   }
   const [what, only, ...rest] = positionals;
-  if ((what !== 'agents' && what !== 'pods') || rest.length > 0) throw new UsageError('expected: colony get agents|pods [agent]', GET_USAGE);
+  if (what === 'instances' && rest.length === 0) {
+    await getInstances(instancesQuery(only, values, GET_USAGE), values);
+    return;
+  }
+  if ((what !== 'agents' && what !== 'pods') || rest.length > 0) throw new UsageError('expected: colony get agents|pods [agent], or colony get instances <agent>', GET_USAGE);
+  for (const option of ['stored', 'limit', 'cursor'] as const) {
+    if (values[option] !== undefined && values[option] !== false) throw new UsageError(`--${option} is for colony get instances`, GET_USAGE);
+  }
   const { agents } = (await gatewayJson(values.url, '/v1/agents', values.token)) as { agents: { name: string }[] };
   const names = agents.map((a) => a.name).filter((name) => only === undefined || name === only);
   if (only !== undefined && names.length === 0) throw new Error(`there is no agent named "${only}"; the agents are: ${agents.map((a) => a.name).join(', ')}`);

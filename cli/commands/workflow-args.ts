@@ -4,8 +4,8 @@ import type { WorkflowStatus } from '../../agent-runtime/protocol/workflow.ts';
 import { parseDurationMs } from '../../gateway/call-headers.ts';
 import { UsageError } from '../usage-error.ts';
 import { splitAddress } from './address.ts';
-import { callHeaders, gatewayOptions } from './gateway-client.ts';
-import type { GatewayRequest } from './gateway-client.ts';
+import { callHeaders, requestOptions, requestOptionsOf } from './gateway-client.ts';
+import type { GatewayRequest, RequestOptions } from './gateway-client.ts';
 
 export const WORKFLOW_USAGE = `colony workflow <command> [options]
 
@@ -45,13 +45,7 @@ export type WorkflowCommand =
   | { verb: 'terminate'; workflow: string; id: string; reason: string | undefined }
   | { verb: 'list'; workflow: string; status: WorkflowStatus | undefined; limit: number | undefined; cursor: string | undefined };
 
-export interface WorkflowOptions {
-  url: string;
-  token: string | undefined;
-  json: boolean;
-  timeout: string | undefined;
-  idempotencyKey: string | undefined;
-}
+export type WorkflowOptions = RequestOptions;
 
 const COMMANDS = ['start', 'get', 'history', 'event', 'terminate', 'suspend', 'resume', 'purge', 'list'] as const;
 
@@ -152,10 +146,7 @@ export function parseWorkflowArgs(argv: string[], env: NodeJS.ProcessEnv = {}): 
       args: argv,
       allowPositionals: true,
       options: {
-        ...gatewayOptions(env),
-        json: { type: 'boolean', default: false },
-        timeout: { type: 'string' },
-        'idempotency-key': { type: 'string' },
+        ...requestOptions(env),
         wait: { type: 'string' },
         reason: { type: 'string' },
         status: { type: 'string' },
@@ -177,8 +168,7 @@ export function parseWorkflowArgs(argv: string[], env: NodeJS.ProcessEnv = {}): 
       throw usage(`--${option} is for ${commands.join(', ')}, not ${verb}`);
     }
   }
-  const options: WorkflowOptions = { url: values.url, token: values.token, json: values.json, timeout: values.timeout, idempotencyKey: values['idempotency-key'] };
-  return { command: command(verb, args, values), options };
+  return { command: command(verb, args, values), options: requestOptionsOf(values) };
 }
 
 const segment = encodeURIComponent;

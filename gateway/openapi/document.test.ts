@@ -50,6 +50,20 @@ describe('the gateway’s OpenAPI document', () => {
     await validate(openApiDocument([], OPEN));
   });
 
+  it('describes the admin routes of instances, for the Agents that are not workflows, when the gateway serves them', async () => {
+    const document = openApiDocument(AGENTS, { ...OPEN, instances: true }) as Json;
+    await validate(document);
+    await validate(openApiDocument(AGENTS, { ...OPEN, instances: true, authRequired: true }));
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/v1/agents/{agent}/instances', '/v1/agents/{agent}/{key}/state', '/v1/agents/{agent}/{key}/reminders', '/v1/agents/{agent}/{key}/reminders/{name}']),
+    );
+    const state = document.paths['/v1/agents/{agent}/{key}/state'];
+    expect(Object.keys(state)).toEqual(['get', 'put', 'delete']);
+    expect(state.get.parameters[0].schema.enum).toEqual(['counter', 'shop', 'cold']);
+    expect(state.put.parameters).toContainEqual({ $ref: '#/components/parameters/IdempotencyKey' });
+    expect(Object.keys(openApiDocument(AGENTS, OPEN).paths as Json)).not.toContain('/v1/agents/{agent}/instances');
+  });
+
   it('has a path per method of each Agent, with its input schema as the body and its output schema as the 200', () => {
     const document = openApiDocument(AGENTS, OPEN) as Json;
     const increment = document.paths['/v1/agents/counter/{key}/increment'].post;

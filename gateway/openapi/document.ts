@@ -1,4 +1,5 @@
 import type { RegistryAgent } from '../../agent-runtime/client/registry-view.ts';
+import { ADMIN_SCHEMAS, adminPaths } from './admin-paths.ts';
 import { agentMethodPaths, unpublishedAgentPath } from './agent-paths.ts';
 import { BEARER_SCHEME, components } from './components.ts';
 import type { OpenApiObject } from './components.ts';
@@ -16,6 +17,8 @@ export interface OpenApiOptions {
   workflows: boolean;
   /** It serves POST /v1/topics/{topic}. */
   topics: boolean;
+  /** It serves the admin routes of instances (/v1/agents/{agent}/instances, …/{key}/state, …/{key}/reminders). */
+  instances?: boolean | undefined;
 }
 
 /** One tag per Agent (its operations), saying what it is. */
@@ -50,14 +53,15 @@ export function openApiDocument(agents: readonly RegistryAgent[], options: OpenA
     ...unpublishedAgentPath(agents, authRequired),
     ...(options.workflows ? workflowPaths(agents, authRequired) : {}),
     ...registryPaths(agents, authRequired, options.topics),
+    ...(options.instances ? adminPaths(agents, authRequired) : {}),
     ...healthPaths(),
   };
   return {
     openapi: OPENAPI_VERSION,
     info: { title: `Colony — namespace ${options.namespace}`, version: 'v1', description: DESCRIPTION },
     ...(authRequired ? { security: [{ [BEARER_SCHEME]: [] }] } : {}),
-    tags: [...agents.map(agentTag), { name: 'registry' }, ...(options.topics ? [{ name: 'topics' }] : []), { name: 'health' }],
+    tags: [...agents.map(agentTag), { name: 'registry' }, ...(options.instances ? [{ name: 'admin', description: 'Instances: list them, read, replace or reset their state, list and cancel their reminders.' }] : []), ...(options.topics ? [{ name: 'topics' }] : []), { name: 'health' }],
     paths,
-    components: components({ ...methods.schemas, ...PLATFORM_SCHEMAS, ...(options.workflows ? WORKFLOW_SCHEMAS : {}) }, authRequired),
+    components: components({ ...methods.schemas, ...PLATFORM_SCHEMAS, ...(options.workflows ? WORKFLOW_SCHEMAS : {}), ...(options.instances ? ADMIN_SCHEMAS : {}) }, authRequired),
   };
 }
