@@ -2,6 +2,7 @@
 /** The `colony` command: dispatches to a subcommand. */
 import { watchParent } from '../agent-runtime/host/parent-watch.ts';
 import { devCommand, DEV_USAGE } from './commands/dev.ts';
+import { initCommand, INIT_USAGE } from './commands/init.ts';
 import { getCommand, GET_USAGE } from './commands/get.ts';
 import { invokeCommand, INVOKE_USAGE } from './commands/invoke.ts';
 import { remindersCommand, REMINDERS_USAGE, stateCommand, STATE_USAGE } from './commands/instances.ts';
@@ -12,6 +13,7 @@ import { UsageError } from './usage-error.ts';
 const USAGE = `colony <command> [options]
 
 Commands:
+  init [dir]                        a new project: package.json, tsconfig, an agent, its manifest and tests
   dev [dir]                         run the platform and the agents under [dir] on this machine
   invoke <agent>/<key> <method> [json]   call a method through the gateway
   get agents|pods [agent]           what runs: replicas, pods, partitions, load, scaling decisions
@@ -22,6 +24,8 @@ Commands:
   manifest [dir...]                 the Kubernetes objects (ConfigMap with the code + Agent) for kubectl apply
 
 Run colony <command> --help for the options of a command.
+
+${INIT_USAGE}
 
 ${DEV_USAGE}
 
@@ -38,6 +42,7 @@ ${WORKFLOW_USAGE}
 ${MANIFEST_USAGE}`;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  init: initCommand,
   dev: devCommand,
   invoke: invokeCommand,
   get: getCommand,

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * Whether this copy of Colony runs from its TypeScript sources (the repository, or a checkout
  * installed by path) or from the JavaScript that `npm pack` compiles into `dist/` (an installed
- * package: Node strips no types under `node_modules`). Decision 23.
+ * package: Node strips no types under `node_modules`). Decision 24.
  */
 export const RUNS_FROM_SOURCE = import.meta.url.endsWith('.ts');
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,22 @@ describe(`the README's "${SECTION}": npm pack, installed in an empty folder`, ()
     expect(leftovers, `processes still running after Ctrl-C:\n${dev.output()}`).toEqual([]);
     expect(dev.output()).toContain('colony dev: stopped');
   }, 60_000);
+
+  it('colony init from the installed package: the new project depends on it and passes npm test on its compiled code', async (ctx) => {
+    ready(ctx);
+    const made = await runLine('npx colony init made', project);
+    expect(made.code, made.output).toBe(0);
+    const fresh = join(project, 'made');
+    const pkg = JSON.parse(await readFile(join(fresh, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; scripts: Record<string, string> };
+    expect(pkg.dependencies.colony).toBe(`file:${join(project, 'node_modules/colony')}`);
+    // Compiled, Colony needs no condition: `colony` is dist's JavaScript.
+    expect(pkg.scripts.test).toBe('tsc --noEmit && node --test');
+    const install = await runLine('npm install', fresh, NPM_TIMEOUT_MS);
+    expect(install.code, install.output).toBe(0);
+    const test = await runLine('npm test', fresh, NPM_TIMEOUT_MS);
+    expect(test.code, test.output).toBe(0);
+    expect(test.output).toMatch(/ℹ pass 2/);
+  }, 240_000);
 
   /** Whether the steps so far ran: a step after a failed one fails, after a missing registry it is skipped. */
   function ready(ctx: TestContext): void {
