@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** Where Debian's chromium package puts the browser; COLONY_CHROMIUM names another. */
+export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+
+export interface EnsureChromiumOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Progress lines (what is installed, apt-get's output). */
+  log?: (line: string) => void;
+  /** Whether this process runs as root (apt-get needs it). */
+  isRoot?: boolean;
+  /** Where the package puts the browser (tests of this helper name another). */
+  path?: string;
+}
+
+/** Runs `command`, passing each line it prints to `log`; rejects with its last output when it fails. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    log(`$ ${command} ${args.join(' ')}`);
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer): void => {
+      const text = chunk.toString();
+      output = (output + text).slice(-4000);
+      for (const line of text.split('\n')) if (line.trim()) log(`  ${line.trimEnd()}`);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} failed (exit ${code}):\n${output}`))));
+  });
+}
+
+/**
+ * The path of a Chromium for the browser tests: COLONY_CHROMIUM if set, else
+ * Debian's /usr/bin/chromium — installed with `apt-get install -y chromium`
+ * when it is missing (once; the machine keeps it), with apt-get's output as
+ * progress. Where that cannot be done it throws, saying what to install: the
+ * tests that need a browser fail, they are never skipped.
+ */
+export async function ensureChromium(options: EnsureChromiumOptions = {}): Promise<string> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => undefined);
+  if (env.COLONY_CHROMIUM) {
+    if (!existsSync(env.COLONY_CHROMIUM)) throw new Error(`COLONY_CHROMIUM is ${env.COLONY_CHROMIUM}, which does not exist: point it at a Chromium or Chrome binary, or unset it to use Debian's ${DEBIAN_CHROMIUM}`);
+    return env.COLONY_CHROMIUM;
+  }
+  const path = options.path ?? DEBIAN_CHROMIUM;
+  if (existsSync(path)) return path;
+  const aptGet = ['/usr/bin/apt-get', '/bin/apt-get'].find((candidate) => existsSync(candidate));
+  const isRoot = options.isRoot ?? process.getuid?.() === 0;
+  if (aptGet === undefined || !isRoot) {
+    throw new Error(
+      `the browser tests need Chromium, and ${path} is missing; ${aptGet === undefined ? 'this machine has no apt-get' : 'installing it with apt-get needs root'}. ` +
+        `Install it (Debian: apt-get install -y chromium), or set COLONY_CHROMIUM to a Chromium or Chrome binary`,
+    );
+  }
+  log(`Chromium is not installed: installing Debian's chromium package with apt-get (once; a minute or two) ...`);
+  const started = Date.now();
+  const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
+  // Waits for another apt-get holding the lock rather than failing at once.
+  const lockWait = ['-o', 'DPkg::Lock::Timeout=300'];
+  await run(aptGet, ['update', ...lockWait], aptEnv, log);
+  await run(aptGet, ['install', '-y', ...lockWait, 'chromium'], aptEnv, log);
+  if (!existsSync(path)) throw new Error(`apt-get installed chromium, but ${path} is still missing`);
+  log(`installed Chromium in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return path;
+}
