@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { runLogged } from './realnode/host.ts';
 
 /** Where Debian's chromium package puts the browser; COLONY_CHROMIUM names another. */
 export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
@@ -12,24 +12,6 @@ export interface EnsureChromiumOptions {
   isRoot?: boolean;
   /** Where the package puts the browser (tests of this helper name another). */
   path?: string;
-}
-
-/** Runs `command`, passing each line it prints to `log`; rejects with its last output when it fails. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    log(`$ ${command} ${args.join(' ')}`);
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const collect = (chunk: Buffer): void => {
-      const text = chunk.toString();
-      output = (output + text).slice(-4000);
-      for (const line of text.split('\n')) if (line.trim()) log(`  ${line.trimEnd()}`);
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} failed (exit ${code}):\n${output}`))));
-  });
 }
 
 /**
@@ -60,9 +42,11 @@ export async function ensureChromium(options: EnsureChromiumOptions = {}): Promi
   const started = Date.now();
   const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
   // Waits for another apt-get holding the lock rather than failing at once.
-  const lockWait = ['-o', 'DPkg::Lock::Timeout=300'];
-  await run(aptGet, ['update', ...lockWait], aptEnv, log);
-  await run(aptGet, ['install', '-y', ...lockWait, 'chromium'], aptEnv, log);
+  for (const args of [['update'], ['install', '-y', 'chromium']]) {
+    const line = [...args.slice(0, 1), '-o', 'DPkg::Lock::Timeout=300', ...args.slice(1)];
+    log(`$ apt-get ${line.join(' ')}`);
+    await runLogged(aptGet, line, log, aptEnv);
+  }
   if (!existsSync(path)) throw new Error(`apt-get installed chromium, but ${path} is still missing`);
   log(`installed Chromium in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return path;
