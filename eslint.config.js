@@ -94,6 +94,11 @@ export default tseslint.config(
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
   {
+    // The dashboard's scripts run in the browser, served as they are (gateway/dashboard/page.ts).
+    files: ['gateway/dashboard/assets/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     // Tool configuration files are loaded by their tools, which expect a default export.
     files: ['eslint.config.js', 'vitest.config.ts', 'vitest.realnode.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },

@@ -9,6 +9,7 @@ import { answerConnectionError, createGatewayServer } from './http-server.ts';
 import { GatewayMetrics, registerEventLagGauge } from './metrics.ts';
 import { RequestTiming } from './request-timing.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
+import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerInstanceRoutes } from './routes/instances.ts';
 import { registerDocsRoutes, registerOpenApiRoute } from './routes/openapi.ts';
@@ -30,7 +31,7 @@ export const MAX_PARAM_LENGTH = 16 * 1024;
 const ROUTES_HINT =
   'the gateway serves POST /v1/agents/{agent}/{key}/{method}, GET /v1/agents, GET /v1/agents/{agent}, POST /v1/topics/{topic}, ' +
   'GET /v1/agents/{agent}/instances, GET|PUT|DELETE /v1/agents/{agent}/{key}/state, GET /v1/agents/{agent}/{key}/reminders, ' +
-  '/v1/workflows/{workflow}/{id}/… (the README lists them; GET /openapi.json describes them, GET /docs shows it), GET /healthz, GET /readyz and GET /metrics; percent-encode a key or workflow id that contains "/" (as %2F)';
+  '/v1/workflows/{workflow}/{id}/… (the README lists them; GET /openapi.json describes them, GET /docs shows it; GET /ui is the dashboard), GET /healthz, GET /readyz and GET /metrics; percent-encode a key or workflow id that contains "/" (as %2F)';
 
 /**
  * Bodies up to this size are read in full even when they are over the NATS
@@ -101,7 +102,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     // The /v1 routes and /openapi.json, in a context of their own: with API tokens, one onRequest hook checks
     // every request before its body is read (a caller without a token cannot make the gateway read 16 MiB);
     // without, no hook at all, so the hot path is as measured in decision 6. Health, metrics and the
-    // /docs page (which asks for the token, decision 23) stay open.
+    // /docs and /ui pages (which ask for the token, decision 23) stay open.
     const { apiTokens } = deps;
     app.register(async (v1) => {
       if (apiTokens) v1.addHook('onRequest', async (request) => apiTokens.check(request.headers.authorization));
@@ -137,6 +138,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
       });
     });
     registerDocsRoutes(app, { namespace, authRequired: apiTokens !== undefined });
+    registerDashboardRoutes(app, { namespace, authRequired: apiTokens !== undefined });
     registerHealthRoutes(app, { isReady: deps.isReady ?? (() => true), closing: closing.signal, metricsRegistry: deps.metricsRegistry });
   });
   return app;

@@ -70,8 +70,27 @@ describe('admin operations on an instance', () => {
     expect(catalog.size).toBe(0);
     await call('a', 'increment', { by: 3 });
     await catalog.deactivateWhere(() => true);
-    expect(body(await admin('a', 'read'))).toEqual({ agent: 'alarm', key: 'a', active: false, state: { count: 3, rings: 0 }, reminders: [] });
+    expect(body(await admin('a', 'read'))).toMatchObject({ agent: 'alarm', key: 'a', active: false, state: { count: 3, rings: 0 }, reminders: [] });
     expect(catalog.size).toBe(0);
+  });
+
+  it('reads the calls whose replies the instance keeps, newest first, with their methods, from memory and from the store', async () => {
+    const { catalog, call, admin } = setup();
+    await call('a', 'increment', { by: 1 }, { callId: 'first' });
+    await call('a', 'increment', { by: 2 }, { callId: 'second' });
+    await admin('a', 'put', { count: 5, rings: 0 }, { callId: 'third' });
+    await call('a', 'get', undefined, { callId: 'read-only' });
+    const active = body(await admin('a', 'read')) as { active: boolean; calls: { callId: string; method?: string; status: string; at: number }[] };
+    expect(active.active).toBe(true);
+    // A call that changed nothing (get) is not kept.
+    expect(active.calls.map(({ callId, method, status }) => ({ callId, method, status }))).toEqual([
+      { callId: 'third', method: 'admin:put', status: 'ok' },
+      { callId: 'second', method: 'increment', status: 'ok' },
+      { callId: 'first', method: 'increment', status: 'ok' },
+    ]);
+    expect(active.calls[0]?.at).toBeGreaterThan(0);
+    await catalog.deactivateWhere(() => true);
+    expect(body(await admin('a', 'read'))).toMatchObject({ active: false, calls: active.calls });
   });
 
   it('reads an active instance from memory as last committed, not what a running turn has changed', async () => {

@@ -1,7 +1,8 @@
 import type { CallMeta } from '../protocol/envelope.ts';
 import { ColonyError } from '../protocol/errors.ts';
-import { noStoredStateError, reminderViews } from '../protocol/admin.ts';
+import { callViews, noStoredStateError, reminderViews } from '../protocol/admin.ts';
 import type { AdminVerb, InstanceView } from '../protocol/admin.ts';
+import type { StoredReply } from '../protocol/stored-record.ts';
 import type { ReminderEntry } from '../reminders/reminder.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { Activation } from './activation.ts';
@@ -110,18 +111,18 @@ export interface ReadSource {
 }
 
 /**
- * The `read` verb: the last committed state and reminders of an active
- * instance, or, when it is not in memory here, its stored record — without
- * activating it. `not_found` when there is neither.
+ * The `read` verb: the last committed state, reminders and kept calls of an
+ * active instance, or, when it is not in memory here, its stored record —
+ * without activating it. `not_found` when there is neither.
  */
 export async function readInstance(source: ReadSource): Promise<Reply> {
   const { agent, key } = source;
-  const view = (active: boolean, state: unknown, reminders: Record<string, ReminderEntry> | undefined): Reply =>
-    okReply({ agent, key, active, state, reminders: reminderViews(reminders) } satisfies InstanceView);
+  const view = (active: boolean, state: unknown, reminders: Record<string, ReminderEntry> | undefined, calls: [string, StoredReply][]): Reply =>
+    okReply({ agent, key, active, state, reminders: reminderViews(reminders), calls: callViews(calls) } satisfies InstanceView);
   const active = source.activation();
   if (active?.takesTurns) {
     const committed = active.record.committed();
-    return view(true, committed.state, committed.reminders);
+    return view(true, committed.state, committed.reminders, active.record.keptCalls());
   }
   await source.retired();
   let loaded;
@@ -131,5 +132,5 @@ export async function readInstance(source: ReadSource): Promise<Reply> {
     return errorReply(new ColonyError('unavailable', `could not read the state of ${agent}/${key}: ${(cause as Error).message}`, { cause, retryAfterSeconds: 1 }));
   }
   if (!loaded.record) return errorReply(noStoredStateError(agent, key));
-  return view(false, loaded.record.state, loaded.record.reminders);
+  return view(false, loaded.record.state, loaded.record.reminders, loaded.record.calls);
 }

@@ -164,6 +164,11 @@ export class InstanceRecord {
     return { state: JSON.parse(this.#stateJson), reminders: extras.reminders ?? {} };
   }
 
+  /** The replies kept for repeats (the stored window), oldest first: what an admin read shows as recent calls. */
+  keptCalls(): [string, StoredReply][] {
+    return [...(this.#calls ?? [])];
+  }
+
   /** The stored reply of a call id seen before (a recent one only while it is within the TTL at `now`). */
   remembered(callId: string, now: number): StoredReply | undefined {
     if (!callId) return undefined;

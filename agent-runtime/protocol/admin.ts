@@ -1,5 +1,6 @@
 import type { ReminderEntry } from '../reminders/reminder.ts';
 import { ColonyError } from './errors.ts';
+import type { StoredReply } from './stored-record.ts';
 
 /**
  * Admin operations on one instance: calls with `Colony-Op: admin` and the
@@ -43,7 +44,18 @@ export interface ReminderView {
   retryAt?: number;
 }
 
-/** An instance's state and reminders, as `read` answers them. */
+/** One of the calls whose replies an instance keeps for repeats (its last state-changing calls), as the admin API shows it. */
+export interface CallView {
+  callId: string;
+  /** The method called (`admin:<verb>` for an admin write); absent when the record does not say (kept before Colony recorded it). */
+  method?: string;
+  /** `ok`, or the error code it answered. */
+  status: string;
+  /** When it completed, ms since the epoch. */
+  at: number;
+}
+
+/** An instance's state, reminders and recent calls, as `read` answers them. */
 export interface InstanceView {
   agent: string;
   key: string;
@@ -51,6 +63,8 @@ export interface InstanceView {
   active: boolean;
   state: unknown;
   reminders: ReminderView[];
+  /** The calls whose replies it keeps (IDEMPOTENCY_WINDOW at most), newest first. */
+  calls: CallView[];
 }
 
 /** A read of an instance that is neither in memory nor stored. */
@@ -78,6 +92,21 @@ export function reminderViews(reminders: Readonly<Record<string, ReminderEntry>>
       if (entry.retryAt !== undefined) view.retryAt = entry.retryAt;
       return view;
     });
+}
+
+/**
+ * The kept replies of a record (oldest first, as it stores them) as views,
+ * newest first. The method comes from the reply's fingerprint,
+ * `<method>:<hash>` (activation/fingerprint.ts; the hash is base64url, so the
+ * method is what precedes the last colon).
+ */
+export function callViews(calls: readonly (readonly [string, StoredReply])[]): CallView[] {
+  return calls.toReversed().map(([callId, reply]) => {
+    const view: CallView = { callId, status: reply.status, at: reply.at };
+    const cut = reply.fp?.lastIndexOf(':') ?? -1;
+    if (reply.fp !== undefined && cut > 0) view.method = reply.fp.slice(0, cut);
+    return view;
+  });
 }
 
 /** Instances a list page holds unless `limit` says otherwise, and the most it may say. */

@@ -17,6 +17,17 @@ const REMINDER: OpenApiObject = {
   },
 };
 
+const CALL: OpenApiObject = {
+  type: 'object',
+  required: ['callId', 'status', 'at'],
+  properties: {
+    callId: { type: 'string', description: 'Its call id (Idempotency-Key, or the one the gateway gave).' },
+    method: { type: 'string', description: 'The method called (`admin:<verb>` for an admin write); absent in replies kept before Colony recorded it.' },
+    status: { type: 'string', description: '`ok`, or the error code it answered.' },
+    at: { type: 'integer', description: 'When it completed, ms since the epoch.' },
+  },
+};
+
 const INSTANCE = { agent: { type: 'string' }, key: { type: 'string' } };
 const ACTIVE = { type: 'boolean', description: 'In memory on a pod now; else read from its stored record.' };
 
@@ -36,7 +47,11 @@ export const ADMIN_SCHEMAS: OpenApiObject = {
       unanswered: { type: 'array', items: { type: 'string' }, description: 'Pods that did not answer in time: their instances are missing from the page.' },
     },
   },
-  InstanceState: { type: 'object', required: ['agent', 'key', 'active', 'state'], properties: { ...INSTANCE, active: ACTIVE, state: { description: 'Its state as last committed.' } } },
+  InstanceState: {
+    type: 'object',
+    required: ['agent', 'key', 'active', 'state', 'calls'],
+    properties: { ...INSTANCE, active: ACTIVE, state: { description: 'Its state as last committed.' }, calls: { type: 'array', items: CALL, description: 'The calls whose replies it keeps for repeats (its last state-changing calls, at most 64), newest first.' } },
+  },
   InstanceReminders: { type: 'object', required: ['agent', 'key', 'active', 'reminders'], properties: { ...INSTANCE, active: ACTIVE, reminders: { type: 'array', items: REMINDER } } },
   AdminWrite: {
     type: 'object',

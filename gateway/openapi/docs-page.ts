@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { CSS_TYPE, JS_TYPE } from '../static-files.ts';
+import type { StaticFile } from '../static-files.ts';
 
 /**
  * The browsable API reference at /docs: Swagger UI, from the npm package
@@ -16,12 +18,6 @@ export const OPENAPI_PATH = '/openapi.json';
 const PAGE_SCRIPT = 'colony-docs.js';
 
 const UI_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-
-/** A file /docs/<name> serves: one of swagger-ui-dist's (where it is on disk), or the page's script (its text). */
-export type DocsAsset = { contentType: string; path: string } | { contentType: string; text: string };
-
-const JS = 'text/javascript; charset=utf-8';
-const CSS = 'text/css; charset=utf-8';
 
 const PAGE_SCRIPT_TEXT = `'use strict';
 (function () {
@@ -78,15 +74,15 @@ const PAGE_SCRIPT_TEXT = `'use strict';
 })();
 `;
 
-/** What /docs/<name> serves. */
-export const DOCS_ASSETS: ReadonlyMap<string, DocsAsset> = new Map<string, DocsAsset>([
-  ['swagger-ui-bundle.js', { contentType: JS, path: join(UI_DIR, 'swagger-ui-bundle.js') }],
+/** What /docs/<name> serves: swagger-ui-dist's files (where they are on disk), and the page's script (its text). */
+export const DOCS_ASSETS: ReadonlyMap<string, StaticFile> = new Map<string, StaticFile>([
+  ['swagger-ui-bundle.js', { contentType: JS_TYPE, path: join(UI_DIR, 'swagger-ui-bundle.js') }],
   ['swagger-ui-bundle.js.map', { contentType: 'application/json', path: join(UI_DIR, 'swagger-ui-bundle.js.map') }],
-  ['swagger-ui.css', { contentType: CSS, path: join(UI_DIR, 'swagger-ui.css') }],
+  ['swagger-ui.css', { contentType: CSS_TYPE, path: join(UI_DIR, 'swagger-ui.css') }],
   ['swagger-ui.css.map', { contentType: 'application/json', path: join(UI_DIR, 'swagger-ui.css.map') }],
   ['favicon-32x32.png', { contentType: 'image/png', path: join(UI_DIR, 'favicon-32x32.png') }],
   ['favicon-16x16.png', { contentType: 'image/png', path: join(UI_DIR, 'favicon-16x16.png') }],
-  [PAGE_SCRIPT, { contentType: JS, text: PAGE_SCRIPT_TEXT }],
+  [PAGE_SCRIPT, { contentType: JS_TYPE, text: PAGE_SCRIPT_TEXT }],
 ]);
 
 const escapeHtml = (text: string): string =>

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CallRequest, CallResult } from '../../agent-runtime/client/client.ts';
 import type { RegistryAgent } from '../../agent-runtime/client/registry-view.ts';
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
+import type { StoredReply } from '../../agent-runtime/protocol/stored-record.ts';
 import { STAND_IN_COUNTER, standInGateway } from '../../test/helpers/stand-in-gateway.ts';
 import type { GatewayInstances } from '../deps.ts';
 import { encodeKeyCursor } from '../instance-query.ts';
@@ -69,17 +70,30 @@ describe('the admin routes of instances', () => {
   });
 
   it('reads through the pod that owns the partition, and from the stored record when none does', async () => {
-    const view = { agent: 'counter', key: 'a', active: true, state: { count: 2 }, reminders: [{ name: 'r', method: 'get', dueAt: 5 }] };
+    const calls = [{ callId: 'c2', method: 'increment', status: 'ok', at: 4 }];
+    const view = { agent: 'counter', key: 'a', active: true, state: { count: 2 }, reminders: [{ name: 'r', method: 'get', dueAt: 5 }], calls };
     const fromPod = gateway(async (request) => {
       expect(request).toMatchObject({ op: 'admin', method: 'read' });
       return answer(view);
     });
-    expect((await fromPod.inject({ method: 'GET', url: '/v1/agents/counter/a/state' })).json()).toEqual({ agent: 'counter', key: 'a', active: true, state: { count: 2 } });
+    expect((await fromPod.inject({ method: 'GET', url: '/v1/agents/counter/a/state' })).json()).toEqual({ agent: 'counter', key: 'a', active: true, state: { count: 2 }, calls });
     expect((await fromPod.inject({ method: 'GET', url: '/v1/agents/counter/a/reminders' })).json()).toEqual({ agent: 'counter', key: 'a', active: true, reminders: view.reminders });
 
-    const record = { v: 1 as const, state: { count: 9 }, calls: [], reminders: { r: { method: 'get', dueAt: 7, everyMs: 1000 } } };
+    const record = {
+      v: 1 as const,
+      state: { count: 9 },
+      calls: [['c1', { status: 'ok', at: 3, fp: 'increment:AAAAAAAAAAAAAAAA' }], ['c2', { status: 'invalid_argument', at: 6 }]] as [string, StoredReply][],
+      reminders: { r: { method: 'get', dueAt: 7, everyMs: 1000 } },
+    };
     const stored = gateway(async () => Promise.reject(new Error('no pod is asked')), { readStored: async (_agent, key) => (key === 'a' ? record : undefined) }, false);
-    expect((await stored.inject({ method: 'GET', url: '/v1/agents/counter/a/state' })).json()).toEqual({ agent: 'counter', key: 'a', active: false, state: { count: 9 } });
+    expect((await stored.inject({ method: 'GET', url: '/v1/agents/counter/a/state' })).json()).toEqual({
+      agent: 'counter',
+      key: 'a',
+      active: false,
+      state: { count: 9 },
+      // Newest first; the method as the fingerprint names it, when the record has one.
+      calls: [{ callId: 'c2', status: 'invalid_argument', at: 6 }, { callId: 'c1', method: 'increment', status: 'ok', at: 3 }],
+    });
     expect((await stored.inject({ method: 'GET', url: '/v1/agents/counter/a/reminders' })).json()).toMatchObject({ reminders: [{ name: 'r', method: 'get', dueAt: 7, everyMs: 1000 }] });
     const missing = await stored.inject({ method: 'GET', url: '/v1/agents/counter/b/state' });
     expect(missing.statusCode).toBe(404);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJson, encodeJson } from '../../agent-runtime/protocol/codec.ts';
 import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
-import { noStoredStateError, reminderViews, workflowAdminError } from '../../agent-runtime/protocol/admin.ts';
+import { callViews, noStoredStateError, reminderViews, workflowAdminError } from '../../agent-runtime/protocol/admin.ts';
 import type { AdminVerb, InstanceView } from '../../agent-runtime/protocol/admin.ts';
 import { checkInstanceKey } from '../../agent-runtime/protocol/limits.ts';
 import { callFromRequest, REQUEST_HEADER, RESPONSE_HEADER } from '../call-headers.ts';
@@ -37,7 +37,8 @@ const NO_INPUT = new Uint8Array(0);
  * The admin API of an Agent's instances:
  * - GET /v1/agents/:agent/instances[?stored=true&limit=&cursor=] — those in
  *   memory (every pod of the Agent is asked), or those with a stored record;
- * - GET, PUT, DELETE /v1/agents/:agent/:key/state — read, replace, reset;
+ * - GET, PUT, DELETE /v1/agents/:agent/:key/state — read (with the calls whose
+ *   replies it keeps), replace, reset;
  * - GET /v1/agents/:agent/:key/reminders, DELETE …/reminders/:name — list, cancel.
  * Writes are calls to the instance with `Colony-Op: admin`, turns on its pod
  * (fencing, idempotency by Idempotency-Key, X-Colony-Timeout). A read goes to
@@ -83,7 +84,7 @@ export function registerInstanceRoutes(app: FastifyInstance, options: InstanceRo
     if (!instances.hasOwner(agent, client.partitionFor(agent, key))) {
       const record = await instances.readStored(agent, key);
       if (record === undefined) throw noStoredStateError(agent, key);
-      return { agent, key, active: false, state: record.state, reminders: reminderViews(record.reminders) };
+      return { agent, key, active: false, state: record.state, reminders: reminderViews(record.reminders), calls: callViews(record.calls) };
     }
     const call = callFromRequest(request.headers, { agent, key, method: 'read', op: 'admin' }, NO_INPUT, options);
     return decodeJson((await client.call(call)).data, 'the pod’s answer') as InstanceView;
@@ -109,8 +110,8 @@ export function registerInstanceRoutes(app: FastifyInstance, options: InstanceRo
   };
 
   app.get<InstanceRoute>('/v1/agents/:agent/:key/state', async (request) => {
-    const { agent, key, active, state } = await read(request);
-    return { agent, key, active, state };
+    const { agent, key, active, state, calls } = await read(request);
+    return { agent, key, active, state, calls };
   });
   app.put<InstanceRoute>('/v1/agents/:agent/:key/state', write('put', newState));
   app.delete<InstanceRoute>('/v1/agents/:agent/:key/state', write('reset', () => NO_INPUT));

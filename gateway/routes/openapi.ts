@@ -1,11 +1,10 @@
-import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { ColonyError } from '../../agent-runtime/protocol/errors.ts';
 import type { GatewayRegistry } from '../deps.ts';
-import { JSON_CONTENT_TYPE, quote } from '../errors.ts';
+import { JSON_CONTENT_TYPE } from '../errors.ts';
 import { DOCS_ASSETS, DOCS_PATH, docsPage, OPENAPI_PATH } from '../openapi/docs-page.ts';
 import { openApiDocument } from '../openapi/document.ts';
 import type { OpenApiOptions } from '../openapi/document.ts';
+import { HTML_TYPE, registerStaticFiles } from '../static-files.ts';
 
 /** How long browsers may keep Swagger UI's files: they change only with the package. */
 const ASSET_MAX_AGE_SECONDS = 3_600;
@@ -53,11 +52,6 @@ export function registerOpenApiRoute(app: FastifyInstance, options: OpenApiRoute
  */
 export function registerDocsRoutes(app: FastifyInstance, options: { namespace: string; authRequired: boolean }): void {
   const page = docsPage(options.namespace, options.authRequired);
-  app.get(DOCS_PATH, async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page));
-  app.get<{ Params: { file: string } }>(`${DOCS_PATH}/:file`, async (request, reply) => {
-    const asset = DOCS_ASSETS.get(request.params.file);
-    if (asset === undefined) throw new ColonyError('not_found', `there is no file ${quote(request.params.file)} in ${DOCS_PATH}; the API reference is at ${DOCS_PATH}`);
-    reply.type(asset.contentType).header('cache-control', `public, max-age=${ASSET_MAX_AGE_SECONDS}`).header('x-content-type-options', 'nosniff');
-    return reply.send('text' in asset ? asset.text : createReadStream(asset.path));
-  });
+  app.get(DOCS_PATH, async (_request, reply) => reply.type(HTML_TYPE).header('cache-control', 'no-cache').send(page));
+  registerStaticFiles(app, { path: DOCS_PATH, files: DOCS_ASSETS, cacheControl: `public, max-age=${ASSET_MAX_AGE_SECONDS}`, what: 'the API reference' });
 }
