@@ -1,6 +1,7 @@
 import type { ColonyClient } from '../client/client.ts';
 import type { IncomingCall } from '../activation/mailbox.ts';
 import { callInProcess } from '../activation/caller.ts';
+import { splitAddress } from '../activation/deadlock.ts';
 import type { Caller, OutgoingCall } from '../activation/caller.ts';
 import type { Reply } from '../activation/reply.ts';
 import { decodeJson, encodeJson } from '../protocol/codec.ts';
@@ -62,6 +63,22 @@ export class HostCaller implements Caller {
     }
   }
 
+  /**
+   * True when `caller` (`agent/key`) is an instance hosted here in `partition`: while that partition
+   * is handed over, its turn holds the handover up, so a call of it into the partition cannot wait
+   * for the next owner.
+   */
+  #inPartition(caller: string, partition: number): boolean {
+    if (!caller) return false;
+    const { agent, key } = splitAddress(caller);
+    if (!this.#deps.local(agent)) return false;
+    try {
+      return this.#deps.client.partitionFor(agent, key) === partition;
+    } catch {
+      return false;
+    }
+  }
+
   async #call(request: OutgoingCall): Promise<unknown> {
     const keyProblem = checkInstanceKey(request.key);
     if (keyProblem) throw new ColonyError('invalid_argument', `call to ${request.agent}.${request.method}: ${keyProblem}`);
@@ -71,10 +88,11 @@ export class HostCaller implements Caller {
     const inProcess = local !== undefined && this.#deps.serves(partition);
     this.#deps.metrics?.call(request.agent, inProcess);
     if (local && inProcess) return callInProcess((call) => local.dispatch(call, partition), request, this.#deps.maxPayloadBytes);
-    if (local && this.#deps.releasing(partition)) {
+    if (local && this.#deps.releasing(partition) && this.#inPartition(request.caller, partition)) {
       // The partition's next owner waits until this pod has let it go, which waits for the turns in
-      // flight here — among them, likely, the one making this call: over NATS it would wait for its
-      // deadline. Refused now, the calling turn rolls back and is retried on the next owner.
+      // flight here — among them the one making this call: over NATS it would wait for its deadline.
+      // Refused now, the calling turn rolls back and is retried on the next owner. (Any other caller —
+      // an event pump, a turn of another partition — waits for the next owner, which does not wait for it.)
       throw new ColonyError('unavailable', `${request.agent}/${request.key} is moving to another pod with partition ${partition}; retry`, { retryAfterSeconds: 1 });
     }
     const result = await client.call({ ...request, input: encodeJson(request.input) });

@@ -14,6 +14,8 @@ export interface DriverPod {
   note?: string | undefined;
   /** What the scheduler said when it could not place the pod (Kubernetes); undefined once placed. */
   unschedulable?: string | undefined;
+  /** Told to stop (SIGTERM sent; on Kubernetes, being deleted): it is leaving, whatever its last heartbeat said. */
+  stopping?: boolean | undefined;
 }
 
 /** A pod that ended without being told to: when, and why. */

@@ -42,8 +42,8 @@ export function describeAgent(input: DescribeInput): AgentStatus {
       state: heartbeat?.state ?? (silentSince === undefined ? 'pending' : 'unresponsive'),
       ...(note && !heartbeat ? { note } : {}),
       ...(pod.unschedulable === undefined ? {} : { unschedulable: pod.unschedulable }),
-      // Chosen for removal, or on its way out by itself (told to stop; a pod that reports draining is not chosen again).
-      leaving: input.leaving.includes(pod.podId) || heartbeat?.state === 'draining',
+      // Chosen for removal, told to stop by its driver, or on its way out by itself (a pod that reports draining is not chosen again).
+      leaving: input.leaving.includes(pod.podId) || heartbeat?.state === 'draining' || pod.stopping === true,
       served: heartbeat?.served.length ?? 0,
       load: heartbeat?.load,
       startedAt: pod.startedAt,

@@ -18,9 +18,10 @@ describe('scaling under load', () => {
   const scaleTo = async (replicas: number): Promise<void> => {
     counter = { ...counter, scaling: { ...counter.scaling, mode: 'manual', replicas } };
     await platform.controller.apply([counter]);
+    // waitSettled alone may see the state from before the new decision (all served at the old count): wait for the count first.
+    await expect.poll(() => platform.controller.status()[0]?.pods.filter((pod) => !pod.leaving && pod.state === 'running').length, { timeout: 30_000, interval: 100 }).toBe(replicas);
     await platform.controller.waitSettled(30_000);
-    const status = platform.controller.status()[0];
-    expect(status?.pods.filter((pod) => !pod.leaving && pod.state === 'running')).toHaveLength(replicas);
+    expect(platform.controller.status()[0]?.pods.filter((pod) => !pod.leaving && pod.state === 'running')).toHaveLength(replicas);
   };
 
   beforeAll(async () => {

@@ -186,6 +186,7 @@ export class KubernetesDriver implements PodDriver {
       startedAt: pod.status?.startTime ? new Date(pod.status.startTime).getTime() : Date.parse(String(pod.metadata?.creationTimestamp ?? '')) || 0,
       restarts: (pod.status?.containerStatuses ?? []).reduce((sum, status) => sum + status.restartCount, 0),
       detail: { phase: pod.status?.phase, node: pod.spec?.nodeName, terminating: pod.metadata?.deletionTimestamp !== undefined },
+      stopping: pod.metadata?.deletionTimestamp !== undefined,
       unschedulable: schedulerMessage(pod),
     }));
   }

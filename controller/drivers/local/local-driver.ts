@@ -284,6 +284,7 @@ export class LocalDriver implements PodDriver {
     // again) waits for the first.
     if (local.stopping) return local.exited;
     local.stopping = true;
+    local.pod.stopping = true;
     const { child } = local;
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
