@@ -118,7 +118,8 @@ describe('the admin API and CLI of instances', () => {
   });
 
   it('lists and cancels reminders, on an instance that went idle; a cancelled reminder never fires', async () => {
-    await callOk(url, 'alarm', 'rem', 'remind', { name: 'soon', afterMs: 2_500 });
+    // Due after the instance went idle (300 ms) and the cancels below, with room for a loaded machine.
+    await callOk(url, 'alarm', 'rem', 'remind', { name: 'soon', afterMs: 5_000 });
     await callOk(url, 'alarm', 'rem', 'remind', { name: 'later', afterMs: 600_000 });
     const listed = await requestJson(url, 'GET', '/v1/agents/alarm/rem/reminders');
     expect(listed.status).toBe(200);
@@ -132,7 +133,7 @@ describe('the admin API and CLI of instances', () => {
     expect(await cancel()).toMatchObject({ status: 200, body: { reminder: 'soon', cancelled: true } });
     expect(await requestJson(url, 'DELETE', '/v1/agents/alarm/rem/reminders/soon')).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
     expect(((await requestJson(url, 'GET', '/v1/agents/alarm/rem/reminders')).body.reminders as { name: string }[]).map((r) => r.name)).toEqual(['later']);
-    await sleep(3_000);
+    await sleep(5_000);
     expect(await callOk(url, 'alarm', 'rem', 'rings')).toEqual([]);
   });
 
@@ -188,6 +189,7 @@ describe('the admin API and CLI of instances', () => {
     const missing = await colony(['reminders', 'cancel', 'alarm/cli', 'wake']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('DELETE /v1/agents/alarm/cli/reminders/wake: 404 not_found: alarm/cli has no reminder "wake"');
-    expect(JSON.parse((await colony(['reminders', 'list', 'alarm/cli', '--json'])).stdout)).toEqual({ agent: 'alarm', key: 'cli', active: true, reminders: [] });
+    // Active or not by now: alarm's instances go idle after 300 ms, and each colony command is a process of its own.
+    expect(JSON.parse((await colony(['reminders', 'list', 'alarm/cli', '--json'])).stdout)).toEqual({ agent: 'alarm', key: 'cli', active: expect.any(Boolean), reminders: [] });
   });
 });
