@@ -2,10 +2,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { RUNS_FROM_SOURCE } from '../../agent-runtime/host/own-files.ts';
 import { packageName, scaffold } from '../dev/scaffold.ts';
-import { UsageError } from '../usage-error.ts';
+import { parseCommandArgs, UsageError } from '../usage-error.ts';
 
 export const INIT_USAGE = `colony init [dir] [options]
 
@@ -31,11 +30,10 @@ function colonyRoot(): string {
 }
 
 export async function initCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { name: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
-  });
+  const { values, positionals } = parseCommandArgs(
+    { args: argv, allowPositionals: true, options: { name: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } },
+    INIT_USAGE,
+  );
   if (values.help) {
     process.stdout.write(`${INIT_USAGE}\n`);
     return;

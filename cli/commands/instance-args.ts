@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../usage-error.ts';
+import { parseCommandArgs, UsageError } from '../usage-error.ts';
 import { splitAddress } from './address.ts';
 import { callHeaders, requestOptions, requestOptionsOf } from './gateway-client.ts';
 import type { GatewayRequest, RequestOptions } from './gateway-client.ts';
@@ -56,20 +55,10 @@ const WHAT_EXTRA: Readonly<Record<string, string>> = { 'state-put': 'the new sta
 export function parseInstanceArgs(command: 'state' | 'reminders', argv: string[], env: NodeJS.ProcessEnv = {}): { command: InstanceCommand; options: InstanceOptions } | undefined {
   const usageText = command === 'state' ? STATE_USAGE : REMINDERS_USAGE;
   const usage = (message: string): UsageError => new UsageError(message, usageText);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        ...requestOptions(env),
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw usage((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(
+    { args: argv, allowPositionals: true, options: { ...requestOptions(env), help: { type: 'boolean', short: 'h', default: false } } },
+    usageText,
+  );
   if (values.help) return undefined;
   const [verb, address, ...rest] = positionals;
   const verbs: readonly string[] = VERBS[command];

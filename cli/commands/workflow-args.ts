@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { WORKFLOW_STATUSES } from '../../agent-runtime/protocol/workflow.ts';
 import type { WorkflowStatus } from '../../agent-runtime/protocol/workflow.ts';
 import { parseDurationMs } from '../../gateway/call-headers.ts';
-import { UsageError } from '../usage-error.ts';
+import { parseCommandArgs, UsageError } from '../usage-error.ts';
 import { splitAddress } from './address.ts';
 import { callHeaders, requestOptions, requestOptionsOf } from './gateway-client.ts';
 import type { GatewayRequest, RequestOptions } from './gateway-client.ts';
@@ -140,9 +139,8 @@ function command(verb: string, args: string[], values: Record<string, string | b
 
 /** Reads `colony workflow …`'s arguments; a mistake is a UsageError saying what is wrong. Undefined for --help. */
 export function parseWorkflowArgs(argv: string[], env: NodeJS.ProcessEnv = {}): { command: WorkflowCommand; options: WorkflowOptions } | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       allowPositionals: true,
       options: {
@@ -154,10 +152,9 @@ export function parseWorkflowArgs(argv: string[], env: NodeJS.ProcessEnv = {}): 
         cursor: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
-  } catch (error) {
-    throw usage((error as Error).message);
-  }
+    },
+    WORKFLOW_USAGE,
+  );
   const { values, positionals } = parsed;
   if (values.help) return undefined;
   const [verb, ...args] = positionals;
