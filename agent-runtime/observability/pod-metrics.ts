@@ -92,7 +92,8 @@ export class PodMetrics {
   readonly #turns: TurnSeries[] = [];
   readonly #turnSeconds: [Labels, Buckets][] = [];
   readonly #perAgent: { agent: string; activations: { count: number }; writeSeconds: Buckets; writeBytes: Buckets; reminders: Map<string, { count: number }> }[] = [];
-  readonly #calls = new Map<string, { labels: Labels; count: number }>();
+  /** Calls by target: in-process and over NATS (no string built per call). */
+  readonly #calls = new Map<string, { inProcess: number; nats: number }>();
   readonly #stats = new Map<string, () => { activeInstances: number; inflight: number; queued: number }>();
 
   constructor() {
@@ -117,7 +118,10 @@ export class PodMetrics {
       this.#perAgent.flatMap((a) => [...a.reminders].map(([outcome, c]) => ({ labels: { agent: a.agent, outcome }, value: c.count }))),
     );
     scraped(registry, 'colony_calls_total', 'Calls agents made to other instances, by target agent and route: in_process (a partition of this pod) or nats.', 'counter', () =>
-      [...this.#calls.values()].map((c) => ({ labels: c.labels, value: c.count })),
+      [...this.#calls].flatMap(([target, c]) => [
+        ...(c.inProcess > 0 ? [{ labels: { target, route: 'in_process' }, value: c.inProcess }] : []),
+        ...(c.nats > 0 ? [{ labels: { target, route: 'nats' }, value: c.nats }] : []),
+      ]),
     );
     const stats = this.#stats;
     const gauge = (name: string, help: string, pick: (s: { activeInstances: number; inflight: number; queued: number }) => number): void => {
@@ -196,14 +200,13 @@ export class PodMetrics {
 
   /** A call an agent made to an instance of `target` (a known Agent), in-process or over NATS. */
   call(target: string, inProcess: boolean): void {
-    const route = inProcess ? 'in_process' : 'nats';
-    const id = `${target}\u0000${route}`;
-    let counter = this.#calls.get(id);
-    if (!counter) {
-      counter = { labels: { target, route }, count: 0 };
-      this.#calls.set(id, counter);
+    let counts = this.#calls.get(target);
+    if (!counts) {
+      counts = { inProcess: 0, nats: 0 };
+      this.#calls.set(target, counts);
     }
-    counter.count += 1;
+    if (inProcess) counts.inProcess += 1;
+    else counts.nats += 1;
   }
 
   /** The text exposition for GET /metrics. */
